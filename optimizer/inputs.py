@@ -1,0 +1,148 @@
+"""Plain typed inputs of the optimizer: no Pyomo, no polars, no files.
+
+`optimizer.design` builds a `PlanInputs` from the canonical tables; the model reads
+only this. Units are in the field names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class System:
+    """One purchasable (or rentable) node type: an 8-GPU server or a whole NVL72 rack."""
+
+    sku: str
+    accelerator: str
+    gpus_per_node: int
+    node_capex_usd: float | None
+    """Purchase price; None for a rented system."""
+    node_power_kw: float
+    """IT power at full serving load, also what is provisioned; 0 for a rented system."""
+    node_idle_power_kw: float
+    nodes_per_rack: int
+    cooling_kinds: tuple[str, ...]
+    lifetime_years: float
+    maintenance_pct_per_year: float = 0.0
+    opex_usd_per_gpu_year: float = 0.0
+    max_nodes: int | None = None
+    rental_usd_per_gpu_hour: float | None = None
+
+    @property
+    def rented(self) -> bool:
+        """Rented rows are paid by the GPU-hour and use no site power, cooling or power chain."""
+        return self.node_capex_usd is None
+
+    @property
+    def rack_kw(self) -> float:
+        return self.node_power_kw * self.nodes_per_rack
+
+
+@dataclass(frozen=True)
+class Cooling:
+    cooling_id: str
+    kind: str
+    overhead_kw_per_kw_it: float
+    capex_usd_per_kw_it: float
+    opex_pct_per_year: float
+    max_rack_kw: float
+    water_l_per_kwh: float = 0.0
+
+
+@dataclass(frozen=True)
+class PowerDesign:
+    power_id: str
+    name: str
+    efficiency: float
+    capex_usd_per_kw_it: float
+    maintenance_usd_per_kw_year: float
+    max_rack_kw: float
+
+
+@dataclass(frozen=True)
+class Workload:
+    """What the factory serves. `share` in cost-per-token mode, `demand_tokens_per_s` in min-cost mode."""
+
+    name: str
+    share: float | None = None
+    demand_tokens_per_s: float | None = None
+
+
+@dataclass(frozen=True)
+class OperatingPoint:
+    """The throughput one GPU of `sku` delivers on `workload` at its SLO (the best such point).
+
+    The descriptive fields say where the figure comes from; they are carried into the
+    plan's allocation rows and do not enter the model.
+    """
+
+    sku: str
+    workload: str
+    tokens_per_s_per_gpu: float
+    interactivity_tokens_per_s_per_user: float | None = None
+    ttft_s: float | None = None
+    concurrency: int | None = None
+    framework: str | None = None
+    precision: str | None = None
+    source: str | None = None
+    interpolated: bool = False
+
+
+@dataclass(frozen=True)
+class EnergyPrice:
+    """The tariff as a flat year: what a constant load pays.
+
+    energy_usd_per_kwh: average price per kWh over the year (TOU periods, tiers and
+        adjustments applied for a constant load).
+    demand_usd_per_kw_month: demand charges per kW of provisioned grid power per month,
+        averaged over the 12 months (a constant load peaks in every demand period).
+    fixed_usd_per_year: fixed and customer charges for the year.
+    """
+
+    tariff_id: str
+    energy_usd_per_kwh: float
+    demand_usd_per_kw_month: float = 0.0
+    fixed_usd_per_year: float = 0.0
+
+
+@dataclass(frozen=True)
+class Finance:
+    wacc: float
+    facility_lifetime_years: float
+    utilization: float
+    shell_capex_usd_per_kw_it: float
+    fixed_opex_usd_per_year: float = 0.0
+    hours_per_year: float = 8760.0
+    carbon_kg_per_kwh: float | None = None
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """Everything one solve needs."""
+
+    budget_mw: float
+    systems: tuple[System, ...]
+    coolings: tuple[Cooling, ...]
+    power_designs: tuple[PowerDesign, ...]
+    workloads: tuple[Workload, ...]
+    operating_points: tuple[OperatingPoint, ...]
+    energy: EnergyPrice
+    finance: Finance
+    name: str = "site"
+    notes: tuple[str, ...] = field(default=())
+    """Why inputs were left out (e.g. a system with no operating point for any workload)."""
+
+
+@dataclass(frozen=True)
+class SolverOptions:
+    """HiGHS settings. A run that stops at its time limit returns its best plan with status and gap."""
+
+    time_limit_s: float = 300.0
+    mip_rel_gap: float = 1e-4
+    threads: int = 1
+    dinkelbach_tolerance: float = 1e-6
+    """Stop when F(λ) = min cost − λ·tokens is within this fraction of the cost."""
+    max_iterations: int = 25
+    progress: bool = False
+    """Print each Dinkelbach iteration (λ, cost per token, gap) to stderr."""
