@@ -7,6 +7,7 @@ whole column. All problems of a file are reported together.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import fastexcel
@@ -20,8 +21,12 @@ MAX_PROBLEMS_PER_FILE = 50
 HEADER_ROWS = 1
 """CSV and XLSX rows are numbered as a spreadsheet shows them: the header is row 1."""
 
+RowRules = Callable[[pl.DataFrame, pl.Series, str, ProblemList], None]
+"""Checks across the cells of a row (`frame`, its row numbers, file name, problems to add to).
+They run on the parsed frame, where a cell that failed to parse is empty."""
 
-def read_table_file(path: Path, name: str, table: Table) -> pl.DataFrame:
+
+def read_table_file(path: Path, name: str, table: Table, rules: RowRules | None = None) -> pl.DataFrame:
     """A CSV file, or the sheet named after the table in an XLSX workbook, as `table`."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -30,7 +35,7 @@ def read_table_file(path: Path, name: str, table: Table) -> pl.DataFrame:
         raw = _xlsx_sheet_as_text(path, name, sheet=table.name)
     else:
         raise InputError([Problem(name, f"unsupported file type '{suffix}' (expected .csv or .xlsx)")])
-    return coerce(raw, table, name, first_row=HEADER_ROWS + 1)
+    return coerce(raw, table, name, first_row=HEADER_ROWS + 1, rules=rules)
 
 
 def read_records(records: list[dict], table: Table, name: str, first_row: int = 1) -> pl.DataFrame:
@@ -63,7 +68,7 @@ def _xlsx_sheet_as_text(path: Path, name: str, sheet: str) -> pl.DataFrame:
     return frame.select(pl.all().cast(pl.String))
 
 
-def coerce(raw: pl.DataFrame, table: Table, name: str, first_row: int) -> pl.DataFrame:
+def coerce(raw: pl.DataFrame, table: Table, name: str, first_row: int, rules: RowRules | None = None) -> pl.DataFrame:
     """Parse, default and check every column of `raw` (all text) as `table`.
 
     Checks: required columns present, each cell of the column's type, non-empty where
@@ -94,7 +99,10 @@ def coerce(raw: pl.DataFrame, table: Table, name: str, first_row: int) -> pl.Dat
 
     frame = pl.DataFrame(parsed).with_columns(source_file=pl.lit(name))
     _check_key(frame, table, rows, name, problems)
-    problems.sort(key=lambda p: (p.row or 0, [c.name for c in table.columns].index(p.field)))
+    if rules is not None:
+        rules(frame, rows, name, problems)
+    order = [c.name for c in table.columns]
+    problems.sort(key=lambda p: (p.row or 0, order.index(p.field) if p.field in order else len(order)))
     if len(problems) > MAX_PROBLEMS_PER_FILE:
         hidden = len(problems) - MAX_PROBLEMS_PER_FILE
         del problems[MAX_PROBLEMS_PER_FILE:]

@@ -1,0 +1,28 @@
+"""Facility options: `cooling.csv` and `power.csv`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.errors import InputError, Problem
+from pipelines.readers.tabular import read_table_file
+from pipelines.schema import COOLING, POWER, Table
+
+
+def _read_single(data_dir: Path, file_name: str, table: Table) -> pl.DataFrame:
+    path = data_dir / file_name
+    if not path.is_file():
+        raise InputError([Problem(file_name, "file not found in the data folder")])
+    return read_table_file(path, file_name, table).sort(table.key)
+
+
+def read_cooling(data_dir: Path) -> pl.DataFrame:
+    """Cooling options, one row per `cooling_id`."""
+    return _read_single(data_dir, "cooling.csv", COOLING)
+
+
+def read_power(data_dir: Path) -> pl.DataFrame:
+    """Power-delivery designs, one row per `power_id`."""
+    return _read_single(data_dir, "power.csv", POWER)

@@ -1,0 +1,107 @@
+"""The planning question: `scenario.yaml` into the scenario (one row) and workloads tables.
+
+```yaml
+name: default-20mw
+budget_mw: 20
+tariff: eia-2023-virginia
+wacc: 0.08
+...
+workloads:
+  - {name: chat, model: deepseek-r1, isl: 1024, osl: 1024,
+     min_interactivity_tokens_per_s_per_user: 50, max_ttft_s: 2, share: 0.5}
+```
+
+Problems name the YAML field: `budget_mw`, `workloads[2].share`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.errors import InputError, Problem, ProblemList
+from pipelines.readers.files import read_yaml
+from pipelines.readers.names import MODELS, model_key
+from pipelines.readers.tabular import read_records
+from pipelines.schema import SCENARIO, WORKLOADS
+
+SCENARIO_FILE = "scenario.yaml"
+SHARE_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class ScenarioTables:
+    scenario: pl.DataFrame
+    workloads: pl.DataFrame
+
+
+def read_scenario(data_dir: Path) -> ScenarioTables:
+    path = data_dir / SCENARIO_FILE
+    if not path.is_file():
+        raise InputError([Problem(SCENARIO_FILE, "file not found in the data folder")])
+    document = read_yaml(path, SCENARIO_FILE)
+    if not isinstance(document, dict):
+        raise InputError([Problem(SCENARIO_FILE, "expected a mapping of scenario fields at the top level")])
+
+    problems = ProblemList()
+    known = {c.name for c in SCENARIO.columns} | {"workloads"}
+    for key in document:
+        if key not in known:
+            problems.add(SCENARIO_FILE, f"unknown field (known: {', '.join(sorted(known))})", field=str(key))
+    workloads = document.get("workloads")
+    if not isinstance(workloads, list) or not workloads or not all(isinstance(w, dict) for w in workloads):
+        problems.add(SCENARIO_FILE, "expected a non-empty list of workloads, each a mapping", field="workloads")
+        workloads = []
+    site = {k: v for k, v in document.items() if k != "workloads" and k in known}
+
+    scenario = _records(site and [site], SCENARIO, problems, prefix="")
+    workload_frame = _records(workloads, WORKLOADS, problems, prefix="workloads")
+    if workload_frame is not None:
+        workload_frame = _check_workloads(workload_frame, problems)
+    problems.raise_if_any()
+    return ScenarioTables(scenario=scenario, workloads=workload_frame)
+
+
+def _records(records, table, problems: ProblemList, prefix: str) -> pl.DataFrame | None:
+    """Records through the table's checks, with problems renamed to YAML fields."""
+    if not records:
+        return None
+    try:
+        return read_records(records, table, SCENARIO_FILE)
+    except InputError as error:
+        for p in error.problems:
+            field = p.field if not prefix else f"{prefix}[{p.row}].{p.field}" if p.row else f"{prefix}.{p.field}"
+            problems.add(SCENARIO_FILE, p.message, field=field)
+        return None
+
+
+def _check_workloads(workloads: pl.DataFrame, problems: ProblemList) -> pl.DataFrame:
+    """Model keys known; each workload has a share or a demand; shares, if given, sum to 1."""
+    keys = []
+    for index, row in enumerate(workloads.iter_rows(named=True), start=1):
+        key = model_key(row["model"])
+        keys.append(key)
+        if key is None:
+            problems.add(SCENARIO_FILE, f"unknown model '{row['model']}' (known: {', '.join(sorted(set(MODELS.values())))})",
+                         field=f"workloads[{index}].model")
+        if row["share"] is None and row["demand_tokens_per_s"] is None:
+            problems.add(SCENARIO_FILE, "a workload needs a share (cost-per-token) or demand_tokens_per_s (min-cost)",
+                         field=f"workloads[{index}].share")
+    shares = workloads["share"]
+    if shares.is_not_null().any():
+        if shares.is_null().any():
+            problems.add(SCENARIO_FILE, "either every workload has a share or none has", field="workloads.share")
+        elif abs(shares.sum() - 1.0) > SHARE_TOLERANCE:
+            problems.add(SCENARIO_FILE, f"shares sum to {shares.sum():g}, not 1", field="workloads.share")
+    return workloads.with_columns(model=pl.Series(keys, dtype=pl.String))
+
+
+def check_tariff_reference(scenario: pl.DataFrame, tariffs: pl.DataFrame) -> None:
+    """The scenario's tariff names a tariff of the tariffs table (by id, i.e. URDB label)."""
+    tariff = scenario["tariff"][0]
+    known = tariffs["tariff_id"].to_list()
+    if tariff not in known:
+        raise InputError([Problem(SCENARIO_FILE, f"tariff '{tariff}' is not in tariffs/ (known: {', '.join(known)})",
+                                  field="tariff")])

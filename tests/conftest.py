@@ -1,0 +1,29 @@
+"""Shared fixtures: the repo's folders, a throw-away copy of the bundled data, a Dagster home per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+DATASETS = REPO / "datasets"
+REFERENCE = REPO.parent / "shared" / "reference-data"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every Dagster run in the tests goes to a temporary instance, never the project's."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """A copy of the bundled input folder that a test may change."""
+    copy = tmp_path / "data"
+    shutil.copytree(DATASETS, copy)
+    return copy

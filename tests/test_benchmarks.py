@@ -1,0 +1,340 @@
+"""Benchmark readers on the published reference files, the name tables, and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from pipelines.errors import InputError
+from pipelines.readers.benchmarks import (
+    MLPERF_LATENCY_LIMITS_MS,
+    read_benchmark_csv,
+    read_benchmarks,
+    read_inferencemax,
+    read_mlperf,
+)
+from pipelines.readers.names import accelerator_key, model_key
+from pipelines.schema import BENCHMARKS
+
+REFERENCE = Path(__file__).parents[1].parent / "shared" / "reference-data"
+INFERENCEMAX = REFERENCE / "inferencemax" / "agg_dsr1_1k1k.json"
+MLPERF = REFERENCE / "mlperf" / "summary_results_v5.1_llm.json"
+INFERENCEMAX_NAME = "benchmarks/inferencemax/agg_dsr1_1k1k.json"
+MLPERF_NAME = "benchmarks/mlperf/summary_results_v5.1_llm.json"
+
+CSV_HEADER = "accelerator,model,framework,precision,isl,osl,concurrency,tokens_per_s_per_gpu,source\n"
+
+
+@pytest.fixture(scope="module")
+def inferencemax_rows() -> list[dict]:
+    return json.loads(INFERENCEMAX.read_text())
+
+
+@pytest.fixture(scope="module")
+def mlperf_rows() -> list[dict]:
+    return json.loads(MLPERF.read_text())
+
+
+def problems_of(error: pytest.ExceptionInfo[InputError]) -> list[tuple[str, int | None, str | None, str]]:
+    return [(p.file, p.row, p.field, p.message) for p in error.value.problems]
+
+
+def write(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+def inferencemax_record(**changes: object) -> dict:
+    record = {"hw": "h200", "model": "deepseek-ai/DeepSeek-R1-0528", "framework": "sglang", "precision": "fp8",
+              "isl": 1024, "osl": 1024, "conc": 4, "tput_per_gpu": 100.0, "output_tput_per_gpu": 50.0,
+              "median_intvty": 40.0, "median_ttft": 0.5, "tp": 8, "ep": 1, "disagg": False}
+    return record | changes
+
+
+def mlperf_record(**changes: object) -> dict:
+    record = {"ID": "5.1-9999", "Category": "closed", "Availability": "available", "Submitter": "Example",
+              "System": "Example 8xH200", "Model": "llama2-70b-99", "UsedModel": "llama2-70b-99",
+              "Scenario": "Offline", "Accelerator": "NVIDIA H200-SXM-141GB", "Nodes": 1, "a#": 8,
+              "Software": "TensorRT 10.11, CUDA 12.9", "weight_data_types": "fp8", "version": "v5.1",
+              "Performance_Result": 8000.0, "Performance_Units": "Tokens/s"}
+    return record | changes
+
+
+# --- name tables -------------------------------------------------------------------------
+
+
+def test_every_inferencemax_spelling_maps(inferencemax_rows: list[dict]) -> None:
+    hw = {r["hw"]: accelerator_key(r["hw"]) for r in inferencemax_rows}
+    models = {r["model"]: model_key(r["model"]) for r in inferencemax_rows}
+    assert hw == {"h200": "H200", "b200": "B200", "gb200": "GB200", "mi355x": "MI355X"}
+    assert len(models) == 5
+    assert set(models.values()) == {"deepseek-r1"}
+
+
+def test_every_single_accelerator_mlperf_spelling_maps(mlperf_rows: list[dict]) -> None:
+    names = {r["Accelerator"] for r in mlperf_rows}
+    mixed = {n for n in names if "," in n}
+    unmapped = {n for n in names - mixed if accelerator_key(n) is None}
+    assert len(mixed) == 2
+    assert unmapped == {"", "[MAXSUN] MS-Intel Arc Pro B60 Dual 48G Turbo"}
+    assert all(accelerator_key(n) is None for n in mixed)
+    assert accelerator_key("Virtualized NVIDIA H200-SXM-141GB") == "H200"
+    assert accelerator_key("NVIDIA H200-NVL-141GB") == "H200-NVL"
+    assert accelerator_key("AMD Instinct MI325X 256GB HBM3e") == "MI325X"
+    assert accelerator_key("NVIDIA RTX PRO 6000 Blackwell Server Edition") == "RTX-PRO-6000"
+    assert {model_key(r["Model"]) for r in mlperf_rows} == {
+        "llama2-70b", "llama3.1-405b", "llama3.1-8b", "mixtral-8x7b", "deepseek-r1"}
+
+
+@pytest.mark.parametrize("key", ["H100", "H200", "B200", "B300", "GB200", "GB300", "MI300X", "MI325X", "MI355X"])
+def test_keys_map_to_themselves(key: str) -> None:
+    assert accelerator_key(key) == key
+    assert accelerator_key(key.lower()) == key
+
+
+def test_lookup_is_exact_on_normalized_names() -> None:
+    assert accelerator_key("  nvidia   H200-SXM-141gb ") == "H200"
+    assert model_key("LLAMA2-70B-99.9") == "llama2-70b"
+    assert accelerator_key("H200 SXM") is None
+    assert accelerator_key("TPU v5e") is None
+    assert model_key("llama3_1-70b-fp8_dyn") is None
+    assert model_key("") is None
+
+
+# --- InferenceMAX ------------------------------------------------------------------------
+
+
+def test_inferencemax_reference_file(inferencemax_rows: list[dict]) -> None:
+    frame = read_inferencemax(INFERENCEMAX, INFERENCEMAX_NAME)
+    assert frame.schema == pl.Schema(BENCHMARKS.schema)
+    assert frame.height == len(inferencemax_rows) == 295
+    counts = dict(frame.group_by("accelerator").len().iter_rows())
+    assert counts == {"GB200": 124, "MI355X": 97, "B200": 59, "H200": 15}
+    assert (frame["source_file"] == INFERENCEMAX_NAME).all()
+
+    first = frame.row(0, named=True)  # record 1 is the first mi355x row
+    assert first["accelerator"] == "MI355X"
+    assert first["model"] == "deepseek-r1"
+    assert (first["framework"], first["precision"], first["isl"], first["osl"]) == ("atom", "fp4", 1024, 1024)
+    assert first["concurrency"] == 32
+    assert first["tokens_per_s_per_gpu"] == pytest.approx(808.1055624210264)
+    assert first["output_tokens_per_s_per_gpu"] == pytest.approx(403.684140920073)
+    assert first["interactivity_tokens_per_s_per_user"] == pytest.approx(51.113084261632665)
+    assert first["ttft_s"] == pytest.approx(0.09806155227124691)
+    assert "tp=4" in first["source"] and "disagg=false" in first["source"] and "_gha_run_id=raw" in first["source"]
+
+
+def test_inferencemax_disaggregated_rows_keep_per_gpu_throughput(inferencemax_rows: list[dict]) -> None:
+    index = next(i for i, r in enumerate(inferencemax_rows) if r["disagg"])
+    record = inferencemax_rows[index]
+    row = read_inferencemax(INFERENCEMAX, INFERENCEMAX_NAME).row(index, named=True)
+    assert row["accelerator"] == accelerator_key(record["hw"])
+    assert row["tokens_per_s_per_gpu"] == pytest.approx(record["tput_per_gpu"])
+    assert f"prefill_tp={record['prefill_tp']}" in row["source"]
+    assert "disagg=true" in row["source"]
+
+
+def test_inferencemax_missing_key_and_unknown_hw(tmp_path: Path) -> None:
+    bad = inferencemax_record()
+    del bad["tput_per_gpu"]
+    records = [inferencemax_record(), bad, inferencemax_record(hw="tpu-v7"), inferencemax_record(conc="many")]
+    path = write(tmp_path / "agg.json", json.dumps(records))
+    with pytest.raises(InputError) as error:
+        read_inferencemax(path, "agg.json")
+    found = problems_of(error)
+    assert found[0][:3] == ("agg.json", 2, "tput_per_gpu")
+    assert found[1][:3] == ("agg.json", 3, "hw")
+    assert "tpu-v7" in found[1][3] and "H200" in found[1][3]
+    assert found[2][:3] == ("agg.json", 4, "conc")
+    assert len(found) == 3
+
+
+def test_inferencemax_range_checks_name_the_record(tmp_path: Path) -> None:
+    records = [inferencemax_record(), inferencemax_record(tput_per_gpu=-5.0)]
+    path = write(tmp_path / "agg.json", json.dumps(records))
+    with pytest.raises(InputError) as error:
+        read_inferencemax(path, "agg.json")
+    [(file, row, field, message)] = problems_of(error)
+    assert (file, row, field) == ("agg.json", 2, "tput_per_gpu")
+    assert "out of range" in message
+
+
+# --- MLPerf ------------------------------------------------------------------------------
+
+
+def test_mlperf_reference_file(mlperf_rows: list[dict]) -> None:
+    frame, skipped = read_mlperf(MLPERF, MLPERF_NAME)
+    assert frame.schema == pl.Schema(BENCHMARKS.schema)
+    assert skipped == {"mixed_accelerators": 8, "no_accelerator": 12, "not_tokens_per_s": 8,
+                       "substituted_model": 21, "unknown_accelerator": 6}
+    assert frame.height == 357 == len(mlperf_rows) - sum(skipped.values())
+    assert frame["isl"].is_null().all() and frame["osl"].is_null().all() and frame["concurrency"].is_null().all()
+    assert (frame["tokens_per_s_per_gpu"] == frame["output_tokens_per_s_per_gpu"]).all()
+    assert set(frame["accelerator"]) == {"B200", "GB200", "GB300", "H100", "H200", "H200-NVL", "L40S", "MI300X",
+                                         "MI325X", "MI355X", "RTX-PRO-6000"}
+    assert frame.filter(pl.col("source").str.contains(" open ")).height == 9
+
+
+def test_mlperf_per_gpu_throughput_on_multi_node_rows(mlperf_rows: list[dict]) -> None:
+    frame, _ = read_mlperf(MLPERF, MLPERF_NAME)
+    for record in (mlperf_rows[261], mlperf_rows[44]):  # GB200 NVL72: 18 nodes x 4; Cisco H200: 2 nodes x 8
+        assert record["Nodes"] > 1
+        per_gpu = record["Performance_Result"] / (record["Nodes"] * record["a#"])
+        [row] = frame.filter(pl.col("source").str.contains(f"{record['ID']} {record['Model']}:", literal=True)
+                             & pl.col("source").str.contains(f", {record['Scenario']},", literal=True)).iter_rows(
+            named=True)
+        assert row["accelerator"] == accelerator_key(record["Accelerator"])
+        assert row["tokens_per_s_per_gpu"] == pytest.approx(per_gpu)
+    assert mlperf_rows[261]["Performance_Result"] / 72 == pytest.approx(4023.777777777778)
+
+
+def test_mlperf_scenarios_carry_the_benchmark_latency_limits(mlperf_rows: list[dict]) -> None:
+    frame, _ = read_mlperf(MLPERF, MLPERF_NAME)
+    first = frame.row(0, named=True)  # record 1: AMD MI300X llama2-70b-99 Interactive, 8840.42 tokens/s on 8 GPUs
+    assert mlperf_rows[0]["Scenario"] == "Interactive"
+    assert first["tokens_per_s_per_gpu"] == pytest.approx(8840.42 / 8)
+    assert first["interactivity_tokens_per_s_per_user"] == pytest.approx(1000 / 40)
+    assert first["ttft_s"] == pytest.approx(0.45)
+    assert (first["framework"], first["precision"]) == (mlperf_rows[0]["Software"].split(",")[0], "fp8")
+    offline = frame.filter(pl.col("source").str.contains(", Offline,", literal=True))
+    assert offline["interactivity_tokens_per_s_per_user"].is_null().all() and offline["ttft_s"].is_null().all()
+    server_405b = frame.filter(pl.col("source").str.contains(", Server,", literal=True)
+                               & (pl.col("model") == "llama3.1-405b"))
+    assert server_405b["interactivity_tokens_per_s_per_user"].to_list() == pytest.approx(
+        [1000 / 175] * server_405b.height)
+    assert set(server_405b["ttft_s"]) == {6.0}
+    assert MLPERF_LATENCY_LIMITS_MS[("deepseek-r1", "Server")] == (2000.0, 80.0)
+
+
+def test_mlperf_zero_gpus_is_a_problem_and_skipped_rows_keep_numbering(tmp_path: Path) -> None:
+    records = [mlperf_record(Accelerator="", **{"a#": ""}), mlperf_record(**{"a#": 0}),
+               mlperf_record(Performance_Result="fast"), mlperf_record(Performance_Result=-1.0)]
+    path = write(tmp_path / "summary.json", json.dumps(records))
+    with pytest.raises(InputError) as error:
+        read_mlperf(path, "summary.json")
+    found = problems_of(error)
+    assert [p[:3] for p in found] == [("summary.json", 2, "a#"), ("summary.json", 3, "Performance_Result"),
+                                      ("summary.json", 4, "Performance_Result")]
+    assert found[0][3] == "expected a whole number > 0, got 0"
+    assert found[2][3] == "expected a number > 0, got -1.0"
+
+
+def test_mlperf_skips_are_counted_not_errors(tmp_path: Path) -> None:
+    records = [mlperf_record(), mlperf_record(Performance_Units="Queries/s"), mlperf_record(Model="resnet50"),
+               mlperf_record(Accelerator="Example NPU 9000"), mlperf_record(UsedModel="llama3_1-70b-fp8_dyn"),
+               mlperf_record(Scenario="SingleStream")]
+    path = write(tmp_path / "summary.json", json.dumps(records))
+    frame, skipped = read_mlperf(path, "summary.json")
+    assert frame.height == 1
+    assert frame["tokens_per_s_per_gpu"][0] == pytest.approx(1000.0)
+    assert skipped == {"not_tokens_per_s": 1, "substituted_model": 1, "unknown_accelerator": 1,
+                       "unknown_model": 1, "unknown_scenario": 1}
+
+
+# --- canonical CSV -----------------------------------------------------------------------
+
+
+def test_benchmark_csv_maps_names(tmp_path: Path) -> None:
+    path = write(tmp_path / "points.csv", CSV_HEADER + "h200,llama2-70b-99,vllm,fp8,1024,1024,8,1500,lab run\n")
+    row = read_benchmark_csv(path, "benchmarks/points.csv").row(0, named=True)
+    assert (row["accelerator"], row["model"], row["concurrency"]) == ("H200", "llama2-70b", 8)
+    assert row["tokens_per_s_per_gpu"] == pytest.approx(1500.0)
+    assert row["source_file"] == "benchmarks/points.csv"
+
+
+def test_benchmark_csv_unknown_accelerator_and_model(tmp_path: Path) -> None:
+    path = write(tmp_path / "points.csv", CSV_HEADER + "H200,deepseek-r1,,,,,,10,a\n"
+                                                       "Gaudi 3,deepseek-r1,,,,,,10,b\n"
+                                                       "B200,gpt-5,,,,,,10,c\n")
+    with pytest.raises(InputError) as error:
+        read_benchmark_csv(path, "benchmarks/points.csv")
+    found = problems_of(error)
+    assert [p[:3] for p in found] == [("benchmarks/points.csv", 3, "accelerator"), ("benchmarks/points.csv", 4, "model")]
+    assert "'Gaudi 3'" in found[0][3] and "MI355X" in found[0][3]
+    assert "'gpt-5'" in found[1][3] and "deepseek-r1" in found[1][3]
+    assert str(error.value).startswith("benchmarks/points.csv:3: accelerator: unknown accelerator 'Gaudi 3'")
+
+
+# --- files that are not result lists -----------------------------------------------------
+
+
+@pytest.mark.parametrize("reader", [read_inferencemax, read_mlperf])
+def test_json_that_is_not_a_list(tmp_path: Path, reader) -> None:
+    path = write(tmp_path / "results.json", json.dumps({"hw": "h200"}))
+    with pytest.raises(InputError) as error:
+        reader(path, "results.json")
+    [(file, row, _, message)] = problems_of(error)
+    assert (file, row) == ("results.json", None)
+    assert "expected a JSON list" in message and "an object" in message
+
+
+@pytest.mark.parametrize("reader", [read_inferencemax, read_mlperf])
+def test_list_items_must_be_objects(tmp_path: Path, reader) -> None:
+    path = write(tmp_path / "results.json", "[1]")
+    with pytest.raises(InputError) as error:
+        reader(path, "results.json")
+    assert problems_of(error) == [("results.json", 1, None, "expected an object, got a number")]
+
+
+@pytest.mark.parametrize("reader", [read_inferencemax, read_mlperf, read_benchmark_csv])
+def test_empty_file(tmp_path: Path, reader) -> None:
+    path = write(tmp_path / "results.csv", "")
+    with pytest.raises(InputError) as error:
+        reader(path, "results.csv")
+    assert problems_of(error) == [("results.csv", None, None, "file is empty")]
+
+
+@pytest.mark.parametrize("reader", [read_inferencemax, read_mlperf])
+def test_not_utf8(tmp_path: Path, reader) -> None:
+    path = write(tmp_path / "results.json", b'[{"hw": "h\xe9"}]')
+    with pytest.raises(InputError) as error:
+        reader(path, "results.json")
+    [(file, row, _, message)] = problems_of(error)
+    assert (file, row) == ("results.json", 1)
+    assert message.startswith("not UTF-8")
+
+
+# --- the whole folder --------------------------------------------------------------------
+
+
+def test_read_benchmarks_folder(tmp_path: Path) -> None:
+    shutil.copy(INFERENCEMAX, write(tmp_path / INFERENCEMAX_NAME, "x"))
+    shutil.copy(MLPERF, write(tmp_path / MLPERF_NAME, "x"))
+    write(tmp_path / "benchmarks" / "lab.csv", CSV_HEADER + "B300,deepseek-r1,vllm,fp4,1024,1024,16,3000,lab\n")
+    frame = read_benchmarks(tmp_path)
+    assert frame.schema == pl.Schema(BENCHMARKS.schema)
+    assert frame.height == 295 + 357 + 1
+    assert dict(frame.group_by("source_file").len().iter_rows()) == {
+        INFERENCEMAX_NAME: 295, MLPERF_NAME: 357, "benchmarks/lab.csv": 1}
+    assert frame.equals(frame.sort(list(BENCHMARKS.schema), nulls_last=True))
+    assert frame.equals(read_benchmarks(tmp_path))
+
+
+def test_read_benchmarks_reports_every_file(tmp_path: Path) -> None:
+    write(tmp_path / "benchmarks" / "lab.csv", CSV_HEADER + "Gaudi 3,deepseek-r1,,,,,,10,a\n")
+    write(tmp_path / "benchmarks" / "inferencemax" / "agg.json", "{}")
+    write(tmp_path / "benchmarks" / "mlperf" / "summary.json", json.dumps([mlperf_record(**{"a#": 0})]))
+    with pytest.raises(InputError) as error:
+        read_benchmarks(tmp_path)
+    assert [(p.file, p.row, p.field) for p in error.value.problems] == [
+        ("benchmarks/lab.csv", 2, "accelerator"),
+        ("benchmarks/inferencemax/agg.json", None, None),
+        ("benchmarks/mlperf/summary.json", 1, "a#"),
+    ]
+
+
+def test_read_benchmarks_without_files(tmp_path: Path) -> None:
+    (tmp_path / "benchmarks").mkdir()
+    with pytest.raises(InputError) as error:
+        read_benchmarks(tmp_path)
+    [(file, _, _, message)] = problems_of(error)
+    assert file == "benchmarks"
+    assert "no benchmark files" in message
