@@ -6,7 +6,7 @@ only this. Units are in the field names.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True)
@@ -146,3 +146,24 @@ class SolverOptions:
     max_iterations: int = 25
     progress: bool = False
     """Print each Dinkelbach iteration (λ, cost per token, gap) to stderr."""
+
+
+def inputs_to_dict(inputs: PlanInputs) -> dict:
+    """`PlanInputs` as plain JSON-serializable data (the `design_space` asset stores this)."""
+    return asdict(inputs)
+
+
+def inputs_from_dict(data: dict) -> PlanInputs:
+    """The inverse of `inputs_to_dict`."""
+    return PlanInputs(
+        budget_mw=data["budget_mw"],
+        systems=tuple(System(**{**s, "cooling_kinds": tuple(s["cooling_kinds"])}) for s in data["systems"]),
+        coolings=tuple(Cooling(**c) for c in data["coolings"]),
+        power_designs=tuple(PowerDesign(**p) for p in data["power_designs"]),
+        workloads=tuple(Workload(**w) for w in data["workloads"]),
+        operating_points=tuple(OperatingPoint(**o) for o in data["operating_points"]),
+        energy=EnergyPrice(**data["energy"]),
+        finance=Finance(**data["finance"]),
+        name=data["name"],
+        notes=tuple(data["notes"]),
+    )

@@ -18,17 +18,20 @@ class JobResult:
     """Asset key → file written by the warehouse IO manager."""
 
 
-def run_job(job_name: str, data_dir: Path, warehouse_dir: Path, run_config: dict[str, Any] | None = None) -> JobResult:
+def run_job(job_name: str, data_dir: Path, warehouse_dir: Path, run_config: dict[str, Any] | None = None,
+            log_level: str = "WARNING") -> JobResult:
     """Execute `job_name` against `data_dir` and `warehouse_dir`, recorded in the Dagster instance.
 
     A step's error is re-raised as the exception the step raised (an `InputError` stays
     an `InputError`), so the CLI reports bad input the same way whether it was found
-    before or during the run.
+    before or during the run. Dagster's console log shows `log_level` and above; every
+    event is in the instance's event log either way.
     """
     from pipelines.definitions import build_defs
 
     ensure_dagster_home()
     job = build_defs(data_dir, warehouse_dir).resolve_job_def(job_name)
+    run_config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": log_level}}}}
     with dg.DagsterInstance.get() as instance:
         try:
             result = job.execute_in_process(instance=instance, run_config=run_config)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +10,21 @@ import dagster as dg
 import polars as pl
 
 from pipelines import paths
+from pipelines.storage import write_atomically
 
 
 class InputFolder(dg.ConfigurableResource):
     """The folder of raw inputs (price sheets, tariffs, benchmarks, scenario)."""
+
+    path: str
+
+    @property
+    def dir(self) -> Path:
+        return Path(self.path)
+
+
+class Warehouse(dg.ConfigurableResource):
+    """The warehouse folder, for what is kept beside the asset files (the plan history)."""
 
     path: str
 
@@ -67,21 +76,10 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         raise FileNotFoundError(f"{parquet} not found: materialize the asset '{key.to_user_string()}' first")
 
 
-def write_atomically(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def default_resources(data: Path | None = None, warehouse: Path | None = None) -> dict[str, Any]:
+    warehouse = warehouse or paths.warehouse_dir()
     return {
         "input_folder": InputFolder(path=str(data or paths.data_dir())),
-        "io_manager": WarehouseIOManager(base_dir=str(warehouse or paths.warehouse_dir())),
+        "warehouse": Warehouse(path=str(warehouse)),
+        "io_manager": WarehouseIOManager(base_dir=str(warehouse)),
     }

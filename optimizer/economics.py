@@ -1,0 +1,256 @@
+"""Economics of one year of operation (flat year): pure functions, no Pyomo.
+
+Everything the model needs as a coefficient is computed here, once, from `PlanInputs`
+(DESIGN "Economics"):
+
+- a feasible `Combination` of system × cooling × power design,
+- its per-node annual costs `NodeCost` (USD/year) and grid power (kW),
+- the site-level annual costs that do not depend on the fleet,
+- the tokens one GPU delivers per year at an operating point.
+
+The plan document recomputes its cost breakdown with the same functions, so the model
+and the report cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from optimizer.inputs import Cooling, Finance, OperatingPoint, PlanInputs, PowerDesign, System
+
+COST_COMPONENTS = (
+    "it_capex",
+    "cooling_capex",
+    "power_capex",
+    "shell_capex",
+    "energy",
+    "demand_charges",
+    "fixed_charges",
+    "maintenance",
+    "other_opex",
+    "rental",
+)
+"""The plan's `costs_usd_per_year` keys, in report order."""
+
+SECONDS_PER_HOUR = 3600.0
+MONTHS_PER_YEAR = 12
+
+
+def crf(rate: float, years: float) -> float:
+    """Capital recovery factor: the annuity (per year) that repays 1 USD over `years`.
+
+    CRF(r, n) = r (1 + r)^n / ((1 + r)^n − 1), and CRF(0, n) = 1 / n  [1/year].
+    """
+    if years <= 0:
+        raise ValueError(f"lifetime must be positive, got {years} years")
+    if rate == 0:
+        return 1.0 / years
+    growth = (1.0 + rate) ** years
+    return rate * growth / (growth - 1.0)
+
+
+def pue(cooling: Cooling, power: PowerDesign) -> float:
+    """Power usage effectiveness of a cooling × power design [kW grid / kW IT].
+
+    PUE(c, p) = 1 / η_p + o_c: the power chain loses (1/η − 1) per kW delivered to the
+    chip, and cooling plus facility overhead adds o_c = `overhead_kw_per_kw_it`.
+    """
+    return 1.0 / power.efficiency + cooling.overhead_kw_per_kw_it
+
+
+@dataclass(frozen=True)
+class Combination:
+    """A way to deploy a node: an owned system with its cooling and power design, or a
+    rented system (cooling and power None: it uses no site power)."""
+
+    system: System
+    cooling: Cooling | None
+    power: PowerDesign | None
+
+    @property
+    def key(self) -> tuple[str, str | None, str | None]:
+        return (
+            self.system.sku,
+            None if self.cooling is None else self.cooling.cooling_id,
+            None if self.power is None else self.power.power_id,
+        )
+
+    @property
+    def label(self) -> str:
+        if self.system.rented:
+            return f"{self.system.sku} (rented)"
+        return f"{self.system.sku} / {self.cooling.cooling_id} / {self.power.power_id}"
+
+
+def combination_blockers(system: System, cooling: Cooling, power: PowerDesign) -> list[str]:
+    """Why an owned system cannot be deployed with `cooling` and `power` (empty: it can).
+
+    Feasible when cooling.kind ∈ system.cooling_kinds and
+    rack_kw = node_power_kw × nodes_per_rack ≤ min(max_rack_kw of cooling, of power).
+    """
+    blockers = []
+    if cooling.kind not in system.cooling_kinds:
+        blockers.append(
+            f"cooling {cooling.cooling_id} is {cooling.kind}, "
+            f"{system.sku} supports {';'.join(system.cooling_kinds) or 'none'}"
+        )
+    if system.rack_kw > cooling.max_rack_kw:
+        blockers.append(
+            f"rack {system.rack_kw:g} kW exceeds cooling {cooling.cooling_id} "
+            f"max_rack_kw {cooling.max_rack_kw:g}"
+        )
+    if system.rack_kw > power.max_rack_kw:
+        blockers.append(
+            f"rack {system.rack_kw:g} kW exceeds power design {power.power_id} "
+            f"max_rack_kw {power.max_rack_kw:g}"
+        )
+    return blockers
+
+
+def combinations(inputs: PlanInputs) -> list[Combination]:
+    """All feasible deployments, in input order (systems, then coolings, then power designs).
+
+    Owned: every (system, cooling, power) with no `combination_blockers`.
+    Rented: one combination per rented system, cooling = power = None.
+    """
+    result = []
+    for system in inputs.systems:
+        if system.rented:
+            result.append(Combination(system, None, None))
+            continue
+        for cooling in inputs.coolings:
+            for power in inputs.power_designs:
+                if not combination_blockers(system, cooling, power):
+                    result.append(Combination(system, cooling, power))
+    return result
+
+
+@dataclass(frozen=True)
+class NodeCost:
+    """Annual cost of one node of a combination [USD/year], its power [kW] and upfront capex [USD]."""
+
+    it_capex: float
+    cooling_capex: float
+    power_capex: float
+    shell_capex: float
+    energy: float
+    demand_charges: float
+    maintenance: float
+    other_opex: float
+    rental: float
+    grid_kw: float
+    """Provisioned grid power = node_power_kw × PUE (0 rented)."""
+    it_kw: float
+    capex_usd: float
+    """Upfront purchase: node capex + cooling + power chain + shell capex."""
+
+    @property
+    def annual_usd(self) -> float:
+        """Total annual cost of one node [USD/year]."""
+        return sum(getattr(self, name) for name in ANNUAL_NODE_FIELDS)
+
+
+ANNUAL_NODE_FIELDS = tuple(
+    f.name for f in fields(NodeCost) if f.name not in ("grid_kw", "it_kw", "capex_usd")
+)
+
+
+def node_cost(combination: Combination, inputs: PlanInputs) -> NodeCost:
+    """Per-node annual cost coefficients of a combination (DESIGN "Economics").
+
+    With P = node_power_kw, P0 = node_idle_power_kw, u = utilization, H = hours/year,
+    F = CRF(wacc, facility life):
+
+    - it_capex      = node_capex × CRF(wacc, lifetime_years)
+    - cooling_capex = P × capex_usd_per_kw_it(c) × F
+    - power_capex   = P × capex_usd_per_kw_it(p) × F
+    - shell_capex   = P × shell_capex_usd_per_kw_it × F
+    - energy        = H × [P0 + u (P − P0)] × PUE × energy_usd_per_kwh
+    - demand        = demand_usd_per_kw_month × 12 × P × PUE
+    - maintenance   = maintenance_pct/100 × node capex + opex_pct(c)/100 × P × capex(c)
+                      + maintenance_usd_per_kw_year(p) × P
+    - other_opex    = opex_usd_per_gpu_year × GPUs
+    - rental        = rental_usd_per_gpu_hour × H × GPUs   (rented rows: only this and other_opex)
+    """
+    system = combination.system
+    finance = inputs.finance
+    hours = finance.hours_per_year
+    other_opex = system.opex_usd_per_gpu_year * system.gpus_per_node
+    if system.rented:
+        return NodeCost(
+            it_capex=0.0,
+            cooling_capex=0.0,
+            power_capex=0.0,
+            shell_capex=0.0,
+            energy=0.0,
+            demand_charges=0.0,
+            maintenance=0.0,
+            other_opex=other_opex,
+            rental=(system.rental_usd_per_gpu_hour or 0.0) * hours * system.gpus_per_node,
+            grid_kw=0.0,
+            it_kw=0.0,
+            capex_usd=0.0,
+        )
+    cooling, power = combination.cooling, combination.power
+    it_kw = system.node_power_kw
+    site_pue = pue(cooling, power)
+    grid_kw = it_kw * site_pue
+    facility_crf = crf(finance.wacc, finance.facility_lifetime_years)
+    cooling_upfront = it_kw * cooling.capex_usd_per_kw_it
+    power_upfront = it_kw * power.capex_usd_per_kw_it
+    shell_upfront = it_kw * finance.shell_capex_usd_per_kw_it
+    return NodeCost(
+        it_capex=system.node_capex_usd * crf(finance.wacc, system.lifetime_years),
+        cooling_capex=cooling_upfront * facility_crf,
+        power_capex=power_upfront * facility_crf,
+        shell_capex=shell_upfront * facility_crf,
+        energy=grid_kwh_per_year(combination, finance) * inputs.energy.energy_usd_per_kwh,
+        demand_charges=inputs.energy.demand_usd_per_kw_month * MONTHS_PER_YEAR * grid_kw,
+        maintenance=(
+            system.maintenance_pct_per_year / 100.0 * system.node_capex_usd
+            + cooling.opex_pct_per_year / 100.0 * cooling_upfront
+            + power.maintenance_usd_per_kw_year * it_kw
+        ),
+        other_opex=other_opex,
+        rental=0.0,
+        grid_kw=grid_kw,
+        it_kw=it_kw,
+        capex_usd=system.node_capex_usd + cooling_upfront + power_upfront + shell_upfront,
+    )
+
+
+def grid_kwh_per_year(combination: Combination, finance: Finance) -> float:
+    """Grid energy of one node per year: hours × [idle + utilization × (busy − idle)] × PUE [kWh/year] (0 rented)."""
+    system = combination.system
+    if system.rented:
+        return 0.0
+    average_kw = system.node_idle_power_kw + finance.utilization * (
+        system.node_power_kw - system.node_idle_power_kw
+    )
+    return finance.hours_per_year * average_kw * pue(combination.cooling, combination.power)
+
+
+def site_costs(inputs: PlanInputs) -> dict[str, float]:
+    """Site-level annual costs independent of the fleet [USD/year], by `COST_COMPONENTS` key.
+
+    fixed_charges = tariff fixed charges for the year; other_opex = scenario fixed opex.
+    """
+    return {
+        "fixed_charges": inputs.energy.fixed_usd_per_year,
+        "other_opex": inputs.finance.fixed_opex_usd_per_year,
+    }
+
+
+def site_cost_usd_per_year(inputs: PlanInputs) -> float:
+    """Sum of `site_costs` [USD/year]."""
+    return sum(site_costs(inputs).values())
+
+
+def serving_seconds_per_year(finance: Finance) -> float:
+    """Seconds per year the fleet serves at its operating point: κ = 3600 × hours × utilization [s/year]."""
+    return SECONDS_PER_HOUR * finance.hours_per_year * finance.utilization
+
+
+def tokens_per_gpu_year(point: OperatingPoint, finance: Finance) -> float:
+    """Tokens one GPU allocated to `point` delivers per year: tokens_per_s_per_gpu × κ [tokens/year]."""
+    return point.tokens_per_s_per_gpu * serving_seconds_per_year(finance)

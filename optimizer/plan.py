@@ -1,0 +1,179 @@
+"""The plan document: a solved `Solution` as plain, JSON-serializable data (DESIGN "Plan document").
+
+Throughputs (`tokens_per_s`) are while serving, at the operating points; per year they
+are multiplied by 3600 × hours × utilization. Costs are recomputed from the fleet rows
+with `optimizer.economics`, the same functions that gave the model its coefficients.
+
+Site metrics count the owned fleet only (rented GPUs use no site power):
+`tokens_per_s_per_mw` = owned tokens/s while serving per MW of grid power provisioned,
+`kwh_per_million_tokens` = site grid energy per million tokens the owned fleet
+delivers; both None without owned nodes. `pue` = grid / IT power of the owned fleet.
+"""
+
+from __future__ import annotations
+
+import math
+
+from optimizer.economics import (
+    COST_COMPONENTS,
+    Combination,
+    combinations,
+    grid_kwh_per_year,
+    node_cost,
+    serving_seconds_per_year,
+    site_costs,
+    tokens_per_gpu_year,
+)
+from optimizer.inputs import PlanInputs
+from optimizer.solve import Solution
+
+
+def _combinations_by_key(inputs: PlanInputs) -> dict[tuple[str, str | None, str | None], Combination]:
+    return {combo.key: combo for combo in combinations(inputs)}
+
+
+def fleet_costs_usd_per_year(nodes: dict[tuple[str, str | None, str | None], int], inputs: PlanInputs) -> dict[str, float]:
+    """Annual cost by `COST_COMPONENTS` key of a fleet (nodes per combination key) plus site costs [USD/year]."""
+    by_key = _combinations_by_key(inputs)
+    costs = {name: 0.0 for name in COST_COMPONENTS}
+    for key, count in nodes.items():
+        per_node = node_cost(by_key[key], inputs)
+        for name in COST_COMPONENTS:
+            costs[name] += getattr(per_node, name, 0.0) * count
+    for name, usd in site_costs(inputs).items():
+        costs[name] += usd
+    return costs
+
+
+def recompute_annual_cost(plan: dict, inputs: PlanInputs) -> float:
+    """Total annual cost [USD/year] from the plan's fleet rows alone (for the asset check
+    that the reported objective is the cost of the rows)."""
+    nodes = {(row["sku"], row["cooling_id"], row["power_id"]): row["nodes"] for row in plan["fleet"]}
+    return sum(fleet_costs_usd_per_year(nodes, inputs).values())
+
+
+def plan_document(
+    inputs: PlanInputs,
+    solution: Solution,
+    objective: str,
+    inputs_files: list[dict] | None = None,
+) -> dict:
+    """Every field DESIGN lists for the plan, plus workloads and notes. Plain floats/ints/str/None."""
+    by_key = _combinations_by_key(inputs)
+    fleet = []
+    site_kwh_per_year = 0.0
+    for key, count in solution.nodes.items():
+        combo = by_key[key]
+        per_node = node_cost(combo, inputs)
+        system = combo.system
+        fleet.append(
+            {
+                "sku": system.sku,
+                "accelerator": system.accelerator,
+                "rented": system.rented,
+                "cooling_id": key[1],
+                "power_id": key[2],
+                "nodes": int(count),
+                "gpus": int(count * system.gpus_per_node),
+                "it_power_kw": float(count * per_node.it_kw),
+                "grid_power_kw": float(count * per_node.grid_kw),
+                "annual_cost_usd": float(count * per_node.annual_usd),
+                "capex_usd": float(count * per_node.capex_usd),
+            }
+        )
+        site_kwh_per_year += count * grid_kwh_per_year(combo, inputs.finance)
+
+    points = {(p.sku, p.workload): p for p in inputs.operating_points}
+    systems = {s.sku: s for s in inputs.systems}
+    allocation = []
+    tokens_per_s_by_workload = {w.name: 0.0 for w in inputs.workloads}
+    owned_tokens_per_s = 0.0
+    for (sku, workload), gpus in solution.allocation.items():
+        point = points[sku, workload]
+        tokens_per_s = gpus * point.tokens_per_s_per_gpu
+        tokens_per_s_by_workload[workload] += tokens_per_s
+        if not systems[sku].rented:
+            owned_tokens_per_s += tokens_per_s
+        allocation.append(
+            {
+                "sku": sku,
+                "workload": workload,
+                "gpus": float(gpus),
+                "tokens_per_s": float(tokens_per_s),
+                "tokens_per_year": float(gpus * tokens_per_gpu_year(point, inputs.finance)),
+                "tokens_per_s_per_gpu": float(point.tokens_per_s_per_gpu),
+                "interactivity_tokens_per_s_per_user": point.interactivity_tokens_per_s_per_user,
+                "ttft_s": point.ttft_s,
+                "concurrency": point.concurrency,
+                "framework": point.framework,
+                "precision": point.precision,
+                "source": point.source,
+                "interpolated": point.interpolated,
+            }
+        )
+
+    grid_kw = sum(row["grid_power_kw"] for row in fleet)
+    it_kw = sum(row["it_power_kw"] for row in fleet)
+    tokens_per_year = float(solution.tokens_per_year)
+    annual_cost = float(solution.annual_cost_usd)
+    owned_tokens_per_year = owned_tokens_per_s * serving_seconds_per_year(inputs.finance)
+    return {
+        "name": inputs.name,
+        "status": solution.status,
+        "objective": objective,
+        "budget_mw": float(inputs.budget_mw),
+        "grid_power_mw": grid_kw / 1000.0,
+        "it_power_mw": it_kw / 1000.0,
+        "pue": grid_kw / it_kw if it_kw > 0 else None,
+        "power_design": solution.power_design,
+        "fleet": fleet,
+        "allocation": allocation,
+        "workloads": [
+            {
+                "name": w.name,
+                "share": w.share,
+                "demand_tokens_per_s": w.demand_tokens_per_s,
+                "tokens_per_s": float(tokens_per_s_by_workload[w.name]),
+            }
+            for w in inputs.workloads
+        ],
+        "tokens_per_year": tokens_per_year,
+        "annual_cost_usd": annual_cost,
+        "capex_usd": float(sum(row["capex_usd"] for row in fleet)),
+        "costs_usd_per_year": {
+            name: float(usd) for name, usd in fleet_costs_usd_per_year(solution.nodes, inputs).items()
+        },
+        "cost_per_million_tokens_usd": annual_cost / tokens_per_year * 1e6 if tokens_per_year > 0 else None,
+        "tokens_per_s_per_mw": owned_tokens_per_s / (grid_kw / 1000.0) if grid_kw > 0 else None,
+        "kwh_per_million_tokens": (
+            site_kwh_per_year / owned_tokens_per_year * 1e6 if owned_tokens_per_year > 0 else None
+        ),
+        "solver": {
+            "name": "highs",
+            "status": solution.status,
+            "mip_gap": _finite_or_none(solution.mip_gap),
+            "seconds": float(solution.seconds),
+            "build_seconds": float(solution.build_seconds),
+            "solve_seconds": float(solution.solve_seconds),
+            "n_variables": int(solution.n_variables),
+            "n_constraints": int(solution.n_constraints),
+            "n_nonzeros": int(solution.n_nonzeros),
+            "iterations": [
+                {name: _plain(value) for name, value in iteration.items()} for iteration in solution.iterations
+            ],
+        },
+        "inputs": list(inputs_files or []),
+        "notes": list(inputs.notes) + list(solution.notes),
+    }
+
+
+def _plain(value):
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, int):
+        return value
+    return _finite_or_none(float(value))
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    return float(value) if value is not None and math.isfinite(value) else None

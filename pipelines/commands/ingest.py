@@ -1,0 +1,25 @@
+"""read and validate the inputs into the warehouse's Parquet tables (Dagster job `ingest_only`)"""
+
+import argparse
+import time
+
+from pipelines.commands import options
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_data(parser)
+    options.add_warehouse(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipelines.ingest import read_inputs
+    from pipelines.run import run_job
+
+    data = options.data_dir(args)
+    started = time.perf_counter()
+    read_inputs(data)  # every problem reported before anything is written
+    result = run_job("ingest_only", data, options.warehouse_dir(args))
+    for key, path in result.written.items():
+        print(f"{key:<20} {path}")
+    print(f"ingested in {time.perf_counter() - started:.1f} s (Dagster run {result.run_id})")
+    return 0

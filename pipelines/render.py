@@ -1,0 +1,102 @@
+"""A plan document as text a planner reads in a terminal (and as Markdown for the Dagster UI)."""
+
+from __future__ import annotations
+
+COST_LABELS = {
+    "it_capex": "IT capex (annualized)",
+    "cooling_capex": "cooling capex (annualized)",
+    "power_capex": "power chain capex (annualized)",
+    "shell_capex": "shell capex (annualized)",
+    "energy": "energy",
+    "demand_charges": "demand charges",
+    "fixed_charges": "fixed charges",
+    "maintenance": "maintenance",
+    "other_opex": "other opex",
+    "rental": "rental",
+}
+
+
+def _usd(value: float | None) -> str:
+    """Dollars with a scale suffix; small amounts (a cost per million tokens) to 4 significant digits."""
+    if value is None:
+        return "-"
+    for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= limit:
+            return f"${value / limit:,.2f}{suffix}"
+    return f"${value:,.2f}" if abs(value) >= 10 else f"${value:.4g}"
+
+
+def _number(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _table(headers: list[str] | None, rows: list[list[str]], markdown: bool) -> str:
+    """Columns aligned (numbers right); `headers` None: no header line."""
+    if markdown:
+        headers = headers or [""] * len(rows[0])
+        lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+    columns = len(headers) if headers else len(rows[0])
+    widths = [max([len(r[i]) for r in rows] + ([len(headers[i])] if headers else [])) for i in range(columns)]
+    numeric = [bool(rows) and all(r[i][:1] in "$-0123456789" for r in rows) for i in range(columns)]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric)).rstrip()
+
+    head = [line(headers), line(["-" * w for w in widths])] if headers else []
+    return "\n".join([*head, *(line(r) for r in rows)])
+
+
+def summary_rows(plan: dict) -> list[list[str]]:
+    return [
+        ["cost per million tokens", _usd(plan["cost_per_million_tokens_usd"])],
+        ["tokens/s per MW (grid)", _number(plan["tokens_per_s_per_mw"])],
+        ["tokens per year", f"{plan['tokens_per_year']:.4g}"],
+        ["annual cost", _usd(plan["annual_cost_usd"])],
+        ["capex (upfront)", _usd(plan["capex_usd"])],
+        ["grid power", f"{plan['grid_power_mw']:.2f} MW of {plan['budget_mw']:g} MW budget"],
+        ["IT power", f"{plan['it_power_mw']:.2f} MW"],
+        ["PUE", _number(plan["pue"], 3)],
+        ["power design", plan["power_design"] or "-"],
+        ["kWh per million tokens", _number(plan["kwh_per_million_tokens"], 1)],
+    ]
+
+
+def fleet_rows(plan: dict) -> list[list[str]]:
+    return [[r["sku"], r["cooling_id"] or "(rented)", r["power_id"] or "-", _number(r["nodes"]), _number(r["gpus"]),
+             _number(r["grid_power_kw"]), _usd(r["annual_cost_usd"])] for r in plan["fleet"]]
+
+
+def allocation_rows(plan: dict) -> list[list[str]]:
+    return [[r["workload"], r["sku"], _number(r["gpus"], 1), _number(r["tokens_per_s"]),
+             _number(r["tokens_per_s_per_gpu"], 1), _number(r["interactivity_tokens_per_s_per_user"], 1),
+             _number(r["ttft_s"], 2)] for r in sorted(plan["allocation"], key=lambda r: (r["workload"], r["sku"]))]
+
+
+def cost_rows(plan: dict) -> list[list[str]]:
+    costs, total = plan["costs_usd_per_year"], plan["annual_cost_usd"]
+    rows = [[COST_LABELS.get(k, k), _usd(v), f"{100 * v / total:.1f}%" if total else "-"]
+            for k, v in costs.items() if v]
+    return rows + [["total", _usd(total), "100.0%"]]
+
+
+def plan_text(plan: dict, markdown: bool = False) -> str:
+    """Summary, fleet, allocation, annual costs and solver status of a plan."""
+    title = f"Build plan: {plan.get('name', 'site')} ({plan['objective']}, status {plan['status']})"
+    solver = plan["solver"]
+    gap = "-" if solver["mip_gap"] is None else f"{solver['mip_gap']:.2e}"
+    iterations = len(solver["iterations"])
+    parts = [
+        f"## {title}" if markdown else f"{title}\n{'=' * len(title)}",
+        _table(None, summary_rows(plan), markdown),
+        "Fleet", _table(["system", "cooling", "power", "nodes", "GPUs", "grid kW", "annual cost"],
+                        fleet_rows(plan), markdown),
+        "Allocation", _table(["workload", "system", "GPUs", "tokens/s", "tokens/s/GPU", "tok/s/user", "TTFT s"],
+                             allocation_rows(plan), markdown),
+        "Annual cost", _table(["component", "USD/year", "share"], cost_rows(plan), markdown),
+        f"Solver: HiGHS, {solver['status']}, gap {gap}, {iterations} iteration{'s' * (iterations != 1)}, "
+        f"{solver['seconds']:.2f} s",
+    ]
+    if plan.get("notes"):
+        parts.append("Notes:\n" + "\n".join(f"- {n}" for n in plan["notes"]))
+    return "\n\n".join(parts) + "\n"
