@@ -22,7 +22,9 @@ and TTFT likewise; the point is used if its interpolated TTFT meets the bound.
 
 Energy. The flat year prices the tariff for a constant load equal to the MW budget
 (`optimizer.tariff.flat_year_price`); tiers on monthly kWh are reached by MW-scale
-loads, so the budget is the load the site is built for.
+loads, so the budget is the load the site is built for. Time-resolved plans read the
+tariff's marginal prices per representative slice at the same site scale
+(`optimizer.tariff.slice_prices`); `tariff_profiles` lists them for every tariff.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ import polars as pl
 
 from optimizer.inputs import (Cooling, EnergyPrice, Finance, OperatingPoint, PlanInputs, PowerDesign, System,
                               Workload)
-from optimizer.tariff import Tariff, flat_year_price
+from optimizer.tariff import DAY_TYPES, Tariff, flat_year_price, slice_prices
+from optimizer.timeslices import priced_slices
 from pipelines.readers.tariffs import TariffTables
 
 Tables = Mapping[str, pl.DataFrame]
@@ -62,14 +65,45 @@ def plan_inputs(tables: Tables, budget_mw: float | None = None, interpolate: boo
         systems=tuple(s for s in systems if s.sku in served),
         coolings=tuple(Cooling(**_fields(row, Cooling)) for row in tables["cooling"].iter_rows(named=True)),
         power_designs=tuple(PowerDesign(**_fields(row, PowerDesign)) for row in tables["power"].iter_rows(named=True)),
-        workloads=tuple(Workload(name=w["name"], share=w["share"], demand_tokens_per_s=w["demand_tokens_per_s"])
-                        for w in workloads.iter_rows(named=True)),
+        workloads=tuple(_workload(w) for w in workloads.iter_rows(named=True)),
         operating_points=tuple(points),
         energy=EnergyPrice(tariff_id=scenario["tariff"], energy_usd_per_kwh=energy_usd_per_kwh,
                            demand_usd_per_kw_month=demand_usd_per_kw_month, fixed_usd_per_year=fixed_usd_per_year),
         finance=Finance(**_fields(scenario, Finance)),
         notes=tuple(notes),
+        tariff_slices=slice_prices(tariff, budget_mw * 1000.0),
     )
+
+
+def _workload(row: Mapping) -> Workload:
+    profile = row.get("load_profile")
+    return Workload(name=row["name"], share=row["share"], demand_tokens_per_s=row["demand_tokens_per_s"],
+                    load_shape=row.get("load_shape") or "interactive",
+                    load_profile=None if profile is None else tuple(profile),
+                    batch_quota=row.get("batch_quota") or "annual")
+
+
+def tariff_profile_frame(tables: Tables, site_kw: float) -> pl.DataFrame:
+    """Every tariff's marginal prices per representative slice at `site_kw`
+    (`optimizer.tariff.slice_prices`): one row per (tariff_id, month, day_type, hour) with
+    weight_days (days of the reference year the slice stands for), energy_usd_per_kwh,
+    demand_period (TOU; null without a TOU demand charge), demand_usd_per_kw (that
+    period's charge per kW of the month's peak in it) and flat_demand_usd_per_kw (the
+    month's charge per kW of its peak)."""
+    frames = []
+    for tariff_id in tables["tariffs"]["tariff_id"]:
+        prices = slice_prices(Tariff.from_tables(tariff_tables(tables), tariff_id), site_kw)
+        slices = priced_slices(prices, "representative")
+        period = slices.demand_period
+        frames.append(pl.DataFrame({
+            "tariff_id": [tariff_id] * len(slices),
+            "month": slices.month, "day_type": [DAY_TYPES[d] for d in slices.day_type], "hour": slices.hour,
+            "weight_days": slices.weight_days, "energy_usd_per_kwh": slices.price_usd_per_kwh,
+            "demand_period": [None if d < 0 else int(d) for d in period],
+            "demand_usd_per_kw": [0.0 if d < 0 else float(slices.demand_usd_per_kw[d]) for d in period],
+            "flat_demand_usd_per_kw": slices.flat_demand_usd_per_kw[slices.month - 1],
+        }, schema_overrides={"month": pl.Int64, "hour": pl.Int64, "demand_period": pl.Int64}))
+    return pl.concat(frames)
 
 
 def tariff_tables(tables: Tables) -> TariffTables:

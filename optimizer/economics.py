@@ -1,4 +1,4 @@
-"""Economics of one year of operation (flat year): pure functions, no Pyomo.
+"""Economics of one year of operation: pure functions, no Pyomo.
 
 Everything the model needs as a coefficient is computed here, once, from `PlanInputs`
 (DESIGN "Economics"):
@@ -6,7 +6,9 @@ Everything the model needs as a coefficient is computed here, once, from `PlanIn
 - a feasible `Combination` of system × cooling × power design,
 - its per-node annual costs `NodeCost` (USD/year) and grid power (kW),
 - the site-level annual costs that do not depend on the fleet,
-- the tokens one GPU delivers per year at an operating point.
+- the tokens one GPU delivers per year at an operating point,
+- for time-resolved plans, a node's cost without energy and its idle and busy grid power
+  (energy and demand charges are then priced per slice, `optimizer.timeslices`).
 
 The plan document recomputes its cost breakdown with the same functions, so the model
 and the report cannot disagree.
@@ -14,7 +16,7 @@ and the report cannot disagree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from optimizer.inputs import Cooling, Finance, OperatingPoint, PlanInputs, PowerDesign, System
 
@@ -217,6 +219,29 @@ def node_cost(combination: Combination, inputs: PlanInputs) -> NodeCost:
         it_kw=it_kw,
         capex_usd=system.node_capex_usd + cooling_upfront + power_upfront + shell_upfront,
     )
+
+
+def node_cost_without_energy(combination: Combination, inputs: PlanInputs) -> NodeCost:
+    """`node_cost` with energy = demand charges = 0: a time-resolved plan prices both per
+    slice from the fleet's grid power (`optimizer.timeslices`), not per node."""
+    return replace(node_cost(combination, inputs), energy=0.0, demand_charges=0.0)
+
+
+def idle_grid_kw(combination: Combination) -> float:
+    """ι_k: grid power of one idle node = node_idle_power_kw × PUE [kW] (0 rented)."""
+    if combination.system.rented:
+        return 0.0
+    return combination.system.node_idle_power_kw * pue(combination.cooling, combination.power)
+
+
+def busy_grid_kw_per_gpu(combination: Combination) -> float:
+    """δ_k: grid power one serving GPU adds to its idle node = (node_power_kw − node_idle_power_kw)
+    × PUE / gpus_per_node [kW] (0 rented), so a node with all GPUs busy draws node_power_kw × PUE."""
+    system = combination.system
+    if system.rented:
+        return 0.0
+    busy_kw = system.node_power_kw - system.node_idle_power_kw
+    return busy_kw * pue(combination.cooling, combination.power) / system.gpus_per_node
 
 
 def grid_kwh_per_year(combination: Combination, finance: Finance) -> float:

@@ -60,13 +60,27 @@ class PowerDesign:
     max_rack_kw: float
 
 
+LOAD_SHAPES = ("interactive", "batch")
+BATCH_QUOTAS = ("annual", "daily")
+
+
 @dataclass(frozen=True)
 class Workload:
-    """What the factory serves. `share` in cost-per-token mode, `demand_tokens_per_s` in min-cost mode."""
+    """What the factory serves. `share` in cost-per-token mode, `demand_tokens_per_s` in min-cost mode.
+
+    The load shape matters only in time-resolved plans (`optimizer.timeslices`): an
+    interactive workload follows `load_profile` over the day and the fleet is sized for
+    its peak; a batch workload's tokens may be served in any slice, due over the year or
+    equally every day (`batch_quota`).
+    """
 
     name: str
     share: float | None = None
     demand_tokens_per_s: float | None = None
+    load_shape: str = "interactive"
+    load_profile: tuple[float, ...] | None = None
+    """Interactive: 24 hourly fractions of the peak, hour 0 = midnight (None: the default diurnal profile)."""
+    batch_quota: str = "annual"
 
 
 @dataclass(frozen=True)
@@ -107,6 +121,26 @@ class EnergyPrice:
 
 
 @dataclass(frozen=True)
+class TariffSlices:
+    """The tariff as marginal prices on the 576 representative slices (time-resolved plans).
+
+    Slice i = (month − 1) · 48 + day type · 24 + hour, day type 0 = weekday, 1 = weekend
+    (`optimizer.tariff.slice_prices` explains the prices).
+
+    energy_usd_per_kwh: (576) marginal energy price of each slice.
+    demand_period: (576) TOU demand period of each slice; −1: the tariff has no TOU demand charge.
+    demand_usd_per_kw: per TOU demand period, the charge per kW of the month's peak in that period.
+    flat_demand_usd_per_kw: (12) per month, the charge per kW of the month's peak.
+    """
+
+    tariff_id: str
+    energy_usd_per_kwh: tuple[float, ...]
+    demand_period: tuple[int, ...]
+    demand_usd_per_kw: tuple[float, ...]
+    flat_demand_usd_per_kw: tuple[float, ...]
+
+
+@dataclass(frozen=True)
 class Finance:
     wacc: float
     facility_lifetime_years: float
@@ -132,6 +166,8 @@ class PlanInputs:
     name: str = "site"
     notes: tuple[str, ...] = field(default=())
     """Why inputs were left out (e.g. a system with no operating point for any workload)."""
+    tariff_slices: TariffSlices | None = None
+    """The tariff per time slice; needed by time-resolved plans only."""
 
 
 @dataclass(frozen=True)
@@ -160,10 +196,22 @@ def inputs_from_dict(data: dict) -> PlanInputs:
         systems=tuple(System(**{**s, "cooling_kinds": tuple(s["cooling_kinds"])}) for s in data["systems"]),
         coolings=tuple(Cooling(**c) for c in data["coolings"]),
         power_designs=tuple(PowerDesign(**p) for p in data["power_designs"]),
-        workloads=tuple(Workload(**w) for w in data["workloads"]),
+        workloads=tuple(_workload(w) for w in data["workloads"]),
         operating_points=tuple(OperatingPoint(**o) for o in data["operating_points"]),
         energy=EnergyPrice(**data["energy"]),
         finance=Finance(**data["finance"]),
         name=data["name"],
         notes=tuple(data["notes"]),
+        tariff_slices=_tariff_slices(data.get("tariff_slices")),
     )
+
+
+def _workload(data: dict) -> Workload:
+    profile = data.get("load_profile")
+    return Workload(**{**data, "load_profile": None if profile is None else tuple(profile)})
+
+
+def _tariff_slices(data: dict | None) -> TariffSlices | None:
+    if data is None:
+        return None
+    return TariffSlices(**{name: value if isinstance(value, str) else tuple(value) for name, value in data.items()})

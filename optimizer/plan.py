@@ -8,48 +8,91 @@ Site metrics count the owned fleet only (rented GPUs use no site power):
 `tokens_per_s_per_mw` = owned tokens/s while serving per MW of grid power provisioned,
 `kwh_per_million_tokens` = site grid energy per million tokens the owned fleet
 delivers; both None without owned nodes. `pue` = grid / IT power of the owned fleet.
+
+Time-resolved plans (time resolution representative | hourly) differ as follows:
+
+- energy and demand charges are those of the slices' grid power (`monthly`), not per
+  node: a fleet row's `annual_cost_usd` leaves them out;
+- an allocation row's `gpus` and `tokens_per_s` are at the slice where (sku, workload)
+  is busiest, its `tokens_per_year` over all slices; a workload's `tokens_per_s` is its
+  peak; `tokens_per_s_per_mw` is the owned fleet's mean tokens/s over the year per MW;
+- and the plan has, in addition:
+  `time_resolution`;
+  `monthly`: 12 rows {month, energy_kwh, energy_usd, peak_grid_kw, demand_usd};
+  `slices`: the year slice by slice as columns of equal length (compact for 8760
+  hours): month, day_type, hour, weight_days (days the slice stands for), grid_kw,
+  price_usd_per_kwh, and tokens_per_s {workload: column}; hourly slices are the hours
+  of the reference year in order (hour 0 = Monday 1 January 00:00);
+  `realized_utilization`: GPU-hours serving / GPU-hours of the year, for the fleet and
+  per system, beside the scenario's flat `utilization`;
+  `flat_cost_per_million_tokens_usd`: the flat year's optimum for the same inputs.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from optimizer.economics import (
     COST_COMPONENTS,
+    SECONDS_PER_HOUR,
     Combination,
     combinations,
     grid_kwh_per_year,
     node_cost,
+    node_cost_without_energy,
     serving_seconds_per_year,
     site_costs,
     tokens_per_gpu_year,
 )
 from optimizer.inputs import PlanInputs
 from optimizer.solve import Solution
+from optimizer.tariff import DAY_TYPES
+from optimizer.timeslices import PricedSlices, inputs_priced_slices
 
 
 def _combinations_by_key(inputs: PlanInputs) -> dict[tuple[str, str | None, str | None], Combination]:
     return {combo.key: combo for combo in combinations(inputs)}
 
 
-def fleet_costs_usd_per_year(nodes: dict[tuple[str, str | None, str | None], int], inputs: PlanInputs) -> dict[str, float]:
-    """Annual cost by `COST_COMPONENTS` key of a fleet (nodes per combination key) plus site costs [USD/year]."""
+def fleet_costs_usd_per_year(nodes: dict[tuple[str, str | None, str | None], int], inputs: PlanInputs,
+                             monthly: list[dict] | None = None) -> dict[str, float]:
+    """Annual cost by `COST_COMPONENTS` key of a fleet (nodes per combination key) plus site costs [USD/year].
+
+    `monthly` (time-resolved, `PricedSlices.monthly`): energy and demand charges are its
+    sums instead of the nodes' flat-year ones.
+    """
     by_key = _combinations_by_key(inputs)
+    cost_of = node_cost if monthly is None else node_cost_without_energy
     costs = {name: 0.0 for name in COST_COMPONENTS}
     for key, count in nodes.items():
-        per_node = node_cost(by_key[key], inputs)
+        per_node = cost_of(by_key[key], inputs)
         for name in COST_COMPONENTS:
             costs[name] += getattr(per_node, name, 0.0) * count
     for name, usd in site_costs(inputs).items():
         costs[name] += usd
+    for row in monthly or ():
+        costs["energy"] += row["energy_usd"]
+        costs["demand_charges"] += row["demand_usd"]
     return costs
 
 
 def recompute_annual_cost(plan: dict, inputs: PlanInputs) -> float:
-    """Total annual cost [USD/year] from the plan's fleet rows alone (for the asset check
-    that the reported objective is the cost of the rows)."""
+    """Total annual cost [USD/year] from the plan's rows alone (for the asset check that the
+    reported objective is the cost of the rows).
+
+    Flat: the fleet rows priced by `optimizer.economics`. Time-resolved: the fleet rows
+    without energy, plus the energy and demand charges of the plan's `slices.grid_kw`
+    priced by the inputs' tariff (slice weights and prices recomputed from the inputs,
+    peaks taken from the slices).
+    """
     nodes = {(row["sku"], row["cooling_id"], row["power_id"]): row["nodes"] for row in plan["fleet"]}
-    return sum(fleet_costs_usd_per_year(nodes, inputs).values())
+    monthly = None
+    if "time_resolution" in plan:
+        slices = inputs_priced_slices(inputs, plan["time_resolution"])
+        monthly = slices.monthly(np.asarray(plan["slices"]["grid_kw"], dtype=float))
+    return sum(fleet_costs_usd_per_year(nodes, inputs, monthly).values())
 
 
 def plan_document(
@@ -60,11 +103,14 @@ def plan_document(
 ) -> dict:
     """Every field DESIGN lists for the plan, plus workloads and notes. Plain floats/ints/str/None."""
     by_key = _combinations_by_key(inputs)
+    timeline = solution.timeline
+    slices = None if timeline is None else inputs_priced_slices(inputs, solution.time_resolution)
+    monthly = None if slices is None else slices.monthly(np.asarray(timeline.grid_kw))
     fleet = []
     site_kwh_per_year = 0.0
     for key, count in solution.nodes.items():
         combo = by_key[key]
-        per_node = node_cost(combo, inputs)
+        per_node = node_cost(combo, inputs) if timeline is None else node_cost_without_energy(combo, inputs)
         system = combo.system
         fleet.append(
             {
@@ -88,19 +134,23 @@ def plan_document(
     allocation = []
     tokens_per_s_by_workload = {w.name: 0.0 for w in inputs.workloads}
     owned_tokens_per_s = 0.0
+    owned_tokens_per_year = 0.0
     for (sku, workload), gpus in solution.allocation.items():
         point = points[sku, workload]
         tokens_per_s = gpus * point.tokens_per_s_per_gpu
         tokens_per_s_by_workload[workload] += tokens_per_s
+        tokens_per_year = (gpus * tokens_per_gpu_year(point, inputs.finance) if timeline is None
+                           else timeline.tokens_per_year[sku, workload])
         if not systems[sku].rented:
             owned_tokens_per_s += tokens_per_s
+            owned_tokens_per_year += tokens_per_year
         allocation.append(
             {
                 "sku": sku,
                 "workload": workload,
                 "gpus": float(gpus),
                 "tokens_per_s": float(tokens_per_s),
-                "tokens_per_year": float(gpus * tokens_per_gpu_year(point, inputs.finance)),
+                "tokens_per_year": float(tokens_per_year),
                 "tokens_per_s_per_gpu": float(point.tokens_per_s_per_gpu),
                 "interactivity_tokens_per_s_per_user": point.interactivity_tokens_per_s_per_user,
                 "ttft_s": point.ttft_s,
@@ -116,8 +166,13 @@ def plan_document(
     it_kw = sum(row["it_power_kw"] for row in fleet)
     tokens_per_year = float(solution.tokens_per_year)
     annual_cost = float(solution.annual_cost_usd)
-    owned_tokens_per_year = owned_tokens_per_s * serving_seconds_per_year(inputs.finance)
-    return {
+    if timeline is None:
+        owned_tokens_per_year = owned_tokens_per_s * serving_seconds_per_year(inputs.finance)
+    else:
+        tokens_per_s_by_workload |= {w: max(series) for w, series in timeline.tokens_per_s.items()}
+        site_kwh_per_year = sum(row["energy_kwh"] for row in monthly)
+        owned_tokens_per_s = owned_tokens_per_year / (SECONDS_PER_HOUR * float(slices.weight_hours.sum()))
+    document = {
         "name": inputs.name,
         "status": solution.status,
         "objective": objective,
@@ -141,7 +196,7 @@ def plan_document(
         "annual_cost_usd": annual_cost,
         "capex_usd": float(sum(row["capex_usd"] for row in fleet)),
         "costs_usd_per_year": {
-            name: float(usd) for name, usd in fleet_costs_usd_per_year(solution.nodes, inputs).items()
+            name: float(usd) for name, usd in fleet_costs_usd_per_year(solution.nodes, inputs, monthly).items()
         },
         "cost_per_million_tokens_usd": annual_cost / tokens_per_year * 1e6 if tokens_per_year > 0 else None,
         "tokens_per_s_per_mw": owned_tokens_per_s / (grid_kw / 1000.0) if grid_kw > 0 else None,
@@ -164,6 +219,41 @@ def plan_document(
         },
         "inputs": list(inputs_files or []),
         "notes": list(inputs.notes) + list(solution.notes),
+    }
+    if timeline is not None:
+        document |= _time_fields(inputs, solution, slices, monthly, fleet)
+    return document
+
+
+def _time_fields(inputs: PlanInputs, solution: Solution, slices: PricedSlices, monthly: list[dict],
+                 fleet: list[dict]) -> dict:
+    """The fields only a time-resolved plan has (see the module docstring)."""
+    timeline = solution.timeline
+    hours = float(slices.weight_hours.sum())
+    gpus = {}
+    for row in fleet:
+        gpus[row["sku"]] = gpus.get(row["sku"], 0) + row["gpus"]
+    busy = {sku: timeline.busy_gpu_hours.get(sku, 0.0) for sku in gpus}
+    total_gpus = sum(gpus.values())
+    return {
+        "time_resolution": solution.time_resolution,
+        "flat_cost_per_million_tokens_usd": _finite_or_none(solution.flat_cost_per_million_tokens_usd),
+        "monthly": monthly,
+        "realized_utilization": {
+            "fleet": sum(busy.values()) / (total_gpus * hours) if total_gpus else None,
+            "flat_assumption": float(inputs.finance.utilization),
+            "by_system": [{"sku": sku, "gpus": int(n), "utilization": busy[sku] / (n * hours) if n else None}
+                          for sku, n in gpus.items()],
+        },
+        "slices": {
+            "month": [int(m) for m in slices.month],
+            "day_type": [DAY_TYPES[d] for d in slices.day_type],
+            "hour": [int(h) for h in slices.hour],
+            "weight_days": [float(d) for d in slices.weight_days],
+            "grid_kw": list(timeline.grid_kw),
+            "price_usd_per_kwh": [float(p) for p in slices.price_usd_per_kwh],
+            "tokens_per_s": dict(timeline.tokens_per_s),
+        },
     }
 
 

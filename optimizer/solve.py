@@ -6,6 +6,10 @@ object. Dinkelbach's iterations only change the objective coefficient of θ
 (`changeColsCost`) and pass the previous plan as MIP start (`setSolution`), so the
 model is built and presolved from the same object every time.
 
+A time-resolved solve (`time_resolution` representative | hourly) first solves the flat
+year: its fleet, with the nodes fixed and dispatched by one LP over the slices, is the
+feasible start (and its cost per token is reported beside the time-resolved one).
+
 Nothing Pyomo or HiGHS leaves this module: `Solution` is plain data.
 """
 
@@ -20,9 +24,10 @@ import highspy
 import numpy as np
 from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
-from optimizer.economics import combination_blockers, combinations, node_cost
+from optimizer.economics import SECONDS_PER_HOUR, combination_blockers, combinations, node_cost
 from optimizer.inputs import PlanInputs, SolverOptions
 from optimizer.model import (
+    GRID_KW_UNIT,
     TOKENS_PER_S_UNIT,
     USD_UNIT,
     ModelData,
@@ -38,6 +43,20 @@ class Infeasible(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
+
+
+@dataclass
+class Timeline:
+    """A time-resolved plan slice by slice (the slices of `optimizer.timeslices.PricedSlices`)."""
+
+    grid_kw: list[float]
+    """P_t, grid power in each slice [kW]."""
+    tokens_per_s: dict[str, list[float]]
+    """Workload → tokens/s served in each slice."""
+    busy_gpu_hours: dict[str, float]
+    """Sku → GPU-hours serving per year: Σ_t W_t busy[s,t]."""
+    tokens_per_year: dict[tuple[str, str], float]
+    """(sku, workload) → tokens per year."""
 
 
 @dataclass
@@ -69,6 +88,13 @@ class Solution:
     n_constraints: int = 0
     n_nonzeros: int = 0
     notes: tuple[str, ...] = ()
+    time_resolution: str = "flat"
+    timeline: Timeline | None = None
+    """Time-resolved: the plan per slice. Then `allocation` holds each (sku, workload)'s GPUs in its busiest slice."""
+    flat_cost_per_million_tokens_usd: float | None = None
+    """Time-resolved: the flat year's optimum for the same inputs (None if the flat year has no plan)."""
+    start_seconds: float = 0.0
+    """Time-resolved: seconds spent solving the flat year for the start."""
 
     @property
     def cost_per_million_tokens_usd(self) -> float:
@@ -79,30 +105,53 @@ def solve(
     inputs: PlanInputs,
     objective: str = "cost-per-token",
     options: SolverOptions = SolverOptions(),
+    time_resolution: str = "flat",
+    start: Solution | None = None,
 ) -> Solution:
-    """Plan the fleet. Raises `Infeasible` with a reason when no plan exists."""
+    """Plan the fleet at `time_resolution` (flat | representative | hourly). Raises
+    `Infeasible` with a reason when no plan exists.
+
+    Time-resolved: `start` is the flat plan of the same inputs (solved here when not given).
+    """
+    began = time.perf_counter()
+    flat = start
+    if time_resolution != "flat" and flat is None:
+        try:
+            flat = solve(inputs, objective, options)
+        except Infeasible:
+            flat = None  # the time-resolved year may still have a plan; it starts without one
     started = time.perf_counter()
-    data = model_data(inputs, objective)
+    data = model_data(inputs, objective, time_resolution)
     check_feasibility(inputs, data)
     problem = _compile(data)
     build_seconds = time.perf_counter() - started
-    start = greedy_plan(data)
     runner = _Runner(problem, options, started)
-    if objective == "cost-per-token":
-        status, x, gap, iterations = _dinkelbach(problem, runner, start, options)
+    iterations = []
+    if data.time is None:
+        greedy = greedy_plan(data)
+        x0 = None if greedy is None else _start_vector(problem, greedy)
     else:
-        status, x, gap, iterations = _min_cost(problem, runner, start, options)
-    return _solution(
+        x0 = None if flat is None else _fleet_start(problem, runner, flat, iterations)
+    if objective == "cost-per-token":
+        status, x, gap, found = _dinkelbach(problem, runner, x0, options)
+    else:
+        status, x, gap, found = _min_cost(problem, runner, x0, options)
+    solution = _solution(
         data,
         problem,
         x,
         status=status,
         gap=gap,
-        iterations=iterations,
-        seconds=time.perf_counter() - started,
+        iterations=iterations + found,
+        seconds=time.perf_counter() - began,
         build_seconds=build_seconds,
         solve_seconds=runner.solve_seconds,
     )
+    if data.time is not None:
+        solution.time_resolution = time_resolution
+        solution.flat_cost_per_million_tokens_usd = None if flat is None else flat.cost_per_million_tokens_usd
+        solution.start_seconds = started - began
+    return solution
 
 
 # --------------------------------------------------------------------------- pre-checks
@@ -144,7 +193,7 @@ def check_feasibility(inputs: PlanInputs, data: ModelData) -> None:
         )
         raise Infeasible(f"no single power design serves every workload ({by_design})")
     if data.objective == "min-cost":
-        for w, demand in workloads.items():
+        for w, demand in data.demands_tokens_per_s.items():
             most = max(_max_tokens_per_s(data, w, p) for p in designs)
             if most < demand * (1 - 1e-9):
                 raise Infeasible(
@@ -337,10 +386,19 @@ class _Problem:
     node_columns: list[int]
     power_columns: dict[str, int]
     gpu_columns: dict[tuple[str, str], int]
+    """g[s,w]: every point (flat), interactive points (time-resolved)."""
     throughput_column: int | None
     cost: np.ndarray
-    """Objective coefficient of each column in the model's unit [10⁶ USD/year] (nodes only)."""
+    """Objective coefficient of each column at λ = 0, in the model's unit [10⁶ USD/year]."""
     site_cost_usd: float
+    token_rates: np.ndarray
+    """Tokens per year of each column's unit / κ: T(x) = κ · token_rates · x [tokens/s]."""
+    column_lower: np.ndarray
+    column_upper: np.ndarray
+    batch_columns: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    """b[s,w,q] per state q (time-resolved)."""
+    busy_grid_columns: np.ndarray | None = None
+    """B[q] per state q (time-resolved)."""
 
 
 def _compile(data: ModelData) -> _Problem:
@@ -384,8 +442,22 @@ def _compile(data: ModelData) -> _Problem:
     highs.setOptionValue("output_flag", False)
     highs.passModel(lp)
     node_columns = [position[id(model.nodes[k])] for k in range(len(data.combinations))]
-    cost = np.zeros(n_columns)
-    cost[node_columns] = np.array(data.node_cost_usd) / USD_UNIT
+    gpu_columns = {key: position[id(model.gpus[key])] for key in model.gpus}
+    token_rates = np.zeros(n_columns)
+    for (sku, workload), j in gpu_columns.items():
+        token_rates[j] = data.points[sku, workload].tokens_per_s_per_gpu
+    batch_columns, busy_grid_columns = {}, None
+    if data.time is not None:
+        time = data.time
+        share_of_year = time.state_weight_hours / time.hours_per_year
+        for (sku, workload), j in gpu_columns.items():
+            token_rates[j] *= float(share_of_year @ time.profiles[workload][list(time.state_hour)])
+        for sku, workload in data.points:
+            if workload in time.batch:
+                js = np.array([position[id(model.batch_gpus[sku, workload, q])] for q in range(time.states)])
+                batch_columns[sku, workload] = js
+                token_rates[js] = data.points[sku, workload].tokens_per_s_per_gpu * share_of_year
+        busy_grid_columns = np.array([position[id(model.busy_grid_mw[q])] for q in range(time.states)])
     return _Problem(
         data=data,
         highs=highs,
@@ -394,10 +466,15 @@ def _compile(data: ModelData) -> _Problem:
         n_nonzeros=int(A.nnz),
         node_columns=node_columns,
         power_columns={p: position[id(model.power_design[p])] for p in data.power_ids},
-        gpu_columns={key: position[id(model.gpus[key])] for key in data.points},
+        gpu_columns=gpu_columns,
         throughput_column=position[id(model.tokens_per_s)] if hasattr(model, "tokens_per_s") else None,
-        cost=cost,
+        cost=np.array(lp.col_cost_, dtype=float),
         site_cost_usd=data.site_cost_usd,
+        token_rates=token_rates,
+        column_lower=np.array(lp.col_lower_, dtype=float),
+        column_upper=np.array(lp.col_upper_, dtype=float),
+        batch_columns=batch_columns,
+        busy_grid_columns=busy_grid_columns,
     )
 
 
@@ -416,14 +493,66 @@ def _start_vector(problem: _Problem, plan: GreedyPlan) -> np.ndarray:
     return x
 
 
+def _fleet_start(problem: _Problem, runner: _Runner, fleet: Solution, iterations: list[dict]) -> np.ndarray | None:
+    """A feasible start for the time-resolved model: `fleet`'s nodes fixed, dispatched by one
+    LP (max θ for cost-per-token, min C for min-cost). None if HiGHS finds no dispatch.
+
+    A combination of the flat plan that the time-resolved costs dominate (`undominated`)
+    is replaced by the one of the same system and power design with the least grid kW:
+    it dominates it, so the budget and the supply caps still hold.
+    """
+    data = problem.data
+    index = {combo.key: k for k, combo in enumerate(data.combinations)}
+    nodes = np.zeros(len(data.combinations))
+    for key, count in fleet.nodes.items():
+        k = index.get(key)
+        if k is None:
+            same = [j for j, combo in enumerate(data.combinations) if combo.key[0] == key[0] and combo.key[2] == key[2]]
+            k = min(same, key=lambda j: data.grid_kw[j])
+        nodes[k] += count
+    highs, columns = problem.highs, np.array(problem.node_columns, dtype=np.int32)
+    highs.changeColsBounds(len(columns), columns, nodes, nodes)
+    if problem.throughput_column is not None:
+        _set_costs(problem, np.zeros(problem.n_columns))
+        highs.changeColsCost(1, np.array([problem.throughput_column], dtype=np.int32), np.array([-1.0]))
+    _, x, _, seconds = runner.run(None)
+    highs.changeColsBounds(len(columns), columns, problem.column_lower[columns], problem.column_upper[columns])
+    _set_costs(problem, problem.cost)
+    if x is None:
+        return None
+    cost, tokens = _cost_and_tokens(problem, x)
+    iterations.append(dict(iteration=0, lambda_usd_per_token=None, cost_usd=cost, tokens=tokens, F=None, mip_gap=None,
+                           seconds=seconds))
+    return x
+
+
+def _set_costs(problem: _Problem, costs: np.ndarray) -> None:
+    problem.highs.changeColsCost(problem.n_columns, np.arange(problem.n_columns, dtype=np.int32), costs)
+
+
+def _grid_kw(problem: _Problem, x: np.ndarray) -> np.ndarray:
+    """P per calendar slice [kW] of a time-resolved column vector: the idle draw Σ_k ι_k n[k]
+    (nodes rounded) plus the busy power B of the slice's state."""
+    data = problem.data
+    idle_kw = float(np.dot(np.round(x[problem.node_columns]), data.idle_grid_kw))
+    return idle_kw + x[problem.busy_grid_columns][data.time.state_of_slice] * GRID_KW_UNIT
+
+
 def _cost_and_tokens(problem: _Problem, x: np.ndarray) -> tuple[float, float]:
-    """C(x) [USD/year] and T(x) [tokens/year] of a column vector (nodes rounded to integers)."""
+    """C(x) [USD/year] and T(x) [tokens/year] of a column vector (nodes rounded to integers).
+
+    Time-resolved, energy and demand charges are those of the slices' grid power
+    (`PricedSlices.monthly`): the demand charge is on the true monthly peaks, whatever
+    slack the peak variables have.
+    """
     data = problem.data
     nodes = np.round(x[problem.node_columns])
-    cost = float(np.dot(nodes, data.node_cost_usd)) + data.site_cost_usd
-    throughput = sum(
-        data.points[key].tokens_per_s_per_gpu * float(x[j]) for key, j in problem.gpu_columns.items()
-    )
+    if data.time is None:
+        cost = float(np.dot(nodes, data.node_cost_usd)) + data.site_cost_usd
+    else:
+        cost = float(np.dot(nodes, [c.annual_usd for c in data.node_costs])) + data.site_cost_usd + sum(
+            row["energy_usd"] + row["demand_usd"] for row in data.time.slices.monthly(_grid_kw(problem, x)))
+    throughput = float(np.dot(problem.token_rates, x))
     return cost, throughput * data.serving_seconds
 
 
@@ -440,6 +569,10 @@ class _Runner:
         self.solve_seconds = 0.0
         self.highs.setOptionValue("mip_rel_gap", options.mip_rel_gap)
         self.highs.setOptionValue("threads", options.threads)
+        if problem.data.time is not None:
+            # Every slice's rows hold the fleet's capacity columns, which makes the simplex
+            # slow on 8760 slices (~10x the interior point method on an hourly LP).
+            self.highs.setOptionValue("mip_lp_solver", "ipm")
 
     def remaining(self) -> float:
         return self.options.time_limit_s - (time.perf_counter() - self.started)
@@ -471,7 +604,7 @@ def _report(options: SolverOptions, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-def _dinkelbach(problem: _Problem, runner: _Runner, start: GreedyPlan | None, options: SolverOptions):
+def _dinkelbach(problem: _Problem, runner: _Runner, start: np.ndarray | None, options: SolverOptions):
     """Dinkelbach's method for min C(x)/T(x).
 
     λ0 = C(x0)/T(x0) of a feasible plan x0; then repeat: x_i = argmin C − λ_i T
@@ -489,13 +622,13 @@ def _dinkelbach(problem: _Problem, runner: _Runner, start: GreedyPlan | None, op
     iterations = []
     status = "optimal"
     if start is not None:
-        best = _start_vector(problem, start)
+        best = start
     else:
-        # No heuristic plan: the first MILP maximizes tokens to find one.
-        problem.highs.changeColsCost(len(problem.cost), np.arange(len(problem.cost), dtype=np.int32), np.zeros(len(problem.cost)))
+        # No start plan: the first MILP maximizes tokens to find one.
+        _set_costs(problem, np.zeros(problem.n_columns))
         problem.highs.changeColsCost(1, np.array([column], dtype=np.int32), np.array([-1.0]))
         model_status, best, _, seconds = runner.run(None)
-        problem.highs.changeColsCost(len(problem.cost), np.arange(len(problem.cost), dtype=np.int32), problem.cost)
+        _set_costs(problem, problem.cost)
         cost, tokens = _cost_and_tokens(problem, best) if best is not None else (0.0, 0.0)
         iterations.append(
             dict(iteration=0, lambda_usd_per_token=None, cost_usd=cost, tokens=tokens, F=None, mip_gap=None, seconds=seconds)
@@ -550,10 +683,9 @@ def _dinkelbach(problem: _Problem, runner: _Runner, start: GreedyPlan | None, op
     return status, best, final_gap, iterations
 
 
-def _min_cost(problem: _Problem, runner: _Runner, start: GreedyPlan | None, options: SolverOptions):
+def _min_cost(problem: _Problem, runner: _Runner, start: np.ndarray | None, options: SolverOptions):
     """One MILP: min C subject to the demand rows."""
-    x0 = _start_vector(problem, start) if start is not None else None
-    model_status, x, _, seconds = runner.run(x0)
+    model_status, x, _, seconds = runner.run(start)
     if model_status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
         raise Infeasible(
             "the demands together cannot be served within the budget and the supply caps "
@@ -582,7 +714,11 @@ def _solution(data: ModelData, problem: _Problem, x: np.ndarray, **run) -> Solut
     power_design = None
     if owned_designs:
         power_design = max(problem.power_columns, key=lambda p: x[problem.power_columns[p]])
-    allocation = {key: float(x[j]) for key, j in problem.gpu_columns.items() if x[j] > 1e-9}
+    timeline = None
+    if data.time is None:
+        allocation = {key: float(x[j]) for key, j in problem.gpu_columns.items() if x[j] > 1e-9}
+    else:
+        timeline, allocation = _timeline(problem, x)
     cost, tokens = _cost_and_tokens(problem, x)
     return Solution(
         status=run["status"],
@@ -601,4 +737,34 @@ def _solution(data: ModelData, problem: _Problem, x: np.ndarray, **run) -> Solut
         n_constraints=problem.n_rows,
         n_nonzeros=problem.n_nonzeros,
         notes=data.notes,
+        timeline=timeline,
     )
+
+
+def _timeline(problem: _Problem, x: np.ndarray) -> tuple[Timeline, dict[tuple[str, str], float]]:
+    """The plan per calendar slice, and each (sku, workload)'s GPUs in its busiest slice.
+
+    GPUs of (s, w) in state q: f_w(h_q) · g[s,w] (interactive) or b[s,w,q] (batch);
+    a slice takes the values of its state.
+    """
+    data = problem.data
+    time = data.time
+    hours = list(time.state_hour)
+    gpus = {key: time.profiles[key[1]][hours] * max(float(x[j]), 0.0) for key, j in problem.gpu_columns.items()}
+    gpus |= {key: np.maximum(x[js], 0.0) for key, js in problem.batch_columns.items()}
+    tokens_per_s = {w: np.zeros(time.states) for w in [*time.profiles, *time.batch]}
+    busy = {sku: np.zeros(time.states) for sku in data.skus}
+    for (sku, workload), series in gpus.items():
+        tokens_per_s[workload] += data.points[sku, workload].tokens_per_s_per_gpu * series
+        busy[sku] += series
+    weights = time.state_weight_hours
+    per_slice = time.state_of_slice
+    timeline = Timeline(
+        grid_kw=[float(v) for v in _grid_kw(problem, x)],
+        tokens_per_s={w: [float(v) for v in series[per_slice]] for w, series in tokens_per_s.items()},
+        busy_gpu_hours={sku: float(weights @ series) for sku, series in busy.items()},
+        tokens_per_year={key: SECONDS_PER_HOUR * float(weights @ series) * data.points[key].tokens_per_s_per_gpu
+                         for key, series in gpus.items() if series.max() > 1e-9},
+    )
+    allocation = {key: float(series.max()) for key, series in gpus.items() if series.max() > 1e-9}
+    return timeline, allocation

@@ -21,6 +21,9 @@ Rules (as SAM's `Utilityrate5` computes a bill without a system, no net metering
 - **Fixed.** $/month + $/day × days in month.
 - **Minimum.** When energy + demand + fixed < the monthly minimum, the difference is
   added (SAM compares the whole monthly bill, fixed charges included).
+
+For the optimizer, `slice_prices` turns a tariff into marginal prices on the
+representative slices (month × weekday/weekend × hour) of the same reference year.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
+
+from optimizer.inputs import TariffSlices
 
 if TYPE_CHECKING:
     from pipelines.readers.tariffs import TariffTables
@@ -67,6 +72,17 @@ def reference_year_hours(start_weekday: int = 0) -> YearHours:
     return YearHours(month=month, hour=np.arange(HOURS_PER_YEAR) % 24, weekend=weekday >= 5)
 
 
+DAY_TYPES = ("weekday", "weekend")
+REPRESENTATIVE_SLICES = 12 * len(DAY_TYPES) * 24
+"""Representative slices: 12 months × weekday/weekend × 24 hours."""
+
+
+def representative_slice(year: YearHours) -> np.ndarray:
+    """(8760,) index of each hour's representative slice: (month − 1) · 48 + day type · 24 + hour,
+    day type 0 = weekday, 1 = weekend (the order of `TariffSlices`)."""
+    return (year.month - 1) * 48 + year.weekend.astype(int) * 24 + year.hour
+
+
 @dataclass(frozen=True)
 class Tiers:
     """Tiered prices of a set of periods.
@@ -93,6 +109,11 @@ class Tiers:
     def charge(self, quantity: float, period: int) -> float:
         """Σ_t amount_t × price_t for `quantity` (kW) in `period`."""
         return float(self.amounts(quantity, period) @ self.price_usd[period])
+
+    def marginal_price(self, quantity: float, period: int) -> float:
+        """price_t of the tier the next unit above `quantity` falls in (first t with U_t > quantity)."""
+        tier = int(np.searchsorted(self.upper[period], quantity, side="right"))
+        return float(self.price_usd[period, min(tier, self.upper.shape[1] - 1)])
 
 
 @dataclass(frozen=True)
@@ -273,3 +294,39 @@ def flat_year_price(tariff: Tariff, load_kw: float) -> tuple[float, float, float
         raise ValueError(f"load_kw must be > 0, got {load_kw}")
     b = bill(tariff, np.full(HOURS_PER_YEAR, float(load_kw)))
     return (b.energy_usd / (HOURS_PER_YEAR * load_kw), b.demand_usd / (12 * load_kw), b.fixed_usd)
+
+
+def slice_prices(tariff: Tariff, site_kw: float) -> TariffSlices:
+    """The tariff as marginal prices on the representative slices, for a site of `site_kw`.
+
+    Energy: slice (m, d, h) lies in one energy period p (schedules are per month, day type
+    and hour); its price is rate + adj of the tier of p that a constant site-scale load
+    reaches in month m, E_m = site_kw × 24 × days_m kWh (tier bounds are monthly kWh).
+    TOU demand: per period, the rate + adj of the tier that site_kw reaches; flat demand:
+    per month, that of its period's tier at site_kw.
+
+    A MW-scale site is past every tier bound of the bundled tariffs, so these are the last
+    tiers' prices: the model then prices kWh and kW exactly at the margin, and what it
+    leaves out is the constant difference of the lower tiers (Σ_{t<last} (U_t − U_{t−1}) ·
+    (price_t − price_last) per month) and the minimum charge. `bill` has both.
+    """
+    if site_kw <= 0:
+        raise ValueError(f"site_kw must be > 0, got {site_kw}")
+    year = reference_year_hours()
+    _, first_hour = np.unique(representative_slice(year), return_index=True)
+    month = year.month[first_hour]
+    energy = np.zeros(REPRESENTATIVE_SLICES)
+    if tariff.energy.periods:
+        monthly_kwh = site_kw * 24 * DAYS_IN_MONTH[month - 1]
+        energy = np.array([tariff.energy.marginal_price(kwh, p)
+                           for kwh, p in zip(monthly_kwh, tariff.energy_period[first_hour])])
+    demand_period = tariff.demand_period[first_hour] if tariff.demand.periods else np.full(REPRESENTATIVE_SLICES, -1)
+    flat = [tariff.flat_demand.marginal_price(site_kw, p) if tariff.flat_demand.periods else 0.0
+            for p in tariff.flat_demand_period]
+    return TariffSlices(
+        tariff_id=tariff.tariff_id,
+        energy_usd_per_kwh=tuple(float(x) for x in energy),
+        demand_period=tuple(int(p) for p in demand_period),
+        demand_usd_per_kw=tuple(tariff.demand.marginal_price(site_kw, p) for p in range(tariff.demand.periods)),
+        flat_demand_usd_per_kw=tuple(float(x) for x in flat),
+    )

@@ -12,6 +12,7 @@ from optimizer.design import plan_inputs
 from optimizer.inputs import SolverOptions
 from optimizer.plan import plan_document
 from optimizer.solve import solve
+from pipelines.comparisons import with_alternatives
 from pipelines.ingest import SOURCES, file_hashes, read_inputs
 
 
@@ -21,9 +22,11 @@ def input_file_hashes(data_dir: Path) -> list[dict]:
 
 
 def make_plan(data_dir: Path, budget_mw: float | None = None, objective: str = "cost-per-token",
-              options: SolverOptions = SolverOptions()) -> dict:
-    """The plan document for the input folder. Raises `InputError` (bad input) or `Infeasible`."""
+              options: SolverOptions = SolverOptions(), time_resolution: str = "flat") -> dict:
+    """The plan document for the input folder at `time_resolution` (flat | representative |
+    hourly). Raises `InputError` (bad input) or `Infeasible`."""
     tables = read_inputs(data_dir)
     inputs = plan_inputs(tables, budget_mw)
-    solution = solve(inputs, objective, options)
-    return plan_document(inputs, solution, objective, inputs_files=input_file_hashes(data_dir))
+    solution = solve(inputs, objective, options, time_resolution)
+    plan = plan_document(inputs, solution, objective, inputs_files=input_file_hashes(data_dir))
+    return with_alternatives(plan, inputs, objective, options)

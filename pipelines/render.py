@@ -62,6 +62,11 @@ def summary_rows(plan: dict) -> list[list[str]]:
     ]
 
 
+FLEET_HEADERS = ["system", "cooling", "power", "nodes", "GPUs", "grid kW", "annual cost"]
+ALLOCATION_HEADERS = ["workload", "system", "GPUs", "tokens/s", "tokens/s/GPU", "tok/s/user", "TTFT s"]
+COST_HEADERS = ["component", "USD/year", "share"]
+
+
 def fleet_rows(plan: dict) -> list[list[str]]:
     return [[r["sku"], r["cooling_id"] or "(rented)", r["power_id"] or "-", _number(r["nodes"]), _number(r["gpus"]),
              _number(r["grid_power_kw"]), _usd(r["annual_cost_usd"])] for r in plan["fleet"]]
@@ -80,6 +85,37 @@ def cost_rows(plan: dict) -> list[list[str]]:
     return rows + [["total", _usd(total), "100.0%"]]
 
 
+ALTERNATIVES_HEADERS = ["system alone", "cost per M tokens", "tokens/s per MW", "nodes", "plan's advantage", "status"]
+
+
+def alternatives_rows(plan: dict) -> list[list[str]]:
+    """The best single-system plans (`pipelines.comparisons`); advantage = their cost per token / the plan's."""
+    return [[r["sku"], _usd(r["cost_per_million_tokens_usd"]),
+             _number(r["tokens_per_s_per_mw"]), _number(r["nodes"]),
+             "-" if r["advantage_ratio"] is None else f"{r['advantage_ratio']:.2f}x",
+             f"infeasible: {r['reason']}" if r["reason"] else r["status"]] for r in plan.get("alternatives", [])]
+
+
+MONTHLY_HEADERS = ["month", "energy MWh", "energy", "peak grid MW", "demand charges"]
+
+
+def time_rows(plan: dict) -> list[list[str]]:
+    """A time-resolved plan against the flat year of the same inputs."""
+    utilization = plan["realized_utilization"]
+    return [
+        ["cost per million tokens", _usd(plan["cost_per_million_tokens_usd"])],
+        ["flat year, same inputs", _usd(plan["flat_cost_per_million_tokens_usd"])],
+        ["realized utilization", f"{_number(100 * (utilization['fleet'] or 0.0), 1)}% "
+                                 f"(flat year assumes {100 * utilization['flat_assumption']:.0f}%)"],
+        ["slices", _number(len(plan["slices"]["grid_kw"]))],
+    ]
+
+
+def monthly_rows(plan: dict) -> list[list[str]]:
+    return [[str(r["month"]), _number(r["energy_kwh"] / 1000.0), _usd(r["energy_usd"]),
+             _number(r["peak_grid_kw"] / 1000.0, 2), _usd(r["demand_usd"])] for r in plan["monthly"]]
+
+
 def plan_text(plan: dict, markdown: bool = False) -> str:
     """Summary, fleet, allocation, annual costs and solver status of a plan."""
     title = f"Build plan: {plan.get('name', 'site')} ({plan['objective']}, status {plan['status']})"
@@ -89,14 +125,17 @@ def plan_text(plan: dict, markdown: bool = False) -> str:
     parts = [
         f"## {title}" if markdown else f"{title}\n{'=' * len(title)}",
         _table(None, summary_rows(plan), markdown),
-        "Fleet", _table(["system", "cooling", "power", "nodes", "GPUs", "grid kW", "annual cost"],
-                        fleet_rows(plan), markdown),
-        "Allocation", _table(["workload", "system", "GPUs", "tokens/s", "tokens/s/GPU", "tok/s/user", "TTFT s"],
-                             allocation_rows(plan), markdown),
-        "Annual cost", _table(["component", "USD/year", "share"], cost_rows(plan), markdown),
+        "Fleet", _table(FLEET_HEADERS, fleet_rows(plan), markdown),
+        "Allocation", _table(ALLOCATION_HEADERS, allocation_rows(plan), markdown),
+        "Annual cost", _table(COST_HEADERS, cost_rows(plan), markdown),
         f"Solver: HiGHS, {solver['status']}, gap {gap}, {iterations} iteration{'s' * (iterations != 1)}, "
         f"{solver['seconds']:.2f} s",
     ]
+    if plan.get("time_resolution"):
+        parts[-1:-1] = [f"Time-resolved year ({plan['time_resolution']} slices)", _table(None, time_rows(plan), markdown),
+                        _table(MONTHLY_HEADERS, monthly_rows(plan), markdown)]
+    if plan.get("alternatives"):
+        parts[-1:-1] = ["Best plan with one system only", _table(ALTERNATIVES_HEADERS, alternatives_rows(plan), markdown)]
     if plan.get("notes"):
         parts.append("Notes:\n" + "\n".join(f"- {n}" for n in plan["notes"]))
     return "\n\n".join(parts) + "\n"

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from optimizer.inputs import BATCH_QUOTAS, LOAD_SHAPES
+
 LIST_OF_STRINGS = pl.List(pl.String)
+LIST_OF_FLOATS = pl.List(pl.Float64)
 
 
 @dataclass(frozen=True)
@@ -247,8 +250,6 @@ SCENARIO = Table(
     ),
 )
 
-LOAD_SHAPES = ("interactive", "batch")
-
 WORKLOADS = Table(
     "workloads",
     key=("name",),
@@ -270,6 +271,11 @@ WORKLOADS = Table(
                nullable=True, min=0),
         Column("load_shape", STR, "interactive | batch", required=False, default="interactive",
                choices=LOAD_SHAPES),
+        Column("load_profile", LIST_OF_FLOATS, "interactive: 24 hourly fractions of the peak load, hour 0 = "
+               "midnight (`;`-separated; in scenario.yaml a list); empty: the default diurnal profile",
+               required=False, nullable=True),
+        Column("batch_quota", STR, "batch: tokens due over the year (annual) or equally every day (daily)",
+               required=False, default="annual", choices=BATCH_QUOTAS),
     ),
 )
 

@@ -27,3 +27,18 @@ def data(tmp_path: Path) -> Path:
     copy = tmp_path / "data"
     shutil.copytree(DATASETS, copy)
     return copy
+
+
+def processes_using(dagster_home: Path) -> list[int]:
+    """Processes (other than this one) whose environment has DAGSTER_HOME=`dagster_home`: what a
+    test that starts Dagster processes must leave none of."""
+    marker = f"DAGSTER_HOME={dagster_home}\0".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and int(proc.name) != os.getpid():
+            try:
+                if marker in (proc / "environ").read_bytes():
+                    found.append(int(proc.name))
+            except OSError:
+                continue
+    return found

@@ -11,6 +11,8 @@ from pipelines import paths
 from pipelines.errors import InputError, Problem
 
 OBJECTIVES = ("cost-per-token", "min-cost")
+TIME_RESOLUTIONS = ("flat", "representative", "hourly")
+"""As `optimizer.timeslices.TIME_RESOLUTIONS` (not imported: the CLI starts without numpy)."""
 
 
 def add_data(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +38,9 @@ def add_plan(parser: argparse.ArgumentParser) -> None:
     add_warehouse(parser)
     parser.add_argument("--budget-mw", type=float, default=None, help="grid interconnect (default: the scenario's)")
     add_solver(parser)
+    parser.add_argument("--time-resolution", choices=TIME_RESOLUTIONS, default="flat",
+                        help="flat year (default), representative days (12 months x weekday/weekend x 24 h) "
+                             "or all 8760 hours: time-of-use prices, monthly peaks, load shapes")
     parser.add_argument("--json", action="store_true", help="print only the plan document (JSON)")
 
 
@@ -64,3 +69,17 @@ def print_plan(plan: dict, as_json: bool) -> None:
         print(json.dumps(plan, indent=2))
     else:
         print(plan_text(plan), end="")
+
+
+def load_plan(reference: str, warehouse: Path) -> dict:
+    """A plan from the history (`latest`, a plan id or its prefix) or a plan JSON file; a plan
+    file without a plan id is named by its file name. Not found: bad input."""
+    from pipelines.history import load_plan as load
+
+    try:
+        plan = load(reference, warehouse)
+    except FileNotFoundError as error:
+        raise InputError([Problem(reference, str(error))]) from None
+    if "plan_id" not in plan:
+        plan["plan_id"] = Path(reference).stem
+    return plan

@@ -13,7 +13,8 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.history import save_plan, stamp
     from pipelines.planning import make_plan
 
-    plan = stamp(make_plan(options.data_dir(args), args.budget_mw, args.objective, options.solver_options(args)))
+    plan = stamp(make_plan(options.data_dir(args), args.budget_mw, args.objective, options.solver_options(args),
+                           args.time_resolution))
     kept = save_plan(plan, options.warehouse_dir(args))
     options.print_plan(plan, args.json)
     if not args.json:

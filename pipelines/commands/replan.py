@@ -20,7 +20,8 @@ def run(args: argparse.Namespace) -> int:
     run_config = {"ops": {
         "design_space": {"config": {"budget_mw": args.budget_mw}},
         "build_plan": {"config": {"objective": args.objective, "time_limit_s": args.time_limit,
-                                  "mip_rel_gap": args.gap, "threads": args.threads}},
+                                  "mip_rel_gap": args.gap, "threads": args.threads,
+                                  "time_resolution": args.time_resolution}},
     }}
     result = run_job("replan", data, options.warehouse_dir(args), run_config)
     plan = json.loads(Path(result.written["build_plan"]).read_text())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import dagster as dg
 import polars as pl
 
@@ -42,3 +44,17 @@ def table_metadata(frame: pl.DataFrame, table: Table, files: list[dict]) -> dict
         else dg.MetadataValue.text("none"),
         "source_hashes": dg.MetadataValue.json({f["file"]: f["sha256"] for f in files}),
     }
+
+
+def ingested_hashes(instance: dg.DagsterInstance, tables: Iterable[str]) -> dict[str, str]:
+    """Input file → SHA-256 that the latest materialization of each of `tables` was read from.
+
+    Read from the `source_hashes` metadata `table_metadata` writes; a table never
+    materialized (or materialized without it) contributes nothing.
+    """
+    files: dict[str, str] = {}
+    for table in tables:
+        event = instance.get_latest_materialization_event(dg.AssetKey(table))
+        hashes = event.asset_materialization.metadata.get("source_hashes") if event and event.asset_materialization else None
+        files |= hashes.value if hashes else {}
+    return files

@@ -9,7 +9,13 @@ wacc: 0.08
 workloads:
   - {name: chat, model: deepseek-r1, isl: 1024, osl: 1024,
      min_interactivity_tokens_per_s_per_user: 50, max_ttft_s: 2, share: 0.5}
+  - {name: offline, model: deepseek-r1, isl: 1024, osl: 1024, share: 0.5,
+     load_shape: batch, batch_quota: daily}
 ```
+
+A workload's `load_shape` (interactive | batch) matters in time-resolved plans; an
+interactive one may give `load_profile`, a list of 24 hourly fractions of its peak
+(hour 0 = midnight, values >= 0, not all 0).
 
 Problems name the YAML field: `budget_mw`, `workloads[2].share`.
 """
@@ -29,6 +35,7 @@ from pipelines.schema import SCENARIO, WORKLOADS
 
 SCENARIO_FILE = "scenario.yaml"
 SHARE_TOLERANCE = 1e-6
+HOURS_PER_DAY = 24
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ def read_scenario(data_dir: Path) -> ScenarioTables:
     site = {k: v for k, v in document.items() if k != "workloads" and k in known}
 
     scenario = _records(site and [site], SCENARIO, problems, prefix="")
+    workloads = [_profile_as_text(w, index, problems) for index, w in enumerate(workloads, start=1)]
     workload_frame = _records(workloads, WORKLOADS, problems, prefix="workloads")
     if workload_frame is not None:
         workload_frame = _check_workloads(workload_frame, problems)
@@ -77,8 +85,34 @@ def _records(records, table, problems: ProblemList, prefix: str) -> pl.DataFrame
         return None
 
 
+def _profile_as_text(workload: dict, index: int, problems: ProblemList) -> dict:
+    """The workload with its `load_profile` list written as the table's `;`-separated text."""
+    profile = workload.get("load_profile")
+    if profile is None:
+        return workload
+    if not isinstance(profile, list):
+        problems.add(SCENARIO_FILE, f"expected a list of {HOURS_PER_DAY} hourly fractions, got {profile!r}",
+                     field=f"workloads[{index}].load_profile")
+        return {key: value for key, value in workload.items() if key != "load_profile"}
+    return workload | {"load_profile": ";".join(str(value) for value in profile)}
+
+
+def _check_load_profile(row: dict, index: int, problems: ProblemList) -> None:
+    """24 hourly fractions >= 0, not all 0, and only for an interactive workload."""
+    profile, field = row["load_profile"], f"workloads[{index}].load_profile"
+    if profile is None:
+        return
+    if row["load_shape"] == "batch":
+        problems.add(SCENARIO_FILE, "a batch workload has no load profile: the plan places its tokens", field=field)
+    elif len(profile) != HOURS_PER_DAY:
+        problems.add(SCENARIO_FILE, f"expected {HOURS_PER_DAY} hourly fractions, got {len(profile)}", field=field)
+    elif min(profile) < 0 or max(profile) <= 0:
+        problems.add(SCENARIO_FILE, "hourly fractions must be >= 0 and not all 0", field=field)
+
+
 def _check_workloads(workloads: pl.DataFrame, problems: ProblemList) -> pl.DataFrame:
-    """Model keys known; each workload has a share or a demand; shares, if given, sum to 1."""
+    """Model keys known; each workload has a share or a demand; shares, if given, sum to 1;
+    load profiles of 24 fractions on interactive workloads."""
     keys = []
     for index, row in enumerate(workloads.iter_rows(named=True), start=1):
         key = model_key(row["model"])
@@ -89,6 +123,7 @@ def _check_workloads(workloads: pl.DataFrame, problems: ProblemList) -> pl.DataF
         if row["share"] is None and row["demand_tokens_per_s"] is None:
             problems.add(SCENARIO_FILE, "a workload needs a share (cost-per-token) or demand_tokens_per_s (min-cost)",
                          field=f"workloads[{index}].share")
+        _check_load_profile(row, index, problems)
     shares = workloads["share"]
     if shares.is_not_null().any():
         if shares.is_null().any():

@@ -7,6 +7,7 @@ whole column. All problems of a file are reported together.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import polars as pl
 
 from pipelines.errors import InputError, Problem, ProblemList
 from pipelines.readers.files import check_size, read_text
-from pipelines.schema import LIST_OF_STRINGS, Column, Table
+from pipelines.schema import LIST_OF_FLOATS, LIST_OF_STRINGS, Column, Table
 
 MAX_PROBLEMS_PER_FILE = 50
 HEADER_ROWS = 1
@@ -112,8 +113,9 @@ def coerce(raw: pl.DataFrame, table: Table, name: str, first_row: int, rules: Ro
 
 
 def _parse(text: pl.Series, column: Column, rows: pl.Series, name: str, problems: ProblemList) -> pl.Series:
-    if column.dtype == LIST_OF_STRINGS:
-        return text.str.split(";").list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
+    if column.dtype in (LIST_OF_STRINGS, LIST_OF_FLOATS):
+        items = text.str.split(";").list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
+        return items if column.dtype == LIST_OF_STRINGS else _parse_number_lists(items, column, rows, name, problems)
     if column.dtype == pl.String:
         return text
     number = text.cast(pl.Float64, strict=False)
@@ -125,6 +127,28 @@ def _parse(text: pl.Series, column: Column, rows: pl.Series, name: str, problems
         problems.add(name, f"expected {kind}, got '{value}'", row=row, field=column.name)
     number = pl.select(pl.when(bad).then(None).otherwise(number)).to_series()
     return number.cast(column.dtype)
+
+
+def _parse_number_lists(items: pl.Series, column: Column, rows: pl.Series, name: str,
+                        problems: ProblemList) -> pl.Series:
+    """Lists of numbers; a cell with an item that is not a finite number becomes a problem and empty."""
+    lists = []
+    for row, cell in zip(rows, items, strict=True):
+        numbers = None if cell is None else [_finite_number(item) for item in cell]
+        if numbers is not None and None in numbers:
+            bad = cell[numbers.index(None)]
+            problems.add(name, f"expected numbers, got '{bad}'", row=row, field=column.name)
+            numbers = None
+        lists.append(numbers)
+    return pl.Series(column.name, lists, dtype=column.dtype)
+
+
+def _finite_number(text: str) -> float | None:
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _default(parsed: dict[str, pl.Series], column: Column) -> pl.Series:

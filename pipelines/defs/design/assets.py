@@ -3,13 +3,14 @@
 import dagster as dg
 import polars as pl
 
-from optimizer.design import plan_inputs
+from optimizer.design import plan_inputs, tariff_profile_frame
 from optimizer.economics import combinations
 from optimizer.inputs import inputs_to_dict
-from pipelines.defs.metadata import markdown_table
+from pipelines.defs.metadata import ingested_hashes, markdown_table
 from pipelines.ingest import SOURCES
 
 INGESTED = [table for source in SOURCES for table in source.tables]
+TARIFF_TABLES = ("tariffs", "tariff_energy_rates", "tariff_demand_rates", "tariff_schedules")
 
 
 class DesignConfig(dg.Config):
@@ -28,7 +29,8 @@ class DesignConfig(dg.Config):
 )
 def design_space(context: dg.AssetExecutionContext, config: DesignConfig, **tables: pl.DataFrame) -> dg.Output[dict]:
     """Per system × workload, the best operating point that meets the workload's SLO; the
-    feasible (system, cooling, power design) combinations; the tariff priced for the flat year.
+    feasible (system, cooling, power design) combinations; the tariff priced for the flat year
+    and per representative slice (what time-resolved plans read, as in `tariff_profiles`).
     """
     inputs = plan_inputs(tables, config.budget_mw, config.interpolate)
     points = pl.DataFrame([{"sku": p.sku, "workload": p.workload, "tokens_per_s_per_gpu": p.tokens_per_s_per_gpu,
@@ -48,12 +50,39 @@ def design_space(context: dg.AssetExecutionContext, config: DesignConfig, **tabl
     })
 
 
+@dg.asset(
+    group_name="design",
+    ins={table: dg.AssetIn(table) for table in (*TARIFF_TABLES, "scenario")},
+    kinds={"polars", "parquet"},
+    owners=["team:capacity-planning"],
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def tariff_profiles(context: dg.AssetExecutionContext, **tables: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+    """Every tariff's prices per representative slice (12 months × weekday/weekend × 24 hours):
+    tariff_id, month, day_type, hour, weight_days (days of the reference year the slice stands
+    for), energy_usd_per_kwh (marginal, at the tier the scenario's site reaches), demand_period
+    (TOU demand period, empty without one) with its demand_usd_per_kw, and the month's
+    flat_demand_usd_per_kw. Time-resolved plans price their slices the same way.
+    """
+    site_kw = tables["scenario"].row(0, named=True)["budget_mw"] * 1000.0
+    frame = tariff_profile_frame(tables, site_kw)
+    hours = pl.col("weight_days")
+    summary = frame.group_by("tariff_id", maintain_order=True).agg(
+        mean_usd_per_kwh=(hours * pl.col("energy_usd_per_kwh")).sum() / hours.sum(),
+        min_usd_per_kwh=pl.col("energy_usd_per_kwh").min(),
+        max_usd_per_kwh=pl.col("energy_usd_per_kwh").max(),
+        demand_periods=pl.col("demand_period").drop_nulls().n_unique(),
+    )
+    context.log.info(f"{summary.height} tariffs priced on {frame.height // max(summary.height, 1)} slices each")
+    return dg.Output(frame, metadata={
+        "dagster/row_count": frame.height,
+        "site_kw": site_kw,
+        "tariffs": dg.MetadataValue.md(markdown_table(summary, max_rows=100)),
+        "preview": dg.MetadataValue.md(markdown_table(frame, max_rows=48)),
+    })
+
+
 def _source_files(context: dg.AssetExecutionContext) -> list[dict]:
     """The input files (name, SHA-256) behind the ingested tables this design was built from."""
-    files = {}
-    for table in INGESTED:
-        event = context.instance.get_latest_materialization_event(dg.AssetKey(table))
-        hashes = event.asset_materialization.metadata.get("source_hashes") if event and event.asset_materialization else None
-        for name, digest in (hashes.value if hashes else {}).items():
-            files[name] = digest
+    files = ingested_hashes(context.instance, INGESTED)
     return [{"file": name, "sha256": digest} for name, digest in sorted(files.items())]

@@ -3,13 +3,19 @@
 import math
 
 import dagster as dg
+import polars as pl
 
 from optimizer.inputs import SolverOptions, inputs_from_dict
 from optimizer.plan import plan_document, recompute_annual_cost
 from optimizer.solve import Infeasible, solve
+from pipelines.comparisons import with_alternatives
+from pipelines.defs.design.assets import INGESTED
+from pipelines.defs.metadata import ingested_hashes
 from pipelines.defs.resources import Warehouse
+from pipelines.exports import EXPORTS_FOLDER, export_paths
 from pipelines.history import save_plan, stamp
 from pipelines.render import COST_LABELS, plan_text
+from pipelines.sweep import budget_range, sweep, sweep_text
 
 COST_TOLERANCE = 1e-6
 """Relative difference allowed between the reported cost and the cost recomputed from the rows."""
@@ -21,6 +27,9 @@ class PlanConfig(dg.Config):
     time_limit_s: float = 300.0
     mip_rel_gap: float = 1e-4
     threads: int = 1
+    time_resolution: str = "flat"
+    """flat (one average year) | representative (12 months × weekday/weekend × 24 h) | hourly (8760 h):
+    time-of-use energy prices, monthly demand peaks, interactive load profiles, batch work moved to cheap hours."""
 
 
 @dg.asset(
@@ -46,13 +55,15 @@ def build_plan(context: dg.AssetExecutionContext, config: PlanConfig, warehouse:
     inputs = inputs_from_dict(design)
     options = SolverOptions(time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap, threads=config.threads)
     try:
-        solution = solve(inputs, config.objective, options)
+        solution = solve(inputs, config.objective, options, config.time_resolution)
     except Infeasible as error:
         raise dg.Failure(description=f"infeasible: {error.reason}", allow_retries=False) from error
-    plan = stamp(plan_document(inputs, solution, config.objective, inputs_files=files))
+    plan = stamp(with_alternatives(plan_document(inputs, solution, config.objective, inputs_files=files),
+                                   inputs, config.objective, options))
     kept = save_plan(plan, warehouse.dir)
     context.log.info(f"plan {plan['plan_id']} kept in {kept}\n{plan_text(plan)}")
-    yield dg.Output(plan, metadata=plan_metadata(plan))
+    report = export_paths(plan, "html", warehouse.dir / EXPORTS_FOLDER)[0]
+    yield dg.Output(plan, metadata=plan_metadata(plan) | {"report_html": dg.MetadataValue.path(str(report))})
     yield from plan_checks(plan, recompute_annual_cost(plan, inputs))
 
 
@@ -67,6 +78,21 @@ def plan_metadata(plan: dict) -> dict:
         "grid_power_mw": plan["grid_power_mw"],
         "status": plan["status"],
         "plan_id": plan["plan_id"],
+    } | time_metadata(plan)
+
+
+def time_metadata(plan: dict) -> dict:
+    """A time-resolved plan's resolution, its flat-year comparison, realized utilization and monthly peaks."""
+    if "time_resolution" not in plan:
+        return {"time_resolution": "flat"}
+    months = "\n".join(f"| {r['month']} | {r['energy_kwh']:,.0f} | {r['energy_usd']:,.0f} | {r['peak_grid_kw']:,.0f} "
+                       f"| {r['demand_usd']:,.0f} |" for r in plan["monthly"])
+    return {
+        "time_resolution": plan["time_resolution"],
+        "flat_cost_per_million_tokens_usd": plan["flat_cost_per_million_tokens_usd"] or 0.0,
+        "realized_utilization": plan["realized_utilization"]["fleet"] or 0.0,
+        "monthly": dg.MetadataValue.md("| month | kWh | energy USD | peak grid kW | demand USD |\n|---|---|---|---|---|\n"
+                                       + months),
     }
 
 
@@ -85,3 +111,52 @@ def plan_checks(plan: dict, recomputed_cost_usd: float):
         passed=math.isclose(recomputed_cost_usd, plan["annual_cost_usd"], rel_tol=COST_TOLERANCE),
         metadata={"reported_usd": plan["annual_cost_usd"], "recomputed_usd": recomputed_cost_usd},
     )
+
+
+class FrontierConfig(dg.Config):
+    start_mw: float | None = None
+    """First budget [MW]; empty: a quarter of the scenario's budget."""
+    stop_mw: float | None = None
+    """Last budget [MW], included; empty: twice the scenario's budget."""
+    step_mw: float | None = None
+    """Step [MW]; empty: a quarter of the scenario's budget."""
+    objective: str = "cost-per-token"
+    time_resolution: str = "flat"
+    """As `PlanConfig.time_resolution`, for every budget."""
+    jobs: int | None = None
+    """Worker processes; empty: the CPU count."""
+    time_limit_s: float = 300.0
+    """Per budget."""
+    mip_rel_gap: float = 1e-4
+
+
+@dg.asset(
+    group_name="plan",
+    ins={table: dg.AssetIn(table) for table in INGESTED},
+    kinds={"pyomo", "highs"},
+    owners=["team:capacity-planning"],
+    automation_condition=dg.AutomationCondition.eager(),
+    check_specs=[dg.AssetCheckSpec("cost_never_rises_with_budget", asset="pareto_frontier",
+                                   description="Cost per token does not rise with the budget (up to the MIP gap).")],
+)
+def pareto_frontier(context: dg.AssetExecutionContext, config: FrontierConfig, **tables: pl.DataFrame):
+    """Cost per million tokens, tokens/s per MW, grid MW and the chosen design at each grid budget
+    of the range, solved in parallel; with the solved value of one more MW at each budget."""
+    budget_mw = tables["scenario"].row(0, named=True)["budget_mw"]
+    budgets = budget_range(config.start_mw or budget_mw / 4, config.stop_mw or 2 * budget_mw,
+                           config.step_mw or budget_mw / 4)
+    options = SolverOptions(time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap)
+    files = [{"file": name, "sha256": digest} for name, digest in sorted(ingested_hashes(context.instance, INGESTED).items())]
+    frontier = sweep(tables, budgets, config.objective, options, config.jobs, inputs_files=files,
+                     time_resolution=config.time_resolution)
+    costs = [r["cost_per_million_tokens_usd"] for r in frontier["rows"] if r["cost_per_million_tokens_usd"] is not None]
+    rises = [(a, b) for a, b in zip(costs, costs[1:]) if b > a * (1 + 2 * config.mip_rel_gap)]
+    yield dg.Output(frontier, metadata={
+        "frontier": dg.MetadataValue.md(sweep_text(frontier, markdown=True)),
+        "budgets": len(frontier["rows"]),
+        "infeasible_budgets": sum(r["cost_per_million_tokens_usd"] is None for r in frontier["rows"]),
+        "seconds": frontier["seconds"],
+        "jobs": frontier["jobs"],
+    })
+    yield dg.AssetCheckResult(check_name="cost_never_rises_with_budget", passed=not rises,
+                              metadata={"rises": len(rises)})

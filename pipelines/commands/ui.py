@@ -1,0 +1,29 @@
+"""start the Dagster UI and daemon on this project (asset graph, runs, schedules, sensors); Ctrl-C stops both"""
+
+import argparse
+import os
+import sys
+
+from pipelines.commands import options
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    options.add_data(parser)
+    options.add_warehouse(parser)
+    parser.add_argument("--port", type=int, default=3000, help="webserver port (default 3000)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="webserver address (default 127.0.0.1; 0.0.0.0 opens it to the network)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from pipelines.paths import PROJECT_ROOT, ensure_dagster_home
+
+    # The code location reads the folders from the environment when it loads.
+    os.environ["TOKENPLAN_DATA"] = str(options.data_dir(args))
+    os.environ["TOKENPLAN_WAREHOUSE"] = str(options.warehouse_dir(args))
+    home = ensure_dagster_home()
+    print(f"Dagster UI on http://{args.host}:{args.port} (instance {home}); Ctrl-C stops it", file=sys.stderr)
+    command = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
+               "--host", args.host, "--port", str(args.port)]
+    # Replace this process, so that Ctrl-C and SIGTERM reach `dagster dev`, which stops its children.
+    os.execv(sys.executable, command)

@@ -1,0 +1,148 @@
+"""Scenario runs at scale: a budget sweep, one solve per MW budget, spread over a Dask cluster.
+
+Each budget is an independent MILP (`pipelines.sweep.budget_point`: a row of `tokenplan
+sweep` and of the `pareto_frontier` asset), so the job has one step per budget and the
+`dask_executor` runs them on the cluster's workers. The budgets are fixed when the code
+location loads (`TOKENPLAN_SWEEP_BUDGETS_MW`, default `10,20,40`): the Dask executor
+cannot run Dagster's dynamic fan-out (`DynamicOut`/`.map`, dagster-io/dagster#9785).
+By default it starts a `LocalCluster` of `TOKENPLAN_DASK_WORKERS` (2) worker processes on
+this machine; with `TOKENPLAN_DASK_SCHEDULER=tcp://host:8786` it sends the steps to that
+scheduler instead. docs/scale-out.md has what a team changes to run it on its own
+cluster or on Kubernetes.
+
+Steps pass their values through `sweep_io_manager` (pickles under the instance's storage
+folder), so every worker must see the same `DAGSTER_HOME`, input folder and warehouse:
+true on one machine, a shared volume or an object-store IO manager on a cluster.
+"""
+
+import os
+
+import dagster as dg
+import polars as pl
+
+from optimizer.inputs import SolverOptions
+from pipelines.defs.metadata import markdown_table
+from pipelines.defs.resources import InputFolder, Warehouse
+from pipelines.ingest import read_inputs
+from pipelines.storage import write_atomically
+from pipelines.sweep import budget_point
+
+SWEEPS_FOLDER = "budget_sweeps"
+STEP_IO = "sweep_io_manager"
+ROW_FIELDS = ("budget_mw", "status", "reason", "cost_per_million_tokens_usd", "tokens_per_s_per_mw", "grid_power_mw",
+              "annual_cost_usd", "tokens_per_year", "power_design", "seconds")
+SWEEP_BUDGETS_MW = tuple(float(b) for b in os.environ.get("TOKENPLAN_SWEEP_BUDGETS_MW", "10,20,40").split(","))
+"""Grid interconnects the `sweep_budgets` job plans, in MW: one step each."""
+
+
+class SolveConfig(dg.Config):
+    objective: str = "cost-per-token"
+    """cost-per-token or min-cost, as `tokenplan plan --objective`."""
+    time_limit_s: float = 300.0
+    mip_rel_gap: float = 1e-4
+
+
+def build_solve_op(budget_mw: float) -> dg.OpDefinition:
+    """The step that plans one budget: `pipelines.sweep.budget_point`, the row `tokenplan sweep` makes."""
+
+    @dg.op(name=_op_name(budget_mw), out=dg.Out(dict, io_manager_key=STEP_IO),
+           description=f"The best plan for a {budget_mw:g} MW grid interconnect, as one row.")
+    def solve(context: dg.OpExecutionContext, config: SolveConfig, input_folder: InputFolder) -> dict:
+        options = SolverOptions(time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap, threads=1)
+        point = budget_point(read_inputs(input_folder.dir), budget_mw, config.objective, options)
+        context.log.info(f"{budget_mw:g} MW: {point['status']}, {point['cost_per_million_tokens_usd']} USD per "
+                         f"million tokens")
+        return {field: point[field] for field in ROW_FIELDS} | {"worker": _dask_worker()}
+
+    return solve
+
+
+def build_collect_op(budgets_mw: tuple[float, ...]) -> dg.OpDefinition:
+    """The step that keeps every budget's row in one table, `budget_sweeps/<run id>.csv` in the warehouse.
+
+    One input per budget rather than a fan-in list: the Dask executor does not tell a
+    step which upstream outputs exist, and Dagster then leaves a fan-in list empty.
+    """
+
+    @dg.op(ins={_op_name(b): dg.In(dict) for b in budgets_mw}, out=dg.Out(dict, io_manager_key=STEP_IO))
+    def collect_sweep(context: dg.OpExecutionContext, warehouse: Warehouse, **rows: dict) -> dg.Output[dict]:
+        table = pl.DataFrame(list(rows.values()), infer_schema_length=None).sort("budget_mw")
+        path = warehouse.dir / SWEEPS_FOLDER / f"{context.run_id}.csv"
+        write_atomically(path, lambda tmp: table.write_csv(tmp))
+        return dg.Output({"path": str(path), "rows": table.to_dicts()}, metadata={
+            "path": dg.MetadataValue.path(str(path)),
+            "sweep": dg.MetadataValue.md(markdown_table(table.drop("worker"), max_rows=100)),
+        })
+
+    return collect_sweep
+
+
+def _op_name(budget_mw: float) -> str:
+    return f"solve_{budget_mw:g}_mw".replace(".", "_")
+
+
+def _dask_worker() -> str:
+    """The address of the Dask worker running this step ('' when not on Dask)."""
+    from dask.distributed import get_worker
+
+    try:
+        return get_worker().address
+    except ValueError:
+        return ""
+
+
+DASK_CLUSTERS = ("local", "yarn", "ssh", "pbs", "moab", "sge", "lsf", "slurm", "oar", "kube")
+
+
+@dg.executor(
+    name="dask",
+    config_schema={"cluster": dg.Field(dg.Selector({
+        "existing": dg.Field({"address": dg.StringSource}, description="Connect to an existing scheduler."),
+        **{kind: dg.Field(dg.Permissive(), is_required=False, description=f"{kind} cluster configuration.")
+           for kind in DASK_CLUSTERS},
+    }))},
+    requirements=dg.multiple_process_executor_requirements(),
+)
+def dask_executor(init_context: dg.InitExecutorContext) -> dg.Executor:
+    """`dagster_dask.dask_executor`, imported when a run starts rather than when the code location loads.
+
+    `import dagster_dask` also imports dask.dataframe and pandas (seconds), which every
+    `tokenplan` command and every step of every other job would otherwise pay. The config
+    is dagster-dask's: `cluster` is one of `existing: {address}` or a cluster kind with that
+    cluster class's keyword arguments.
+    """
+    from dagster_dask import dask_executor as executor
+
+    return executor.executor_creation_fn(init_context)
+
+
+def cluster_config() -> dict:
+    """The Dask executor's `cluster` config: the scheduler at `TOKENPLAN_DASK_SCHEDULER`, else a LocalCluster."""
+    scheduler = os.environ.get("TOKENPLAN_DASK_SCHEDULER")
+    if scheduler:
+        return {"existing": {"address": scheduler}}
+    return {"local": {"n_workers": int(os.environ.get("TOKENPLAN_DASK_WORKERS", "2")), "threads_per_worker": 1,
+                      "dashboard_address": None}}
+
+
+def build_sweep_job(budgets_mw: tuple[float, ...]) -> dg.JobDefinition:
+    """A job with one solve step per budget and a step collecting the rows, on the Dask executor."""
+    solvers = {_op_name(budget): build_solve_op(budget) for budget in budgets_mw}
+    collect = build_collect_op(budgets_mw)
+
+    @dg.job(
+        name="sweep_budgets",
+        executor_def=dask_executor,
+        config={"execution": {"config": {"cluster": cluster_config()}}},
+        tags={"tokenplan/scale_out": "dask"},
+        description=f"Plan each MW budget ({', '.join(f'{b:g}' for b in budgets_mw)}) as its own step on a "
+                    f"Dask cluster; one table of cost per token by budget.",
+    )
+    def sweep():
+        collect(**{name: solve() for name, solve in solvers.items()})
+
+    return sweep
+
+
+sweep_budgets = build_sweep_job(SWEEP_BUDGETS_MW)
+defs = dg.Definitions(jobs=[sweep_budgets], resources={STEP_IO: dg.FilesystemIOManager()})

@@ -1,0 +1,77 @@
+"""An hourly load file for `tokenplan bill`: the 8760 kW values of the reference year.
+
+One value per line, hour 0 = Monday 1 January 00:00 (`optimizer.tariff.reference_year_hours`),
+optionally under a header line; a CSV with several columns needs a header and takes its
+`load_kw` column. Values are kW (= kWh in the hour), finite and >= 0.
+
+Problems name the file and the row as a spreadsheet shows it (the first line is row 1);
+every problem of the file is reported at once (up to `MAX_PROBLEMS`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from pipelines.errors import ProblemList
+from pipelines.readers.files import read_text
+
+HOURS_PER_YEAR = 8760
+LOAD_COLUMN = "load_kw"
+MAX_PROBLEMS = 50
+
+
+def read_hourly_load(path: Path, name: str) -> np.ndarray:
+    """(8760,) kW of the file, or an `InputError` naming the file and each bad row."""
+    lines = read_text(path, name).splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    problems = ProblemList()
+    header = [cell.strip() for cell in lines[0].split(",")]
+    has_header = _number(header[0]) is None and not (len(header) == 1 and header[0] == "")
+    column = 0
+    if has_header and len(header) > 1:
+        if LOAD_COLUMN not in header:
+            problems.add(name, f"several columns and none named {LOAD_COLUMN} ({', '.join(header)})", row=1)
+            problems.raise_if_any()
+        column = header.index(LOAD_COLUMN)
+    first_row = 2 if has_header else 1
+    values = []
+    for row, line in enumerate(lines[first_row - 1:], start=first_row):
+        cells = [cell.strip() for cell in line.split(",")]
+        if not has_header and len(cells) > 1:
+            problems.add(name, f"{len(cells)} values on one line: one kW value per line, or a header naming the "
+                               f"{LOAD_COLUMN} column", row=row)
+            continue
+        text = cells[column] if column < len(cells) else ""
+        value = _number(text)
+        if value is None:
+            problems.add(name, f"expected a number of kW, got '{text}'" if text else "missing value", row=row,
+                         field=LOAD_COLUMN if has_header else None)
+        elif value < 0:
+            problems.add(name, f"{value:g} kW is negative: a load is >= 0 (no export)", row=row,
+                         field=LOAD_COLUMN if has_header else None)
+        values.append(value)
+    if len(values) > HOURS_PER_YEAR:
+        problems.add(name, f"{len(values)} hourly values, expected {HOURS_PER_YEAR}: this row would be hour "
+                           f"{HOURS_PER_YEAR + 1}", row=first_row + HOURS_PER_YEAR)
+    elif len(values) < HOURS_PER_YEAR:
+        problems.add(name, f"only {len(values)} hourly values, expected {HOURS_PER_YEAR}: the file ends at this row",
+                     row=first_row + len(values) - 1)
+    if len(problems) > MAX_PROBLEMS:
+        hidden = len(problems) - MAX_PROBLEMS
+        del problems[MAX_PROBLEMS:]
+        problems.add(name, f"... and {hidden} more problems")
+    problems.raise_if_any()
+    return np.array(values, dtype=float)
+
+
+def _number(text: str) -> float | None:
+    """`text` as a finite number, None if it is not one."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None

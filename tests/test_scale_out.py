@@ -1,0 +1,56 @@
+"""Scale-out: the `sweep_budgets` job on the Dask executor, on a LocalCluster of two worker processes.
+
+The job runs through `dg.execute_job` on a persistent instance, as `dagster job execute`
+or the daemon run it, so the steps really go through Dask: the executor starts the
+LocalCluster, each worker process loads the code location and runs its steps. Each row
+names the worker that solved it, and the numbers equal the same budget solved in process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+
+from optimizer.inputs import SolverOptions
+from pipelines.definitions import build_defs
+from pipelines.ingest import read_inputs
+from pipelines.sweep import budget_point
+
+from conftest import DATASETS
+
+BUDGETS_MW = (10.0, 20.0, 40.0)
+"""The job's default budgets (`TOKENPLAN_SWEEP_BUDGETS_MW` unset when the code location loaded)."""
+
+
+def sweep_budgets_job() -> dg.JobDefinition:
+    """The job as the code location defines it (the workers rebuild it from here)."""
+    return build_defs().resolve_job_def("sweep_budgets")
+
+
+def test_the_budget_sweep_runs_on_a_local_dask_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    warehouse = tmp_path / "warehouse"
+    # Read when each worker process loads the code location.
+    monkeypatch.setenv("TOKENPLAN_DATA", str(DATASETS))
+    monkeypatch.setenv("TOKENPLAN_WAREHOUSE", str(warehouse))
+    with dg.instance_for_test() as instance:
+        result = dg.execute_job(dg.reconstructable(sweep_budgets_job), instance=instance)
+        assert result.success
+        assert result.dagster_run.tags["tokenplan/scale_out"] == "dask"
+        steps = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_SUCCESS}
+        assert steps == {"solve_10_mw", "solve_20_mw", "solve_40_mw", "collect_sweep"}
+
+    (sweep,) = (warehouse / "budget_sweeps").glob("*.csv")
+    rows = pl.read_csv(sweep).to_dicts()
+    assert [r["budget_mw"] for r in rows] == list(BUDGETS_MW)
+    assert all(r["status"] == "optimal" for r in rows)
+    assert all(r["worker"].startswith("tcp://127.0.0.1:") for r in rows)  # solved on Dask workers
+    assert all(r["grid_power_mw"] <= budget for r, budget in zip(rows, BUDGETS_MW))
+    costs = [r["cost_per_million_tokens_usd"] for r in rows]
+    assert costs == sorted(costs, reverse=True)  # more megawatts never cost more per token
+
+    expected = budget_point(read_inputs(DATASETS), 20.0, "cost-per-token", SolverOptions())
+    assert rows[1]["cost_per_million_tokens_usd"] == pytest.approx(expected["cost_per_million_tokens_usd"], rel=1e-3)
+    assert rows[1]["tokens_per_year"] == pytest.approx(expected["tokens_per_year"], rel=1e-3)
