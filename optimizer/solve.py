@@ -188,6 +188,8 @@ def _solve_hourly(inputs: PlanInputs, objective: str, options: SolverOptions, fl
     iterations = []
     x = _fleet_start(problem, runner, representative, iterations, keep_fixed=True)
     if x is None:
+        if runner.remaining() <= 0:
+            raise TimeoutError("time limit reached before the representative fleet was dispatched hour by hour")
         raise RuntimeError("HiGHS found no hourly dispatch of the representative fleet")
     status = "optimal"  # min-cost: the start is the least-cost dispatch of the fixed fleet
     if objective == "cost-per-token":

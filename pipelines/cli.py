@@ -1,6 +1,6 @@
 """The `tokenplan` command line: plan an AI inference data center for the lowest cost per token.
 
-Exit codes: 0 done, 1 infeasible (the reason on stderr), 2 bad input (file, row or
+Exit codes: 0 done, 1 infeasible or no plan within the time limit (the reason on stderr), 2 bad input (file, row or
 field, and what is wrong, on stderr).
 """
 
@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except Infeasible as error:
         print(f"tokenplan: infeasible: {error.reason}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    except TimeoutError as error:
+        print(f"tokenplan: no plan: {error} (raise --time-limit)", file=sys.stderr)
         return EXIT_INFEASIBLE
     except InputError as error:
         count = len(error.problems)

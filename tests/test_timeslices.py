@@ -370,3 +370,12 @@ def test_plan_command_time_resolved_end_to_end(data: Path, tmp_path: Path, capsy
     assert exit_.value.code == 2 and "invalid choice: 'weekly'" in capsys.readouterr().err
     assert math.isfinite(plan["realized_utilization"]["fleet"])
     shutil.rmtree(warehouse)
+
+
+def test_no_plan_within_the_time_limit_exits_1_and_keeps_no_plan(data: Path, tmp_path: Path, capsys):
+    warehouse = tmp_path / "warehouse"
+    assert main(["plan", "--data", str(data), "--warehouse", str(warehouse), "--time-resolution", "representative",
+                 "--time-limit", "0.001"]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("tokenplan: no plan: time limit reached") and "--time-limit" in error
+    assert not (warehouse / "plans").exists()
