@@ -106,11 +106,7 @@ def bar_chart(title: str, bars: list[Bar], axis_label: str, log_scale: bool = Fa
         base = scale(0.0)
     body = [_text(0, 18, title, size=14, weight="bold")]
     if legend:
-        x = 0.0
-        for color, name in legend:
-            body.append(f'<rect x="{x:.1f}" y="28" width="11" height="11" rx="2" fill="{color}"/>')
-            body.append(_text(x + 16, 38, name, size=11, color=MUTED))
-            x += 16 + len(name) * CHAR_PX * 0.92 + 18
+        body += _legend(legend, top=28)
     for t in ticks:
         x = scale(t)
         body.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{top + plot_height}" stroke="{GRID}"/>')
@@ -129,6 +125,16 @@ def bar_chart(title: str, bars: list[Bar], axis_label: str, log_scale: bool = Fa
     scale_note = " (log scale)" if log_scale else ""
     body.append(_text((left + right) / 2, height - 8, axis_label + scale_note, size=11, anchor="middle", color=MUTED))
     return _svg(width, height, title, body)
+
+
+def _legend(entries: list[tuple[str, str]], top: float) -> list[str]:
+    """A row of colour swatches and names from the left edge, swatches `top` px down."""
+    items, x = [], 0.0
+    for color, name in entries:
+        items.append(f'<rect x="{x:.1f}" y="{top}" width="11" height="11" rx="2" fill="{color}"/>')
+        items.append(_text(x + 16, top + 10, name, size=11, color=MUTED))
+        x += 16 + len(name) * CHAR_PX * 0.92 + 18
+    return items
 
 
 def line_chart(title: str, series: list[Series], x_label: str, y_label: str, width: int = 560, height: int = 300,
@@ -156,12 +162,8 @@ def line_chart(title: str, series: list[Series], x_label: str, y_label: str, wid
 
     body = [_text(0, 18, title, size=14, weight="bold")]
     if len(series) > 1 or missing_x:
-        x = 0.0
-        entries = [(s.color, s.name) for s in series] + ([("#dc2626", "infeasible")] if missing_x else [])
-        for color, name in entries:
-            body.append(f'<rect x="{x:.1f}" y="26" width="11" height="11" rx="2" fill="{color}"/>')
-            body.append(_text(x + 16, 36, name, size=11, color=MUTED))
-            x += 16 + len(name) * CHAR_PX * 0.92 + 18
+        body += _legend([(s.color, s.name) for s in series] + ([("#dc2626", "infeasible")] if missing_x else []),
+                        top=26)
     for t in y_ticks:
         y = sy(t)
         body.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="{GRID}"/>')

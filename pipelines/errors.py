@@ -47,7 +47,15 @@ class ProblemList(list[Problem]):
     def add(self, file: str, message: str, row: int | None = None, field: str | None = None) -> None:
         self.append(Problem(file=file, message=message, row=row, field=field))
 
-    def raise_if_any(self) -> None:
+    def raise_if_any(self, limit: int | None = None) -> None:
+        """Raise the problems as one `InputError`; with `limit`, the first `limit` of them and
+        a line counting the rest (a file broken on every row would otherwise bury its first,
+        telling problem under thousands of lines)."""
+        if limit is not None and len(self) > limit:
+            hidden = len(self) - limit
+            file = self[0].file
+            del self[limit:]
+            self.add(file, f"... and {hidden} more problems")
         if self:
             raise InputError(self)
 

@@ -343,11 +343,7 @@ def _finish(records: list[dict[str, Any]], rows: list[int], name: str, problems:
 
 def _raise_sorted(problems: ProblemList) -> None:
     problems.sort(key=lambda p: p.row or 0)
-    if len(problems) > MAX_PROBLEMS_PER_FILE:
-        hidden = len(problems) - MAX_PROBLEMS_PER_FILE
-        del problems[MAX_PROBLEMS_PER_FILE:]
-        problems.add(problems[0].file, f"... and {hidden} more problems")
-    problems.raise_if_any()
+    problems.raise_if_any(limit=MAX_PROBLEMS_PER_FILE)
 
 
 def _text(value: Any) -> str:

@@ -5,22 +5,21 @@ optionally under a header line; a CSV with several columns needs a header and ta
 `load_kw` column. Values are kW (= kWh in the hour), finite and >= 0.
 
 Problems name the file and the row as a spreadsheet shows it (the first line is row 1);
-every problem of the file is reported at once (up to `MAX_PROBLEMS`).
+every problem of the file is reported at once (up to `MAX_PROBLEMS_PER_FILE`).
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 
 from pipelines.errors import ProblemList
 from pipelines.readers.files import read_text
+from pipelines.readers.tabular import MAX_PROBLEMS_PER_FILE, finite_number
 
 HOURS_PER_YEAR = 8760
 LOAD_COLUMN = "load_kw"
-MAX_PROBLEMS = 50
 
 
 def read_hourly_load(path: Path, name: str) -> np.ndarray:
@@ -30,7 +29,7 @@ def read_hourly_load(path: Path, name: str) -> np.ndarray:
         lines.pop()
     problems = ProblemList()
     header = [cell.strip() for cell in lines[0].split(",")]
-    has_header = _number(header[0]) is None and not (len(header) == 1 and header[0] == "")
+    has_header = finite_number(header[0]) is None and not (len(header) == 1 and header[0] == "")
     column = 0
     if has_header and len(header) > 1:
         if LOAD_COLUMN not in header:
@@ -46,7 +45,7 @@ def read_hourly_load(path: Path, name: str) -> np.ndarray:
                                f"{LOAD_COLUMN} column", row=row)
             continue
         text = cells[column] if column < len(cells) else ""
-        value = _number(text)
+        value = finite_number(text)
         if value is None:
             problems.add(name, f"expected a number of kW, got '{text}'" if text else "missing value", row=row,
                          field=LOAD_COLUMN if has_header else None)
@@ -60,18 +59,5 @@ def read_hourly_load(path: Path, name: str) -> np.ndarray:
     elif len(values) < HOURS_PER_YEAR:
         problems.add(name, f"only {len(values)} hourly values, expected {HOURS_PER_YEAR}: the file ends at this row",
                      row=first_row + len(values) - 1)
-    if len(problems) > MAX_PROBLEMS:
-        hidden = len(problems) - MAX_PROBLEMS
-        del problems[MAX_PROBLEMS:]
-        problems.add(name, f"... and {hidden} more problems")
-    problems.raise_if_any()
+    problems.raise_if_any(limit=MAX_PROBLEMS_PER_FILE)
     return np.array(values, dtype=float)
-
-
-def _number(text: str) -> float | None:
-    """`text` as a finite number, None if it is not one."""
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None

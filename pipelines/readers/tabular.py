@@ -104,11 +104,7 @@ def coerce(raw: pl.DataFrame, table: Table, name: str, first_row: int, rules: Ro
         rules(frame, rows, name, problems)
     order = [c.name for c in table.columns]
     problems.sort(key=lambda p: (p.row or 0, order.index(p.field) if p.field in order else len(order)))
-    if len(problems) > MAX_PROBLEMS_PER_FILE:
-        hidden = len(problems) - MAX_PROBLEMS_PER_FILE
-        del problems[MAX_PROBLEMS_PER_FILE:]
-        problems.add(name, f"... and {hidden} more problems")
-    problems.raise_if_any()
+    problems.raise_if_any(limit=MAX_PROBLEMS_PER_FILE)
     return frame.select(list(table.schema)).cast(table.schema)
 
 
@@ -134,7 +130,7 @@ def _parse_number_lists(items: pl.Series, column: Column, rows: pl.Series, name:
     """Lists of numbers; a cell with an item that is not a finite number becomes a problem and empty."""
     lists = []
     for row, cell in zip(rows, items, strict=True):
-        numbers = None if cell is None else [_finite_number(item) for item in cell]
+        numbers = None if cell is None else [finite_number(item) for item in cell]
         if numbers is not None and None in numbers:
             bad = cell[numbers.index(None)]
             problems.add(name, f"expected numbers, got '{bad}'", row=row, field=column.name)
@@ -143,7 +139,8 @@ def _parse_number_lists(items: pl.Series, column: Column, rows: pl.Series, name:
     return pl.Series(column.name, lists, dtype=column.dtype)
 
 
-def _finite_number(text: str) -> float | None:
+def finite_number(text: str) -> float | None:
+    """`text` as a finite number; None if it is not one."""
     try:
         number = float(text)
     except ValueError:
