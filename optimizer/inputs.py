@@ -131,6 +131,8 @@ class TariffSlices:
     demand_period: (576) TOU demand period of each slice; −1: the tariff has no TOU demand charge.
     demand_usd_per_kw: per TOU demand period, the charge per kW of the month's peak in that period.
     flat_demand_usd_per_kw: (12) per month, the charge per kW of the month's peak.
+    energy_adjustment_usd, demand_adjustment_usd: (12) per month, what the tiers below the
+    margin add to the charges at marginal prices (0 without tiers).
     """
 
     tariff_id: str
@@ -138,6 +140,8 @@ class TariffSlices:
     demand_period: tuple[int, ...]
     demand_usd_per_kw: tuple[float, ...]
     flat_demand_usd_per_kw: tuple[float, ...]
+    energy_adjustment_usd: tuple[float, ...] = (0.0,) * 12
+    demand_adjustment_usd: tuple[float, ...] = (0.0,) * 12
 
 
 @dataclass(frozen=True)

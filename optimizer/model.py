@@ -813,9 +813,10 @@ def annual_cost_expression(model: pyo.ConcreteModel, data: ModelData):
     """C = Σ_k c_k · n[k] + C_site   [USD/year; model unit 10⁶ USD/year]
     (c_k: `NodeCost.annual_usd`, time-resolved + ι_k Ê; C_site: fixed charges and opex), and time-resolved
 
-    + Σ_q E_q · B[q] + Σ_m r_m · B̂[m] + Σ_{m,d} r_d · B̂[m,d]
+    + Σ_q E_q · B[q] + Σ_m r_m · B̂[m] + Σ_{m,d} r_d · B̂[m,d] + Σ_m (a_m + b_m)
 
-    (energy of the busy GPUs in each load state, demand charges on their monthly peaks)."""
+    (energy of the busy GPUs in each load state, demand charges on their monthly peaks, and
+    what tiers below the marginal prices add each month, `PricedSlices.monthly`)."""
     cost = (
         quicksum(data.node_cost_usd[k] / USD_UNIT * model.nodes[k] for k in range(len(data.combinations)))
         + data.site_cost_usd / USD_UNIT
@@ -824,8 +825,10 @@ def annual_cost_expression(model: pyo.ConcreteModel, data: ModelData):
         return cost
     per_mw = GRID_KW_UNIT / USD_UNIT
     slices = data.time.slices
+    tiers_below_margin = float(slices.energy_adjustment_usd.sum() + slices.demand_adjustment_usd.sum())
     return (
         cost
+        + tiers_below_margin / USD_UNIT
         + quicksum(float(e) * per_mw * model.busy_grid_mw[q] for q, e in enumerate(data.time.state_energy_usd_per_kw))
         + quicksum(float(slices.flat_demand_usd_per_kw[m - 1]) * per_mw * model.peak_busy_grid_mw[m]
                    for m in _flat_demand_months(data))

@@ -306,9 +306,11 @@ def slice_prices(tariff: Tariff, site_kw: float) -> TariffSlices:
     per month, that of its period's tier at site_kw.
 
     A MW-scale site is past every tier bound of the bundled tariffs, so these are the last
-    tiers' prices: the model then prices kWh and kW exactly at the margin, and what it
-    leaves out is the constant difference of the lower tiers (Σ_{t<last} (U_t − U_{t−1}) ·
-    (price_t − price_last) per month) and the minimum charge. `bill` has both.
+    tiers' prices, and the model prices kWh and kW exactly at the margin. The lower tiers
+    then add a constant per month, Σ_{t<last} (U_t − U_{t−1}) · (price_t − price_last): the
+    adjustments, measured as `bill` of a constant site_kw load less its charges at the
+    marginal prices (0 without tiers). Left out: the minimum charge, which a site past
+    its tier bounds does not reach.
     """
     if site_kw <= 0:
         raise ValueError(f"site_kw must be > 0, got {site_kw}")
@@ -323,10 +325,28 @@ def slice_prices(tariff: Tariff, site_kw: float) -> TariffSlices:
     demand_period = tariff.demand_period[first_hour] if tariff.demand.periods else np.full(REPRESENTATIVE_SLICES, -1)
     flat = [tariff.flat_demand.marginal_price(site_kw, p) if tariff.flat_demand.periods else 0.0
             for p in tariff.flat_demand_period]
+    tou = [tariff.demand.marginal_price(site_kw, p) for p in range(tariff.demand.periods)]
+
+    # The adjustments: the bill of a constant site_kw less its charges at the marginal prices.
+    constant = bill(tariff, np.full(HOURS_PER_YEAR, float(site_kw)))
+    marginal_energy = np.bincount(year.month - 1, weights=energy[representative_slice(year)] * site_kw, minlength=12)
+    energy_adjustment, demand_adjustment = [], []
+    for m, month in enumerate(constant.months):
+        periods = np.unique(demand_period[m * 48:(m + 1) * 48])  # the month's 48 slices
+        marginal_demand = site_kw * (flat[m] + sum(tou[d] for d in periods if d >= 0))
+        energy_adjustment.append(_beyond_rounding(month["energy_usd"] - marginal_energy[m], month["energy_usd"]))
+        demand_adjustment.append(_beyond_rounding(month["demand_usd"] - marginal_demand, month["demand_usd"]))
     return TariffSlices(
         tariff_id=tariff.tariff_id,
         energy_usd_per_kwh=tuple(float(x) for x in energy),
         demand_period=tuple(int(p) for p in demand_period),
-        demand_usd_per_kw=tuple(tariff.demand.marginal_price(site_kw, p) for p in range(tariff.demand.periods)),
+        demand_usd_per_kw=tuple(tou),
         flat_demand_usd_per_kw=tuple(float(x) for x in flat),
+        energy_adjustment_usd=tuple(energy_adjustment),
+        demand_adjustment_usd=tuple(demand_adjustment),
     )
+
+
+def _beyond_rounding(difference: float, scale: float) -> float:
+    """`difference`, or 0.0 when it is rounding error against `scale`."""
+    return float(difference) if abs(difference) > 1e-9 * max(abs(scale), 1.0) else 0.0

@@ -85,6 +85,10 @@ class PricedSlices:
     """r_d per TOU demand period [USD per kW of the month's peak in d]."""
     flat_demand_usd_per_kw: np.ndarray
     """r_m per month [USD per kW of the month's peak]."""
+    energy_adjustment_usd: np.ndarray
+    """a_m per month: what the energy tiers below the margin add [USD] (`optimizer.tariff.slice_prices`)."""
+    demand_adjustment_usd: np.ndarray
+    """b_m per month: what the demand tiers below the margin add [USD]."""
     slice_of_hour: np.ndarray
     """(8760) the slice each hour of the reference year belongs to."""
 
@@ -94,9 +98,9 @@ class PricedSlices:
     def monthly(self, grid_kw: np.ndarray) -> list[dict]:
         """The energy and demand charges of a grid load P_t [kW per slice], month by month.
 
-        energy_kwh_m = Σ_{t∈m} W_t P_t,   energy_usd_m = Σ_{t∈m} W_t π_t P_t,
+        energy_kwh_m = Σ_{t∈m} W_t P_t,   energy_usd_m = Σ_{t∈m} W_t π_t P_t + a_m,
         peak_grid_kw_m = max_{t∈m} P_t,
-        demand_usd_m = r_m · peak_m + Σ_d r_d · max_{t∈m, d_t=d} P_t.
+        demand_usd_m = r_m · peak_m + Σ_d r_d · max_{t∈m, d_t=d} P_t + b_m.
         """
         grid_kw = np.asarray(grid_kw, dtype=float)
         rows = []
@@ -105,10 +109,10 @@ class PricedSlices:
             load, hours = grid_kw[in_month], self.weight_hours[in_month]
             periods = self.demand_period[in_month]
             peak = float(load.max())
-            demand = self.flat_demand_usd_per_kw[m - 1] * peak + sum(
+            demand = self.flat_demand_usd_per_kw[m - 1] * peak + self.demand_adjustment_usd[m - 1] + sum(
                 self.demand_usd_per_kw[d] * load[periods == d].max() for d in np.unique(periods[periods >= 0]))
-            rows.append({"month": m, "energy_kwh": float(hours @ load),
-                         "energy_usd": float((hours * self.price_usd_per_kwh[in_month]) @ load),
+            energy = (hours * self.price_usd_per_kwh[in_month]) @ load + self.energy_adjustment_usd[m - 1]
+            rows.append({"month": m, "energy_kwh": float(hours @ load), "energy_usd": float(energy),
                          "peak_grid_kw": peak, "demand_usd": float(demand)})
         return rows
 
@@ -142,6 +146,8 @@ def priced_slices(tariff: TariffSlices, resolution: str, hours_per_year: float =
         demand_period=np.asarray(tariff.demand_period, dtype=int)[index],
         demand_usd_per_kw=np.asarray(tariff.demand_usd_per_kw, dtype=float),
         flat_demand_usd_per_kw=np.asarray(tariff.flat_demand_usd_per_kw, dtype=float),
+        energy_adjustment_usd=np.asarray(tariff.energy_adjustment_usd, dtype=float),
+        demand_adjustment_usd=np.asarray(tariff.demand_adjustment_usd, dtype=float),
         slice_of_hour=slice_of_hour,
     )
 

@@ -244,10 +244,22 @@ def test_daily_quota_serves_batch_every_day(tmp_path):
             assert min(daily_tokens.values()) == pytest.approx(max(daily_tokens.values()), rel=1e-7)
 
 
-def test_model_cost_is_the_entergy_bill_of_its_hourly_load():
-    """Entergy's TOU tariff has no tiers and no minimum charge: the model's energy, demand
-    and fixed charges are exactly the tariff engine's bill of the plan's 8760-hour load."""
-    tariff = Tariff.from_tables(read_urdb(ENTERGY, "entergy"), ENTERGY_ID)
+def tiered(tmp_path: Path) -> Tariff:
+    """Declining blocks: energy $0.30/kWh for a month's first 1,000 kWh, then $0.10; flat
+    demand $20/kW for the first 50 kW of the month's peak, then $8."""
+    return urdb_tariff(tmp_path, energyratestructure=[[{"max": 1000, "rate": 0.30}, {"rate": 0.10}]],
+                       energyweekdayschedule=every_month([0] * 24), energyweekendschedule=every_month([0] * 24),
+                       flatdemandstructure=[[{"max": 50, "rate": 20.0}, {"rate": 8.0}]], flatdemandmonths=[0] * 12)
+
+
+@pytest.mark.parametrize("tariff_of", [lambda _: Tariff.from_tables(read_urdb(ENTERGY, "entergy"), ENTERGY_ID), tiered],
+                         ids=["Entergy TOU", "tiered"])
+def test_model_cost_is_the_tariff_bill_of_its_hourly_load(tmp_path, tariff_of):
+    """Entergy's TOU tariff has no tiers and no minimum charge; the tiered one is past its
+    tier bounds every month (checked). Either way the model's energy, demand and fixed
+    charges are exactly the tariff engine's bill of the plan's 8760-hour load: the model
+    prices the margin per slice and adds what the lower tiers cost each month."""
+    tariff = tariff_of(tmp_path)
     systems = [owned("A", 100_000, 10, idle_kw=4), owned("B", 250_000, 14, idle_kw=3)]
     points = [("A", "chat", 1000), ("B", "chat", 2200), ("A", "offline", 1200), ("B", "offline", 2600)]
     workloads = [Workload("chat", share=0.6), Workload("offline", share=0.4, load_shape="batch")]
@@ -255,11 +267,23 @@ def test_model_cost_is_the_entergy_bill_of_its_hourly_load():
     plan = plan_document(inputs, solve(inputs, options=EXACT, time_resolution="representative"), "cost-per-token")
     hourly_kw = inputs_priced_slices(inputs, "representative").hourly(plan["slices"]["grid_kw"])
     expected = bill(tariff, hourly_kw)
+    assert min(m["energy_kwh"] for m in expected.months) > 1000 and min(m["peak_kw"] for m in expected.months) > 50
     costs = plan["costs_usd_per_year"]
     assert costs["energy"] == pytest.approx(expected.energy_usd, rel=1e-9)
     assert costs["demand_charges"] == pytest.approx(expected.demand_usd, rel=1e-9)
     assert costs["fixed_charges"] == pytest.approx(expected.fixed_usd)
+    assert [m["energy_usd"] for m in plan["monthly"]] == pytest.approx([m["energy_usd"] for m in expected.months])
     assert [m["peak_grid_kw"] for m in plan["monthly"]] == pytest.approx([m["peak_kw"] for m in expected.months])
+    assert recompute_annual_cost(plan, inputs) == pytest.approx(plan["annual_cost_usd"], rel=1e-9)
+
+
+def test_tier_adjustments_by_hand(tmp_path):
+    """At a 200 kW site the first 1,000 kWh cost 0.30 − 0.10 = $0.20 more than the margin:
+    $200 a month; the first 50 kW of the peak $12 more: $600 a month."""
+    prices = slice_prices(tiered(tmp_path), 200.0)
+    assert set(prices.energy_usd_per_kwh) == {0.10} and set(prices.flat_demand_usd_per_kw) == {8.0}
+    assert prices.energy_adjustment_usd == pytest.approx([200.0] * 12)
+    assert prices.demand_adjustment_usd == pytest.approx([600.0] * 12)
 
 
 def test_plan_document_time_fields(tmp_path):
