@@ -778,10 +778,10 @@ def _solution(data: ModelData, problem: _Problem, x: np.ndarray, **run) -> Solut
         n = int(round(x[j]))
         if n:
             nodes[data.combinations[k].key] = n
+    # The owned nodes' design (one per site): read from the nodes, not from y, which an
+    # hourly dispatch LP (fleet fixed, y relaxed) may leave fractional.
     owned_designs = {key[2] for key in nodes if key[2] is not None}
-    power_design = None
-    if owned_designs:
-        power_design = max(problem.power_columns, key=lambda p: x[problem.power_columns[p]])
+    power_design = owned_designs.pop() if owned_designs else None
     timeline = None
     if data.time is None:
         allocation = {key: float(x[j]) for key, j in problem.gpu_columns.items() if x[j] > 1e-9}
