@@ -35,6 +35,7 @@ import polars as pl
 
 from optimizer.inputs import (Cooling, EnergyPrice, Finance, OperatingPoint, PlanInputs, PowerDesign, System,
                               Workload)
+from optimizer.solve import Infeasible
 from optimizer.tariff import DAY_TYPES, Tariff, flat_year_price, slice_prices
 from optimizer.timeslices import priced_slices
 from pipelines.readers.tariffs import TariffTables
@@ -47,16 +48,18 @@ def plan_inputs(tables: Tables, budget_mw: float | None = None, interpolate: boo
     scenario = tables["scenario"].row(0, named=True)
     budget_mw = float(budget_mw if budget_mw is not None else scenario["budget_mw"])
     systems = tuple(_system(row, scenario) for row in tables["hardware"].iter_rows(named=True))
-    workloads = tables["workloads"]
-    points, notes = [], []
+    workloads, notes = measured_workloads(tables)
+    notes += unmeasured_system_notes(tables)
+    points = []
     for system in systems:
-        for workload in workloads.iter_rows(named=True):
+        for workload in workloads:
             point = best_operating_point(tables["benchmarks"], system, workload, interpolate)
             if point is not None:
                 points.append(point)
     served = {p.sku for p in points}
+    measured = set(tables["benchmarks"]["accelerator"])
     notes += [f"{s.sku}: no operating point meets any workload's SLO; left out" for s in systems
-              if s.sku not in served]
+              if s.sku not in served and s.accelerator in measured]
     tariff = Tariff.from_tables(tariff_tables(tables), scenario["tariff"])
     energy_usd_per_kwh, demand_usd_per_kw_month, fixed_usd_per_year = flat_year_price(tariff, budget_mw * 1000.0)
     return PlanInputs(
@@ -65,7 +68,7 @@ def plan_inputs(tables: Tables, budget_mw: float | None = None, interpolate: boo
         systems=tuple(s for s in systems if s.sku in served),
         coolings=tuple(Cooling(**_fields(row, Cooling)) for row in tables["cooling"].iter_rows(named=True)),
         power_designs=tuple(PowerDesign(**_fields(row, PowerDesign)) for row in tables["power"].iter_rows(named=True)),
-        workloads=tuple(_workload(w) for w in workloads.iter_rows(named=True)),
+        workloads=tuple(_workload(w) for w in workloads),
         operating_points=tuple(points),
         energy=EnergyPrice(tariff_id=scenario["tariff"], energy_usd_per_kwh=energy_usd_per_kwh,
                            demand_usd_per_kw_month=demand_usd_per_kw_month, fixed_usd_per_year=fixed_usd_per_year),
@@ -73,6 +76,51 @@ def plan_inputs(tables: Tables, budget_mw: float | None = None, interpolate: boo
         notes=tuple(notes),
         tariff_slices=slice_prices(tariff, budget_mw * 1000.0),
     )
+
+
+def measured_workloads(tables: Tables) -> tuple[list[dict], list[str]]:
+    """The workloads with at least one benchmark row (their model, isl and osl) on an
+    accelerator of the price sheets, and a note naming each one without.
+
+    A workload without a benchmark cannot be planned, but the rest can: it is left out,
+    and in cost-per-token mode the others' shares are scaled to sum to 1. None left is
+    `Infeasible`, with every workload's note as the reason.
+    """
+    benchmarks = tables["benchmarks"].filter(pl.col("accelerator").is_in(tables["hardware"]["accelerator"].to_list()))
+    kept, notes = [], []
+    for workload in tables["workloads"].iter_rows(named=True):
+        rows = benchmarks.filter(pl.col("model") == workload["model"])
+        if candidate_points(rows, None, workload).height:
+            kept.append(workload)
+            continue
+        lengths = "" if workload["isl"] is None and workload["osl"] is None else \
+            f" at isl {workload['isl']} / osl {workload['osl']}"
+        measured = sorted({f"{isl}/{osl}" for isl, osl in rows.select("isl", "osl").iter_rows()})
+        if rows.height:
+            known = f"measured isl/osl for it: {', '.join(measured)}"
+        else:
+            known = f"models with benchmarks: {', '.join(sorted(set(benchmarks['model']))) or 'none'}"
+        notes.append(f"workload {workload['name']} (model {workload['model']}): no benchmark rows{lengths} on the "
+                     f"systems of the price sheets ({known}); planned without it")
+    if not kept:
+        raise Infeasible("; ".join(notes))
+    shares = [w["share"] for w in kept]
+    if len(kept) < tables["workloads"].height and None not in shares:
+        total = sum(shares)
+        if total <= 0:
+            raise Infeasible("; ".join(notes) + "; the workloads left have no share of the tokens")
+        kept = [w | {"share": w["share"] / total} for w in kept]
+        notes.append(f"shares of the workloads planned ({', '.join(w['name'] for w in kept)}) scaled by "
+                     f"1/{total:g} to sum to 1")
+    return kept, notes
+
+
+def unmeasured_system_notes(tables: Tables) -> list[str]:
+    """A note for each system whose accelerator has no benchmark row, naming the ones that have."""
+    measured = sorted(set(tables["benchmarks"]["accelerator"]))
+    return [f"{row['sku']} (accelerator {row['accelerator']}): no benchmark rows for this accelerator "
+            f"(accelerators with benchmarks: {', '.join(measured)}); left out"
+            for row in tables["hardware"].iter_rows(named=True) if row["accelerator"] not in measured]
 
 
 def _workload(row: Mapping) -> Workload:
@@ -124,9 +172,11 @@ def _system(row: Mapping, scenario: Mapping) -> System:
     return System(**fields)
 
 
-def candidate_points(benchmarks: pl.DataFrame, accelerator: str, workload: Mapping) -> pl.DataFrame:
-    """Benchmark rows of this accelerator and the workload's model and sequence lengths."""
-    rows = benchmarks.filter((pl.col("accelerator") == accelerator) & (pl.col("model") == workload["model"]))
+def candidate_points(benchmarks: pl.DataFrame, accelerator: str | None, workload: Mapping) -> pl.DataFrame:
+    """Benchmark rows of this accelerator (None: any) and the workload's model and sequence lengths."""
+    rows = benchmarks.filter(pl.col("model") == workload["model"])
+    if accelerator is not None:
+        rows = rows.filter(pl.col("accelerator") == accelerator)
     for length in ("isl", "osl"):
         rows = rows.filter(pl.col(length).is_null() if workload[length] is None else pl.col(length) == workload[length])
     return rows

@@ -37,7 +37,7 @@ class InputError(Exception):
     """Bad input: one or more problems, each naming its file, row or field."""
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = list(problems)
+        self.problems = list(dict.fromkeys(problems))  # once each, in order: one cause may reach many files
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.errors import gather
+from pipelines.errors import InputError, ProblemList
 from pipelines.readers.benchmarks import read_benchmarks
 from pipelines.readers.facility import read_cooling, read_power
 from pipelines.readers.files import sha256
 from pipelines.readers.hardware import read_hardware
 from pipelines.readers.scenario import check_tariff_reference, read_scenario
-from pipelines.readers.sources import relative_name
+from pipelines.readers.sources import find_inputs, relative_name
 from pipelines.readers.tariffs import read_tariffs
 
 Tables = dict[str, pl.DataFrame]
@@ -40,7 +40,7 @@ class Source:
     upstream: tuple[str, ...] = ()
 
     def files(self, data_dir: Path) -> list[Path]:
-        return sorted({p for pattern in self.patterns for p in data_dir.glob(pattern) if p.is_file()})
+        return find_inputs(data_dir, self.patterns)
 
 
 def _read_tariffs(data_dir: Path, _: Mapping[str, pl.DataFrame]) -> Tables:
@@ -51,7 +51,8 @@ def _read_tariffs(data_dir: Path, _: Mapping[str, pl.DataFrame]) -> Tables:
 
 def _read_scenario(data_dir: Path, upstream: Mapping[str, pl.DataFrame]) -> Tables:
     tables = read_scenario(data_dir)
-    check_tariff_reference(tables.scenario, upstream["tariffs"])
+    if "tariffs" in upstream:
+        check_tariff_reference(tables.scenario, upstream["tariffs"])
     return {"scenario": tables.scenario, "workloads": tables.workloads}
 
 
@@ -81,11 +82,15 @@ def file_hashes(data_dir: Path, source: Source) -> list[dict]:
 
 
 def read_inputs(data_dir: Path) -> Tables:
-    """Every canonical table of the input folder, or one `InputError` with every problem found."""
-    independent = [s for s in SOURCES if not s.upstream]
-    results = gather(*(lambda s=s: s.read(data_dir, {}) for s in independent))
-    tables: Tables = {name: frame for result in results for name, frame in result.items()}
-    for source in SOURCES:
-        if source.upstream:
-            tables |= source.read(data_dir, tables)
+    """Every canonical table of the input folder, or one `InputError` with every problem of
+    every file found. A source whose upstream tables failed is still read, without the
+    checks against them, so one bad tariff does not hide a bad scenario."""
+    tables: Tables = {}
+    problems = ProblemList()
+    for source in SOURCES:  # a source's upstream sources come before it
+        try:
+            tables |= source.read(data_dir, {name: tables[name] for name in source.upstream if name in tables})
+        except InputError as error:
+            problems.extend(error.problems)
+    problems.raise_if_any()
     return tables

@@ -19,12 +19,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from pipelines.ingest import SOURCES, Source, file_hashes
+from pipelines.ingest import SOURCES, Source
+from pipelines.readers.files import sha256
+from pipelines.readers.sources import relative_name, scan_inputs
 
 
 def folder_hashes(data_dir: Path) -> dict[str, str]:
-    """Every file some source reads: name relative to the input folder → SHA-256."""
-    return {entry["file"]: entry["sha256"] for source in SOURCES for entry in file_hashes(data_dir, source)}
+    """Every file some source reads: name relative to the input folder → SHA-256.
+
+    A path the readers refuse (a directory named like an input, a link out of the folder)
+    stands in as its problem, so it counts as a change and the run it requests fails in
+    ingest with that problem, instead of the sensor failing every tick.
+    """
+    hashes: dict[str, str] = {}
+    for source in SOURCES:
+        files, problems = scan_inputs(data_dir, source.patterns)
+        hashes |= {relative_name(data_dir, path): sha256(path) for path in files}
+        hashes |= {problem.file: f"refused: {problem.message}" for problem in problems}
+    return hashes
 
 
 def changed_files(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:

@@ -185,7 +185,7 @@ def test_non_numeric_rate(tmp_path):
     doc = entergy_doc()
     doc["energyratestructure"][1][0]["rate"] = "0.1x"
     problem = problem_at(problems_of(tmp_path, doc), "energyratestructure[1][0].rate")
-    assert "expected a number" in problem.message
+    assert "expected a finite number" in problem.message
 
 
 def test_no_energy_and_no_demand_structure(tmp_path):

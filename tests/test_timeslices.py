@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -357,7 +356,7 @@ def test_scenario_load_profile_and_shapes(data: Path):
         ({"load_profile": [1.0] * 23}, "workloads[1].load_profile", "expected 24 hourly fractions, got 23"),
         ({"load_profile": "flat"}, "workloads[1].load_profile", "expected a list"),
         ({"load_profile": [0.0] * 24}, "workloads[1].load_profile", "not all 0"),
-        ({"load_profile": ["x"] + [1.0] * 23}, "workloads[1].load_profile", "expected numbers, got 'x'"),
+        ({"load_profile": ["x"] + [1.0] * 23}, "workloads[1].load_profile", "expected finite numbers, got 'x'"),
         ({"load_shape": "batch", "load_profile": [1.0] * 24}, "workloads[1].load_profile", "batch workload"),
         ({"batch_quota": "weekly"}, "workloads[1].batch_quota", "'weekly' is not one of annual, daily"),
     ]:

@@ -5,10 +5,10 @@ Every reader ends in the same place: canonical records passed through
 messages as a CSV row. Throughputs are tokens per second per GPU; interactivity is
 tokens per second per user (1 / TPOT); TTFT is in seconds.
 
-Accelerator and model names go through `names.py`: a canonical CSV or InferenceMAX file
-naming an unknown accelerator or model is bad input. MLPerf files hold many systems
-tokenplan cannot buy or attribute (CPUs, mixed clusters, exotic cards); those rows are
-skipped and counted instead.
+Accelerator and model names go through `names.py`, an open set: a name the alias table
+does not know is its own key, never an error. MLPerf files hold rows that are no
+per-GPU operating point (CPU-only systems, mixed clusters, substituted models, non-LLM
+results); those rows are skipped and counted.
 """
 
 from __future__ import annotations
@@ -26,8 +26,9 @@ import polars as pl
 
 from pipelines.errors import InputError, Problem, ProblemList, gather
 from pipelines.readers.files import read_json
-from pipelines.readers.names import accelerator_key, accelerator_keys, model_key, model_keys
-from pipelines.readers.tabular import HEADER_ROWS, MAX_PROBLEMS_PER_FILE, read_records, read_table_file
+from pipelines.readers.names import accelerator_key, model_key
+from pipelines.readers.sources import input_files, relative_name
+from pipelines.readers.tabular import MAX_PROBLEMS_PER_FILE, read_records, read_table_file
 from pipelines.schema import BENCHMARKS
 
 logger = logging.getLogger(__name__)
@@ -64,11 +65,11 @@ class MlperfRead(NamedTuple):
     """What `read_mlperf` returns: the canonical rows and how many rows were skipped, by reason.
 
     Skip reasons: `not_tokens_per_s` (Queries/s or other units: not an LLM tokens row),
-    `unknown_model` (not in `names.MODELS`), `no_accelerator` (empty, e.g. CPU-only
-    systems), `mixed_accelerators` (two products in one system), `unknown_accelerator`
-    (one product not in `names.ACCELERATORS`), `substituted_model` (open division ran a
-    different model than the benchmark's, per `UsedModel`), `unknown_scenario` (no latency
-    constraints known for that model and scenario).
+    `no_accelerator` (empty, e.g. CPU-only systems), `mixed_accelerators` (two products in
+    one system), `substituted_model` (open division ran a different model than the
+    benchmark's, per `UsedModel`), `unknown_scenario` (no latency constraints known for
+    that model and scenario). A model or accelerator the alias table does not know is its
+    own key (`names.py`), not a reason to skip.
     """
 
     frame: pl.DataFrame
@@ -82,17 +83,14 @@ def read_benchmarks(data_dir: Path) -> pl.DataFrame:
     file names in problems and in `source_file` are relative to `data_dir`. Problems of all
     files are raised together. MLPerf skip counts are logged per file.
     """
-    folder = data_dir / BENCHMARK_FOLDER
     readers: tuple[tuple[str, Callable[[Path, str], pl.DataFrame]], ...] = (
         ("*.csv", read_benchmark_csv),
         ("inferencemax/*.json", read_inferencemax),
         ("mlperf/*.json", _read_mlperf_logging_skips),
     )
-    calls = [
-        partial(reader, path, path.relative_to(data_dir).as_posix())
-        for pattern, reader in readers
-        for path in sorted(folder.glob(pattern))
-    ]
+    found = gather(*(partial(input_files, data_dir, BENCHMARK_FOLDER, (pattern,), False) for pattern, _ in readers))
+    calls = [partial(reader, path, relative_name(data_dir, path))
+             for (_, reader), paths in zip(readers, found, strict=True) for path in paths]
     if not calls:
         raise InputError([Problem(BENCHMARK_FOLDER, "no benchmark files (expected benchmarks/*.csv, "
                                                     "benchmarks/inferencemax/*.json or benchmarks/mlperf/*.json)")])
@@ -105,15 +103,8 @@ def read_benchmarks(data_dir: Path) -> pl.DataFrame:
 def read_benchmark_csv(path: Path, name: str) -> pl.DataFrame:
     """A canonical benchmarks CSV, with `accelerator` and `model` mapped to their keys."""
     frame = read_table_file(path, name, BENCHMARKS)
-    problems = ProblemList()
-    mapped: dict[str, list[str | None]] = {}
-    for field in ("accelerator", "model"):
-        mapped[field] = [
-            _key(field, value, name, row, field, problems)
-            for row, value in enumerate(frame[field], start=HEADER_ROWS + 1)
-        ]
-    _raise_sorted(problems)
-    return frame.with_columns(pl.Series(field, keys, dtype=pl.String) for field, keys in mapped.items())
+    return frame.with_columns(pl.col("accelerator").map_elements(accelerator_key, return_dtype=pl.String),
+                              pl.col("model").map_elements(model_key, return_dtype=pl.String))
 
 
 INFERENCEMAX_FIELDS = {
@@ -155,10 +146,7 @@ def read_inferencemax(path: Path, name: str) -> pl.DataFrame:
     for row, item in _json_records(path, name, problems):
         if not _has_fields(item, row, name, INFERENCEMAX_TEXTS, INFERENCEMAX_NUMBERS, problems):
             continue
-        accelerator = _key("accelerator", item["hw"], name, row, "hw", problems)
-        model = _key("model", item["model"], name, row, "model", problems)
-        if accelerator is None or model is None:
-            continue
+        accelerator, model = accelerator_key(item["hw"]), model_key(item["model"])
         config = ", ".join(f"{k}={_text(item[k])}" for k in INFERENCEMAX_CONFIG if k in item)
         records.append({column: item[key] for column, key in INFERENCEMAX_FIELDS.items()}
                        | {"accelerator": accelerator, "model": model,
@@ -241,15 +229,11 @@ def _mlperf_skip_reason(item: dict[str, Any]) -> str | None:
     if item["Performance_Units"] != MLPERF_TOKEN_UNITS:
         return "not_tokens_per_s"
     model = model_key(item["Model"])
-    if model is None:
-        return "unknown_model"
     accelerator = item["Accelerator"].strip()
     if not accelerator:
         return "no_accelerator"
     if "," in accelerator:
         return "mixed_accelerators"
-    if accelerator_key(accelerator) is None:
-        return "unknown_accelerator"
     used = item.get("UsedModel")
     if isinstance(used, str) and used.strip() and model_key(used) != model:
         return "substituted_model"
@@ -310,16 +294,6 @@ def _is_positive(value: Any, name: str, row: int, field: str, problems: ProblemL
     problems.add(name, f"expected {'a whole number' if whole else 'a number'} > 0, got {value!r}", row=row,
                  field=field)
     return False
-
-
-def _key(kind: str, value: str, name: str, row: int, field: str, problems: ProblemList) -> str | None:
-    """The accelerator or model key of a published name; an unknown name is a problem listing the keys."""
-    lookup, known = (accelerator_key, accelerator_keys) if kind == "accelerator" else (model_key, model_keys)
-    key = lookup(value)
-    if key is None:
-        problems.add(name, f"unknown {kind} '{value}' (known: {', '.join(known())}; "
-                           "spellings are listed in pipelines/readers/names.py)", row=row, field=field)
-    return key
 
 
 def _finish(records: list[dict[str, Any]], rows: list[int], name: str, problems: ProblemList,

@@ -6,16 +6,13 @@ from pathlib import Path
 
 import polars as pl
 
-from pipelines.errors import InputError, Problem
+from pipelines.readers.sources import input_file
 from pipelines.readers.tabular import read_table_file
 from pipelines.schema import COOLING, POWER, Table
 
 
 def _read_single(data_dir: Path, file_name: str, table: Table) -> pl.DataFrame:
-    path = data_dir / file_name
-    if not path.is_file():
-        raise InputError([Problem(file_name, "file not found in the data folder")])
-    return read_table_file(path, file_name, table).sort(table.key)
+    return read_table_file(input_file(data_dir, file_name), file_name, table).sort(table.key)
 
 
 def read_cooling(data_dir: Path) -> pl.DataFrame:

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.errors import InputError, Problem, ProblemList
-from pipelines.readers.names import ACCELERATORS, accelerator_key
+from pipelines.readers.names import accelerator_key
 from pipelines.readers.sources import input_files, read_each
 from pipelines.readers.tabular import read_table_file
 from pipelines.schema import HARDWARE
@@ -22,16 +22,11 @@ def read_price_sheet(path: Path, name: str) -> pl.DataFrame:
 def _row_rules(frame: pl.DataFrame, rows: pl.Series, name: str, problems: ProblemList) -> None:
     """What a typed cell cannot say.
 
-    - `accelerator` is in the documented name table;
     - a bought row (with `node_capex_usd`) needs `node_power_kw` and a cooling kind;
     - every row needs `node_capex_usd` or `rental_usd_per_gpu_hour`;
     - idle power is at most full-load power.
     """
-    known = ", ".join(sorted(set(ACCELERATORS.values())))
     for line, row in zip(rows, frame.iter_rows(named=True), strict=True):
-        if row["accelerator"] is not None and accelerator_key(row["accelerator"]) is None:
-            problems.add(name, f"unknown accelerator '{row['accelerator']}' (known: {known})", row=line,
-                         field="accelerator")
         owned = row["node_capex_usd"] is not None
         if not owned and row["rental_usd_per_gpu_hour"] is None:
             problems.add(name, "a system needs node_capex_usd (bought) or rental_usd_per_gpu_hour (rented)",

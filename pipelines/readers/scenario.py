@@ -29,7 +29,8 @@ import polars as pl
 
 from pipelines.errors import InputError, Problem, ProblemList
 from pipelines.readers.files import read_yaml
-from pipelines.readers.names import MODELS, model_key
+from pipelines.readers.sources import input_file
+from pipelines.readers.names import model_key
 from pipelines.readers.tabular import read_records
 from pipelines.schema import SCENARIO, WORKLOADS
 
@@ -45,10 +46,7 @@ class ScenarioTables:
 
 
 def read_scenario(data_dir: Path) -> ScenarioTables:
-    path = data_dir / SCENARIO_FILE
-    if not path.is_file():
-        raise InputError([Problem(SCENARIO_FILE, "file not found in the data folder")])
-    document = read_yaml(path, SCENARIO_FILE)
+    document = read_yaml(input_file(data_dir, SCENARIO_FILE), SCENARIO_FILE)
     if not isinstance(document, dict):
         raise InputError([Problem(SCENARIO_FILE, "expected a mapping of scenario fields at the top level")])
 
@@ -61,10 +59,18 @@ def read_scenario(data_dir: Path) -> ScenarioTables:
     if not isinstance(workloads, list) or not workloads or not all(isinstance(w, dict) for w in workloads):
         problems.add(SCENARIO_FILE, "expected a non-empty list of workloads, each a mapping", field="workloads")
         workloads = []
+    workload_fields = {c.name for c in WORKLOADS.columns}
+    for index, workload in enumerate(workloads, start=1):
+        for key in workload:
+            if key not in workload_fields:
+                problems.add(SCENARIO_FILE, f"unknown field (known: {', '.join(sorted(workload_fields))})",
+                             field=f"workloads[{index}].{key}")
     site = {k: v for k, v in document.items() if k != "workloads" and k in known}
+    site.setdefault("name", data_dir.resolve().name)
 
-    scenario = _records(site and [site], SCENARIO, problems, prefix="")
-    workloads = [_profile_as_text(w, index, problems) for index, w in enumerate(workloads, start=1)]
+    scenario = _records([site], SCENARIO, problems, prefix="")
+    workloads = [_profile_as_text({k: v for k, v in w.items() if k in workload_fields}, index, problems)
+                 for index, w in enumerate(workloads, start=1)]
     workload_frame = _records(workloads, WORKLOADS, problems, prefix="workloads")
     if workload_frame is not None:
         workload_frame = _check_workloads(workload_frame, problems)
@@ -111,15 +117,9 @@ def _check_load_profile(row: dict, index: int, problems: ProblemList) -> None:
 
 
 def _check_workloads(workloads: pl.DataFrame, problems: ProblemList) -> pl.DataFrame:
-    """Model keys known; each workload has a share or a demand; shares, if given, sum to 1;
+    """Each workload has a share or a demand; shares, if given, sum to 1;
     load profiles of 24 fractions on interactive workloads."""
-    keys = []
     for index, row in enumerate(workloads.iter_rows(named=True), start=1):
-        key = model_key(row["model"])
-        keys.append(key)
-        if key is None:
-            problems.add(SCENARIO_FILE, f"unknown model '{row['model']}' (known: {', '.join(sorted(set(MODELS.values())))})",
-                         field=f"workloads[{index}].model")
         if row["share"] is None and row["demand_tokens_per_s"] is None:
             problems.add(SCENARIO_FILE, "a workload needs a share (cost-per-token) or demand_tokens_per_s (min-cost)",
                          field=f"workloads[{index}].share")
@@ -130,7 +130,7 @@ def _check_workloads(workloads: pl.DataFrame, problems: ProblemList) -> pl.DataF
             problems.add(SCENARIO_FILE, "either every workload has a share or none has", field="workloads.share")
         elif abs(shares.sum() - 1.0) > SHARE_TOLERANCE:
             problems.add(SCENARIO_FILE, f"shares sum to {shares.sum():g}, not 1", field="workloads.share")
-    return workloads.with_columns(model=pl.Series(keys, dtype=pl.String))
+    return workloads.with_columns(pl.col("model").map_elements(model_key, return_dtype=pl.String))
 
 
 def check_tariff_reference(scenario: pl.DataFrame, tariffs: pl.DataFrame) -> None:

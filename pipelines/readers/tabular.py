@@ -19,6 +19,10 @@ from pipelines.readers.files import check_size, read_text
 from pipelines.schema import LIST_OF_FLOATS, LIST_OF_STRINGS, Column, Table
 
 MAX_PROBLEMS_PER_FILE = 50
+MAX_WHOLE_NUMBER = 2**53
+"""Largest whole number a cell may hold: every integer up to it is exact as a float, and
+no column's range comes near it, so a larger one is a wrong cell, reported as such."""
+MAX_SHOWN_CHARACTERS = 60
 HEADER_ROWS = 1
 """CSV and XLSX rows are numbered as a spreadsheet shows them: the header is row 1."""
 
@@ -101,7 +105,10 @@ def coerce(raw: pl.DataFrame, table: Table, name: str, first_row: int, rules: Ro
     frame = pl.DataFrame(parsed).with_columns(source_file=pl.lit(name))
     _check_key(frame, table, rows, name, problems)
     if rules is not None:
-        rules(frame, rows, name, problems)
+        parsed_problems = {(p.row, p.field) for p in problems}
+        found = ProblemList()
+        rules(frame, rows, name, found)
+        problems.extend(p for p in found if (p.row, p.field) not in parsed_problems)  # not again for one cell
     order = [c.name for c in table.columns]
     problems.sort(key=lambda p: (p.row or 0, order.index(p.field) if p.field in order else len(order)))
     problems.raise_if_any(limit=MAX_PROBLEMS_PER_FILE)
@@ -115,12 +122,12 @@ def _parse(text: pl.Series, column: Column, rows: pl.Series, name: str, problems
     if column.dtype == pl.String:
         return text
     number = text.cast(pl.Float64, strict=False)
-    bad = text.is_not_null() & (number.is_null() | number.is_nan())
+    bad = text.is_not_null() & (number.is_null() | ~number.is_finite())
     if column.dtype == pl.Int64:
-        bad = bad | (number.is_not_null() & (number.round(0) != number))
+        bad = bad | (number.is_not_null() & ((number.round(0) != number) | (number.abs() > MAX_WHOLE_NUMBER)))
     for row, value in zip(rows.filter(bad), text.filter(bad), strict=True):
-        kind = "a whole number" if column.dtype == pl.Int64 else "a number"
-        problems.add(name, f"expected {kind}, got '{value}'", row=row, field=column.name)
+        kind = "a whole number" if column.dtype == pl.Int64 else "a finite number"
+        problems.add(name, f"expected {kind}, got '{shown(value)}'", row=row, field=column.name)
     number = pl.select(pl.when(bad).then(None).otherwise(number)).to_series()
     return number.cast(column.dtype)
 
@@ -133,10 +140,16 @@ def _parse_number_lists(items: pl.Series, column: Column, rows: pl.Series, name:
         numbers = None if cell is None else [finite_number(item) for item in cell]
         if numbers is not None and None in numbers:
             bad = cell[numbers.index(None)]
-            problems.add(name, f"expected numbers, got '{bad}'", row=row, field=column.name)
+            problems.add(name, f"expected finite numbers, got '{shown(bad)}'", row=row, field=column.name)
             numbers = None
         lists.append(numbers)
     return pl.Series(column.name, lists, dtype=column.dtype)
+
+
+def shown(value: object) -> str:
+    """A value as problems quote it: cut to `MAX_SHOWN_CHARACTERS`, so a runaway cell stays one line."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= MAX_SHOWN_CHARACTERS else text[:MAX_SHOWN_CHARACTERS] + "..."
 
 
 def finite_number(text: str) -> float | None:
@@ -166,19 +179,16 @@ def _check(values: pl.Series, column: Column, rows: pl.Series, name: str, proble
             if row not in already:
                     problems.add(name, "missing value", row=row, field=column.name)
     if column.min is not None or column.max is not None:
-        low = pl.lit(True) if column.min is None else (
-            values > column.min if column.min_exclusive else values >= column.min)
-        high = pl.lit(True) if column.max is None else values <= column.max
-        ok = pl.select((low & high) | values.is_null()).to_series()
+        ok = values.is_null() | column.within_range(values)
         for row, value in zip(rows.filter(~ok), values.filter(~ok), strict=True):
-            problems.add(name, f"{value:g} is out of range (must be {column.bounds_text()})", row=row,
+            problems.add(name, f"{value:g} is out of range (must be {column.range_text()})", row=row,
                          field=column.name)
     if column.choices is not None:
         for row, value in zip(rows, values, strict=True):
             items = value if column.dtype == LIST_OF_STRINGS else [value]
             for item in items if items is not None else []:
                 if item is not None and item not in column.choices:
-                    problems.add(name, f"'{item}' is not one of {', '.join(column.choices)}", row=row,
+                    problems.add(name, f"'{shown(item)}' is not one of {', '.join(column.choices)}", row=row,
                                  field=column.name)
 
 
@@ -190,8 +200,8 @@ def _check_key(frame: pl.DataFrame, table: Table, rows: pl.Series, name: str, pr
         if None in key:
             continue
         if key in first_seen:
-            shown = ", ".join(str(k) for k in key)
-            problems.add(name, f"duplicate {'/'.join(table.key)} '{shown}' (first on row {first_seen[key]})",
+            text = ", ".join(str(k) for k in key)
+            problems.add(name, f"duplicate {'/'.join(table.key)} '{text}' (first on row {first_seen[key]})",
                          row=row, field=table.key[0])
         else:
             first_seen[key] = row

@@ -23,6 +23,7 @@ additional-meter charges; energy tier units other than monthly kWh are refused.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,15 @@ import polars as pl
 
 from pipelines.errors import InputError, Problem, ProblemList
 from pipelines.readers.files import read_json
-from pipelines.readers.tabular import read_table_file
+from pipelines.readers.sources import input_files, relative_name
+from pipelines.readers.tabular import read_table_file, shown
 from pipelines.schema import (
     TARIFF_CSV,
     TARIFF_DEMAND_RATES,
     TARIFF_ENERGY_RATES,
     TARIFF_SCHEDULES,
     TARIFFS,
+    Column,
 )
 
 MONTHS = 12
@@ -49,6 +52,14 @@ ENERGY_TIER_UNITS = ("kWh",)
 """Energy tier bounds supported: kWh per month. 'kWh daily', 'kWh/kW' and 'kWh/kW daily'
 bounds scale with days or with the month's peak and are refused."""
 DEMAND_UNITS = ("kW",)
+TARIFF_PATTERNS = ("*.json", "*.csv")
+CHARGE_UNITS = ("$/month", "$/day", "$/year")
+
+ENERGY_TIER_COLUMNS = tuple(TARIFF_ENERGY_RATES.column(c) for c in ("rate_usd_per_kwh", "adj_usd_per_kwh", "max_kwh"))
+DEMAND_TIER_COLUMNS = tuple(TARIFF_DEMAND_RATES.column(c) for c in ("rate_usd_per_kw", "adj_usd_per_kw", "max_kw"))
+FIXED_CHARGE = TARIFFS.column("fixed_usd_per_month")
+MINIMUM_CHARGE = TARIFFS.column("min_usd_per_month")
+"""The canonical columns a URDB number becomes: its range is theirs."""
 
 
 @dataclass(frozen=True)
@@ -137,18 +148,14 @@ def read_tariffs(data_dir: Path) -> TariffTables:
     `label` or CSV `tariff_id`) must be unique across files. The result is sorted by
     tariff id and then by the table's key.
     """
-    folder = data_dir / "tariffs"
-    files = sorted(p for p in folder.glob("*") if p.is_file() and p.suffix.lower() in (".json", ".csv")) \
-        if folder.is_dir() else []
-    if not files:
-        raise InputError([Problem("tariffs/", "no tariff files (*.json URDB documents or *.csv flat tariffs)")])
+    files = input_files(data_dir, "tariffs", TARIFF_PATTERNS)
 
     problems = ProblemList()
     parts: list[TariffTables] = []
     first_file: dict[str, str] = {}
     for path in files:
-        name = path.relative_to(data_dir).as_posix()
-        reader, id_field = (read_urdb, "label") if path.suffix.lower() == ".json" else (read_tariff_csv, "tariff_id")
+        name = relative_name(data_dir, path)
+        reader, id_field = (read_urdb, "label") if path.suffix == ".json" else (read_tariff_csv, "tariff_id")
         try:
             part = reader(path, name)
         except InputError as error:
@@ -242,12 +249,13 @@ class _UrdbDocument:
             self.problem("label", "missing tariff label (the URDB id used as tariff_id)")
             label = None
 
-        energy = self.structure("energyratestructure", unit_field="unit", units=ENERGY_TIER_UNITS)
+        energy = self.structure("energyratestructure", ENERGY_TIER_COLUMNS, unit_field="unit",
+                                units=ENERGY_TIER_UNITS)
         energy_schedules = self.schedules("energy", energy, "energyratestructure")
-        demand = self.structure("demandratestructure", unit_field=None, units=DEMAND_UNITS,
+        demand = self.structure("demandratestructure", DEMAND_TIER_COLUMNS, unit_field=None, units=DEMAND_UNITS,
                                 document_unit="demandrateunit")
         demand_schedules = self.schedules("demand", demand, "demandratestructure")
-        flat = self.structure("flatdemandstructure", unit_field=None, units=DEMAND_UNITS,
+        flat = self.structure("flatdemandstructure", DEMAND_TIER_COLUMNS, unit_field=None, units=DEMAND_UNITS,
                               document_unit="flatdemandunit")
         flat_months = self.flat_demand_months(flat)
         if energy is None and demand is None and flat is None:
@@ -257,7 +265,7 @@ class _UrdbDocument:
 
         fixed_per_month, fixed_per_day = self.fixed_charges()
         minimum = self.minimum_charge()
-        window = self.number("demandwindow", minimum=0)
+        window = self.number("demandwindow", TARIFFS.column("demand_window_min"))
         text = {key: self.text(key) for key in ("name", "utility", "uri", "source")}
         if label is None or len(self.problems) > before:
             return label
@@ -284,24 +292,25 @@ class _UrdbDocument:
         value = self.document.get(key)
         return (value.strip() or None) if isinstance(value, str) else None
 
-    def number(self, key: str, minimum: float | None = None) -> float | None:
+    def number(self, key: str, column: Column) -> float | None:
         """The document's number at `key`, None when absent."""
-        return self.value_number(key, self.document.get(key), minimum)
+        return self.value_number(key, self.document.get(key), column)
 
-    def value_number(self, field: str, value: Any, minimum: float | None = None) -> float | None:
-        """`value` as a number, None when absent; a problem naming `field` when not a number or below `minimum`."""
+    def value_number(self, field: str, value: Any, column: Column) -> float | None:
+        """`value` as a number, None when absent; a problem naming `field` when it is not a
+        finite number within the range of the canonical `column` it becomes."""
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.problem(field, f"expected a number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            self.problem(field, f"expected a finite number, got {shown(value)}")
             return None
-        if minimum is not None and value < minimum:
-            self.problem(field, f"{value:g} is out of range (must be >= {minimum:g})")
+        if not column.within_range(value):
+            self.problem(field, f"{value:g} is out of range (must be {column.range_text()})")
             return None
         return float(value)
 
-    def structure(self, key: str, unit_field: str | None, units: tuple[str, ...],
-                  document_unit: str | None = None) -> list[list[_Tier]] | None:
+    def structure(self, key: str, columns: tuple[Column, Column, Column], unit_field: str | None,
+                  units: tuple[str, ...], document_unit: str | None = None) -> list[list[_Tier]] | None:
         """A rate structure: periods, each a list of tiers {rate, adj, max}; None when absent or empty.
 
         rate and adj default to 0; `max` is the tier's upper bound and only the last tier
@@ -323,12 +332,15 @@ class _UrdbDocument:
                 periods.append([])  # keeps later periods' indices for the schedule checks
                 continue
             before = len(self.problems)
-            periods.append([self.tier(f"{key}[{p}][{t}]", tier, unit_field, units) for t, tier in enumerate(tiers)])
+            periods.append([self.tier(f"{key}[{p}][{t}]", tier, columns, unit_field, units)
+                            for t, tier in enumerate(tiers)])
             if len(self.problems) == before:
                 self.check_tier_bounds(f"{key}[{p}]", periods[-1])
         return periods
 
-    def tier(self, field: str, tier: Any, unit_field: str | None, units: tuple[str, ...]) -> _Tier:
+    def tier(self, field: str, tier: Any, columns: tuple[Column, Column, Column], unit_field: str | None,
+             units: tuple[str, ...]) -> _Tier:
+        """One tier {rate, adj, max}, each checked against its canonical column (`columns`)."""
         if not isinstance(tier, dict):
             self.problem(field, "expected a tier object {rate, adj, max}")
             return _Tier(None, 0.0, 0.0)
@@ -336,9 +348,10 @@ class _UrdbDocument:
             self.problem(f"{field}.{unit_field}",
                          f"tier unit {tier[unit_field]!r} is not supported (supported: {', '.join(units)}: "
                          "tier bounds per month)")
-        rate = self.value_number(f"{field}.rate", tier.get("rate"))
-        adj = self.value_number(f"{field}.adj", tier.get("adj"))
-        upper = self.value_number(f"{field}.max", tier.get("max"), minimum=0)
+        rate_column, adj_column, max_column = columns
+        rate = self.value_number(f"{field}.rate", tier.get("rate"), rate_column)
+        adj = self.value_number(f"{field}.adj", tier.get("adj"), adj_column)
+        upper = self.value_number(f"{field}.max", tier.get("max"), max_column)
         return _Tier(upper, rate or 0.0, adj or 0.0)
 
     def check_tier_bounds(self, field: str, tiers: list[_Tier]) -> None:
@@ -428,10 +441,13 @@ class _UrdbDocument:
         which is read only when the newer field is absent.
         """
         units = self.document.get("fixedchargeunits") or "$/month"
+        if units not in CHARGE_UNITS:
+            self.problem("fixedchargeunits", f"unit {units!r} is not supported (supported: {', '.join(CHARGE_UNITS)})")
+            return 0.0, 0.0
         if "fixedchargefirstmeter" in self.document:
-            amount = self.number("fixedchargefirstmeter", minimum=0) or 0.0
+            amount = self.number("fixedchargefirstmeter", FIXED_CHARGE) or 0.0
         else:
-            amount, units = self.number("fixedmonthlycharge", minimum=0) or 0.0, "$/month"
+            amount, units = self.number("fixedmonthlycharge", FIXED_CHARGE) or 0.0, "$/month"
         return self.per_month_or_day("fixedchargeunits", amount, units)
 
     def minimum_charge(self) -> float:
@@ -440,8 +456,8 @@ class _UrdbDocument:
         A $/day minimum becomes $/month at 365/12 days; a $/year minimum / 12.
         """
         if "minmonthlycharge" in self.document:
-            return self.number("minmonthlycharge", minimum=0) or 0.0
-        amount = self.number("mincharge", minimum=0) or 0.0
+            return self.number("minmonthlycharge", MINIMUM_CHARGE) or 0.0
+        amount = self.number("mincharge", MINIMUM_CHARGE) or 0.0
         per_month, per_day = self.per_month_or_day("minchargeunits", amount,
                                                    self.document.get("minchargeunits") or "$/month")
         return per_month + per_day * DAYS_PER_MONTH_AVERAGE
@@ -453,7 +469,7 @@ class _UrdbDocument:
             return 0.0, amount
         if units == "$/year":
             return amount / 12, 0.0
-        self.problem(units_key, f"unit {units!r} is not supported (supported: $/month, $/day, $/year)")
+        self.problem(units_key, f"unit {units!r} is not supported (supported: {', '.join(CHARGE_UNITS)})")
         return 0.0, 0.0
 
 
