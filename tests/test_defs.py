@@ -13,18 +13,19 @@ import dagster as dg
 import pytest
 
 from pipelines.definitions import build_defs
+from pipelines.schema import TABLES
 
 ASSET_GROUPS = {
     "hardware": "ingest", "benchmarks": "ingest", "cooling": "ingest", "power": "ingest", "tariffs": "ingest",
     "tariff_energy_rates": "ingest", "tariff_demand_rates": "ingest", "tariff_schedules": "ingest",
-    "scenario": "ingest", "workloads": "ingest",
+    "scenario": "ingest", "workloads": "ingest", "tables_snapshot": "ingest",
     "design_space": "design", "tariff_profiles": "design",
     "build_plan": "plan", "pareto_frontier": "plan",
     "plan_json": "export", "plan_csv": "export", "plan_parquet": "export", "plan_workbook": "export",
     "plan_report_md": "export", "plan_report_html": "export",
 }
 CHECKS = {
-    **{table: {"matches_contract"} for table, group in ASSET_GROUPS.items() if group == "ingest"},
+    **{table: {"matches_contract"} for table in TABLES},
     "benchmarks": {"matches_contract", "covers_hardware"},
     "build_plan": {"solver_status", "within_budget", "cost_matches_rows"},
     "pareto_frontier": {"cost_never_rises_with_budget"},
@@ -80,3 +81,14 @@ def test_schedules(defs: dg.Definitions):
 
 def test_sensors_are_on_by_default(defs: dg.Definitions):
     assert {s.name: s.default_status for s in defs.sensors} == SENSORS
+
+
+def test_what_reads_tables_runs_after_the_tables_snapshot(defs: dg.Definitions):
+    """A run commits its tables before anything reads them, so a re-plan reads the snapshot it made."""
+    graph = defs.resolve_asset_graph()
+    snapshot = dg.AssetKey("tables_snapshot")
+    assert graph.get(snapshot).parent_keys == {dg.AssetKey(t) for t in TABLES}
+    for key in graph.get_all_asset_keys():
+        tables = {p.to_user_string() for p in graph.get(key).parent_keys} & set(TABLES)
+        if tables and graph.get(key).group_name != "ingest":
+            assert snapshot in graph.get(key).parent_keys, key

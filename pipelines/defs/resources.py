@@ -9,7 +9,8 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from pipelines import paths
+from pipelines import paths, snapshots
+from pipelines.schema import TABLES
 from pipelines.storage import write_atomically
 
 
@@ -24,7 +25,7 @@ class InputFolder(dg.ConfigurableResource):
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The warehouse folder, for what is kept beside the asset files (the plan history)."""
+    """The warehouse folder, for what is kept beside the asset files (the plan history, snapshots)."""
 
     path: str
 
@@ -34,11 +35,19 @@ class Warehouse(dg.ConfigurableResource):
 
 
 class WarehouseIOManager(dg.ConfigurableIOManager):
-    """One file per asset in the warehouse folder: polars frames as Parquet, documents as JSON.
+    """Canonical tables in snapshots; every other asset one file in the warehouse folder.
 
-    `warehouse/benchmarks.parquet` holds the asset `benchmarks`. A file is written to a
-    temporary name and renamed over the old one, so a reader never sees half a file, and
-    a failed step (which never reaches `handle_output`) leaves the last good file as it was.
+    A canonical table (`pipelines.schema.TABLES`) is written to the run's staging folder
+    and becomes visible when the run's `tables_snapshot` step commits the run's tables as
+    one new snapshot (`pipelines.snapshots`); a run without that step commits each table as
+    it is written. A table input reads what this run wrote if it is not yet committed,
+    otherwise the snapshot the run pinned at its first read (after its own commit: that
+    one), so a run never reads tables of two snapshots.
+
+    Any other asset is one file: `warehouse/design_space.json` holds the document
+    `design_space`, `warehouse/tariff_profiles.parquet` the frame `tariff_profiles`. It is
+    written to a temporary name and renamed over the old one, so a reader never sees half
+    a file, and a failed step (which never reaches `handle_output`) leaves the last good file.
 
     Written here rather than taken from dagster-polars: that package pins polars < 2
     (it calls `scan_parquet(rechunk=...)`), and we need the atomic replace anyway.
@@ -47,14 +56,29 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     base_dir: str
 
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.base_dir)
+
     def path_for(self, key: dg.AssetKey, suffix: str) -> Path:
-        return Path(self.base_dir) / ("__".join(key.path) + suffix)
+        return self.warehouse / ("__".join(key.path) + suffix)
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         if obj is None:
             return
         if isinstance(obj, pl.LazyFrame):
             obj = obj.collect()
+        table = _table_name(context.asset_key)
+        if table is not None and isinstance(obj, pl.DataFrame):
+            snapshots.stage(self.warehouse, context.run_id, table, obj,
+                            _source_hashes(context.output_metadata.get("source_hashes")))
+            if not _commits_later(context.step_context):
+                commit = snapshots.commit(self.warehouse, context.run_id, [table])
+                context.log.info(f"{table}: no `{SNAPSHOT_ASSET}` step in this run, committed as snapshot "
+                                 f"{commit.snapshot_id}")
+                path = snapshots.table_path(self.warehouse, commit.snapshot_id, table)
+                context.add_output_metadata({"path": dg.MetadataValue.path(str(path))})
+            return
         if isinstance(obj, pl.DataFrame):
             path = self.path_for(context.asset_key, ".parquet")
             write_atomically(path, lambda tmp: obj.write_parquet(tmp))
@@ -65,15 +89,45 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     def load_input(self, context: dg.InputContext) -> Any:
         key = context.asset_key
+        lazy = context.dagster_type.typing_type is pl.LazyFrame
+        table = _table_name(key)
+        if table is not None:
+            try:
+                run_id = context.step_context.run_id
+            except dg.DagsterInvariantViolationError:  # loaded outside a run (`Definitions.load_asset_value`)
+                return snapshots.read_table(self.warehouse, snapshots.current_id(self.warehouse), table, lazy)
+            return snapshots.staged_or_pinned(self.warehouse, run_id, table, lazy)
         parquet = self.path_for(key, ".parquet")
         if parquet.exists():
-            if context.dagster_type.typing_type is pl.LazyFrame:
-                return pl.scan_parquet(parquet)
-            return pl.read_parquet(parquet)
+            return pl.scan_parquet(parquet) if lazy else pl.read_parquet(parquet)
         document = self.path_for(key, ".json")
         if document.exists():
             return json.loads(document.read_text())
         raise FileNotFoundError(f"{parquet} not found: materialize the asset '{key.to_user_string()}' first")
+
+
+SNAPSHOT_ASSET = "tables_snapshot"
+"""The asset whose step commits a run's canonical tables (`pipelines.defs.ingest.assets`)."""
+
+
+def _table_name(key: dg.AssetKey) -> str | None:
+    return key.path[0] if len(key.path) == 1 and key.path[0] in TABLES else None
+
+
+def _source_hashes(value: Any) -> dict[str, str]:
+    """The `source_hashes` output metadata of an ingest step (see `table_metadata`)."""
+    value = getattr(value, "value", value)
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _commits_later(step_context: Any) -> bool:
+    """Whether this run has a `tables_snapshot` step to commit the tables its steps write."""
+    run = step_context.dagster_run
+    if run.step_keys_to_execute is not None:
+        return SNAPSHOT_ASSET in run.step_keys_to_execute
+    if run.asset_selection is not None:
+        return dg.AssetKey(SNAPSHOT_ASSET) in run.asset_selection
+    return step_context.job_def.has_node_named(SNAPSHOT_ASSET)
 
 
 def default_resources(data: Path | None = None, warehouse: Path | None = None) -> dict[str, Any]:

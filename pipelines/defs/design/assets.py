@@ -6,7 +6,9 @@ import polars as pl
 from optimizer.design import plan_inputs, tariff_profile_frame
 from optimizer.economics import combinations
 from optimizer.inputs import inputs_to_dict
-from pipelines.defs.metadata import ingested_hashes, markdown_table
+from pipelines import snapshots
+from pipelines.defs.metadata import markdown_table
+from pipelines.defs.resources import SNAPSHOT_ASSET, Warehouse
 from pipelines.ingest import SOURCES
 
 INGESTED = [table for source in SOURCES for table in source.tables]
@@ -23,22 +25,25 @@ class DesignConfig(dg.Config):
 @dg.asset(
     group_name="design",
     ins={table: dg.AssetIn(table) for table in INGESTED},
+    deps=[SNAPSHOT_ASSET],
     kinds={"python"},
     owners=["team:capacity-planning"],
     automation_condition=dg.AutomationCondition.eager(),
 )
-def design_space(context: dg.AssetExecutionContext, config: DesignConfig, **tables: pl.DataFrame) -> dg.Output[dict]:
+def design_space(context: dg.AssetExecutionContext, config: DesignConfig, warehouse: Warehouse,
+                 **tables: pl.DataFrame) -> dg.Output[dict]:
     """Per system × workload, the best operating point that meets the workload's SLO; the
     feasible (system, cooling, power design) combinations; the tariff priced for the flat year
-    and per representative slice (what time-resolved plans read, as in `tariff_profiles`).
+    and per representative slice (what time-resolved plans read, as in `tariff_profiles`);
+    the tables snapshot it was made from (`inputs_snapshot`) and that snapshot's input files.
     """
     inputs = plan_inputs(tables, config.budget_mw, config.interpolate)
     points = pl.DataFrame([{"sku": p.sku, "workload": p.workload, "tokens_per_s_per_gpu": p.tokens_per_s_per_gpu,
                             "interactivity": p.interactivity_tokens_per_s_per_user, "ttft_s": p.ttft_s,
                             "interpolated": p.interpolated} for p in inputs.operating_points])
     combos = combinations(inputs)
-    files = _source_files(context)
-    document = inputs_to_dict(inputs) | {"inputs_files": files}
+    snapshot_id, files = snapshot_read(context, warehouse)
+    document = inputs_to_dict(inputs) | {"inputs_files": files, "inputs_snapshot": snapshot_id}
     return dg.Output(document, metadata={
         "operating_points": dg.MetadataValue.md(markdown_table(points, max_rows=200)),
         "combinations": len(combos),
@@ -46,6 +51,7 @@ def design_space(context: dg.AssetExecutionContext, config: DesignConfig, **tabl
         "energy_usd_per_kwh": inputs.energy.energy_usd_per_kwh,
         "demand_usd_per_kw_month": inputs.energy.demand_usd_per_kw_month,
         "budget_mw": inputs.budget_mw,
+        "inputs_snapshot": snapshot_id or "",
         "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in inputs.notes) or "none"),
     })
 
@@ -53,6 +59,7 @@ def design_space(context: dg.AssetExecutionContext, config: DesignConfig, **tabl
 @dg.asset(
     group_name="design",
     ins={table: dg.AssetIn(table) for table in (*TARIFF_TABLES, "scenario")},
+    deps=[SNAPSHOT_ASSET],
     kinds={"polars", "parquet"},
     owners=["team:capacity-planning"],
     automation_condition=dg.AutomationCondition.eager(),
@@ -82,7 +89,9 @@ def tariff_profiles(context: dg.AssetExecutionContext, **tables: pl.DataFrame) -
     })
 
 
-def _source_files(context: dg.AssetExecutionContext) -> list[dict]:
-    """The input files (name, SHA-256) behind the ingested tables this design was built from."""
-    files = ingested_hashes(context.instance, INGESTED)
-    return [{"file": name, "sha256": digest} for name, digest in sorted(files.items())]
+def snapshot_read(context: dg.AssetExecutionContext, warehouse: Warehouse) -> tuple[str | None, list[dict]]:
+    """The tables snapshot this run read its tables from, and the input files (name, SHA-256)
+    behind its tables."""
+    snapshot_id = snapshots.pinned_id(warehouse.dir, context.run.run_id)
+    files = snapshots.snapshot_sources(warehouse.dir, snapshot_id)
+    return snapshot_id, [{"file": name, "sha256": digest} for name, digest in sorted(files.items())]

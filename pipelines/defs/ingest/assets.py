@@ -1,16 +1,19 @@
 """Ingest: one asset per canonical table, read from the input folder and written as Parquet.
 
 Each source (a group of input files, see `pipelines.ingest.SOURCES`) becomes one
-multi-asset producing its canonical tables. A source whose files have a problem fails
-its step with every problem listed, and its tables' last good Parquet stays in place.
+multi-asset producing its canonical tables, staged for the run. `tables_snapshot` then
+commits the run's tables as one new snapshot (`pipelines.snapshots`). A source whose
+files have a problem fails its step with every problem listed; the snapshot step is then
+skipped and the last complete snapshot stays current.
 """
 
 
 import dagster as dg
 import polars as pl
 
-from pipelines.defs.metadata import table_metadata
-from pipelines.defs.resources import InputFolder
+from pipelines import snapshots
+from pipelines.defs.metadata import markdown_table, table_metadata
+from pipelines.defs.resources import SNAPSHOT_ASSET, InputFolder, Warehouse
 from pipelines.ingest import SOURCES, Source, file_hashes
 from pipelines.readers.tabular import table_problems
 from pipelines.schema import TABLES, Table
@@ -75,4 +78,50 @@ def benchmarks_cover_hardware(benchmarks: pl.DataFrame, hardware: pl.DataFrame) 
     )
 
 
-defs = dg.Definitions(assets=ingest_assets, asset_checks=[*contract_checks, benchmarks_cover_hardware])
+@dg.asset(
+    name=SNAPSHOT_ASSET,
+    group_name=GROUP,
+    deps=[table for source in SOURCES for table in source.tables],
+    kinds={"parquet"},
+    owners=["team:capacity-planning"],
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def tables_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Every canonical table as one consistent snapshot, `snapshots/<snapshot_id>/` in the
+    warehouse: the tables this run ingested over the previous snapshot's others, switched to
+    in one step (`snapshots/CURRENT`). Skipped when an ingest step of the run failed, so the
+    last complete snapshot stays current. Everything that reads tables runs after it.
+    """
+    run_id = context.run.run_id
+    commit = snapshots.commit(warehouse.dir, run_id, ancestors=_reexecuted_runs(context))
+    tables = commit.manifest["tables"]
+    if commit.created:
+        written = ", ".join(name for name, entry in tables.items() if entry["run_id"] == run_id)
+        previous = commit.manifest["previous"]
+        context.log.info(f"snapshot {commit.snapshot_id} is current: {written} from this run"
+                         + (f", the other tables as in {previous}" if previous else ""))
+    else:
+        context.log.info(f"no table staged in this run: snapshot {commit.snapshot_id} stays current")
+    listing = pl.DataFrame([{"table": name, "rows": entry["rows"], "run_id": entry["run_id"]}
+                            for name, entry in tables.items()],
+                           schema={"table": pl.String, "rows": pl.Int64, "run_id": pl.String})
+    metadata = {"snapshot_id": commit.snapshot_id or "", "new_snapshot": commit.created,
+                "tables": dg.MetadataValue.md(markdown_table(listing, max_rows=len(tables) or 1))}
+    if commit.snapshot_id:
+        metadata["path"] = dg.MetadataValue.path(str(snapshots.snapshot_dir(warehouse.dir, commit.snapshot_id)))
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _reexecuted_runs(context: dg.AssetExecutionContext) -> list[str]:
+    """A re-execution's parent run, its parent, ...: what they staged and this run did not
+    ingest again is part of this run's tables."""
+    runs = []
+    run = context.run
+    while run is not None and run.parent_run_id and run.parent_run_id not in runs:
+        runs.append(run.parent_run_id)
+        run = context.instance.get_run_by_id(run.parent_run_id)
+    return runs
+
+
+defs = dg.Definitions(assets=[*ingest_assets, tables_snapshot],
+                      asset_checks=[*contract_checks, benchmarks_cover_hardware])

@@ -9,9 +9,8 @@ from optimizer.inputs import SolverOptions, inputs_from_dict
 from optimizer.plan import plan_document, recompute_annual_cost
 from optimizer.solve import Infeasible, solve
 from pipelines.comparisons import with_alternatives
-from pipelines.defs.design.assets import INGESTED
-from pipelines.defs.metadata import ingested_hashes
-from pipelines.defs.resources import Warehouse
+from pipelines.defs.design.assets import INGESTED, snapshot_read
+from pipelines.defs.resources import SNAPSHOT_ASSET, Warehouse
 from pipelines.exports import EXPORTS_FOLDER, export_paths
 from pipelines.history import save_plan, stamp
 from pipelines.render import COST_LABELS, plan_text
@@ -52,14 +51,15 @@ def build_plan(context: dg.AssetExecutionContext, config: PlanConfig, warehouse:
     """
     design = dict(design_space)
     files = design.pop("inputs_files", [])
+    snapshot_id = design.pop("inputs_snapshot", None)
     inputs = inputs_from_dict(design)
     options = SolverOptions(time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap, threads=config.threads)
     try:
         solution = solve(inputs, config.objective, options, config.time_resolution)
     except Infeasible as error:
         raise dg.Failure(description=f"infeasible: {error.reason}", allow_retries=False) from error
-    plan = stamp(with_alternatives(plan_document(inputs, solution, config.objective, inputs_files=files),
-                                   inputs, config.objective, options))
+    document = plan_document(inputs, solution, config.objective, inputs_files=files) | {"inputs_snapshot": snapshot_id}
+    plan = stamp(with_alternatives(document, inputs, config.objective, options))
     kept = save_plan(plan, warehouse.dir)
     context.log.info(f"plan {plan['plan_id']} kept in {kept}\n{plan_text(plan)}")
     report = export_paths(plan, "html", warehouse.dir / EXPORTS_FOLDER)[0]
@@ -133,22 +133,24 @@ class FrontierConfig(dg.Config):
 @dg.asset(
     group_name="plan",
     ins={table: dg.AssetIn(table) for table in INGESTED},
+    deps=[SNAPSHOT_ASSET],
     kinds={"pyomo", "highs"},
     owners=["team:capacity-planning"],
     automation_condition=dg.AutomationCondition.eager(),
     check_specs=[dg.AssetCheckSpec("cost_never_rises_with_budget", asset="pareto_frontier",
                                    description="Cost per token does not rise with the budget (up to the MIP gap).")],
 )
-def pareto_frontier(context: dg.AssetExecutionContext, config: FrontierConfig, **tables: pl.DataFrame):
+def pareto_frontier(context: dg.AssetExecutionContext, config: FrontierConfig, warehouse: Warehouse,
+                    **tables: pl.DataFrame):
     """Cost per million tokens, tokens/s per MW, grid MW and the chosen design at each grid budget
     of the range, solved in parallel; with the solved value of one more MW at each budget."""
     budget_mw = tables["scenario"].row(0, named=True)["budget_mw"]
     budgets = budget_range(config.start_mw or budget_mw / 4, config.stop_mw or 2 * budget_mw,
                            config.step_mw or budget_mw / 4)
     options = SolverOptions(time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap)
-    files = [{"file": name, "sha256": digest} for name, digest in sorted(ingested_hashes(context.instance, INGESTED).items())]
+    snapshot_id, files = snapshot_read(context, warehouse)
     frontier = sweep(tables, budgets, config.objective, options, config.jobs, inputs_files=files,
-                     time_resolution=config.time_resolution)
+                     time_resolution=config.time_resolution) | {"inputs_snapshot": snapshot_id}
     costs = [r["cost_per_million_tokens_usd"] for r in frontier["rows"] if r["cost_per_million_tokens_usd"] is not None]
     rises = [(a, b) for a, b in zip(costs, costs[1:]) if b > a * (1 + 2 * config.mip_rel_gap)]
     yield dg.Output(frontier, metadata={
