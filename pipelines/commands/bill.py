@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from pipelines.commands import options
-from pipelines.errors import InputError, Problem
+from pipelines.errors import InputError, Problem, gather
 
 TARIFF_SUFFIXES = (".json", ".csv")
 
@@ -25,8 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from optimizer.tariff import bill
 
-    tariff = _tariff(args)
-    load_kw, source = _load(args.load)
+    tariff, (load_kw, source) = gather(lambda: _tariff(args), lambda: _load(args.load))
     result = bill(tariff, load_kw)
     if args.json:
         print(json.dumps({"tariff_id": tariff.tariff_id, "annual_usd": result.annual_usd,
@@ -78,8 +77,10 @@ def _load(value: str):
         if not path.is_file():
             raise InputError([Problem(value, "load file not found (nor a constant kW)")]) from None
         return read_hourly_load(path, str(path)), str(path)
-    if not np.isfinite(constant) or constant < 0:
-        raise InputError([Problem("--load", f"a constant load must be a finite kW >= 0, got {value}")])
+    if constant not in options.LOAD_KW:
+        kw = options.LOAD_KW.describe("a finite kW", unit=False)
+        raise InputError([Problem(options.COMMAND_LINE, f"a constant load must be {kw}, got {value!r}",
+                                  field="--load")])
     return np.full(HOURS_PER_YEAR, constant), f"constant {constant:,.6g} kW"
 
 

@@ -4,6 +4,7 @@ import argparse
 import json
 
 from pipelines.commands import options
+from pipelines.errors import gather
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +18,8 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.diff import diff_text, plan_diff
 
     warehouse = options.warehouse_dir(args)
-    diff = plan_diff(options.load_plan(args.plan_a, warehouse), options.load_plan(args.plan_b, warehouse))
+    plan_a, plan_b = gather(lambda: options.load_plan(args.plan_a, warehouse),
+                            lambda: options.load_plan(args.plan_b, warehouse))
+    diff = plan_diff(plan_a, plan_b)
     print(json.dumps(diff, indent=2) if args.json else diff_text(diff), end="\n" if args.json else "")
     return 0

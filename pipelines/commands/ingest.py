@@ -4,6 +4,7 @@ import argparse
 import time
 
 from pipelines.commands import options
+from pipelines.errors import gather
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,11 +16,12 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.ingest import read_inputs
     from pipelines.run import run_job
 
-    data = options.data_dir(args)
+    data, warehouse = gather(lambda: options.data_dir(args), lambda: options.warehouse_dir(args, write=True))
     started = time.perf_counter()
     read_inputs(data)  # every problem reported before anything is written
-    result = run_job("ingest_only", data, options.warehouse_dir(args))
+    result = run_job("ingest_only", data, warehouse)
     for key, path in result.written.items():
         print(f"{key:<20} {path}")
+    print(f"snapshot {result.snapshot_id} is current")
     print(f"ingested in {time.perf_counter() - started:.1f} s (Dagster run {result.run_id})")
     return 0

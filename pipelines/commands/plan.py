@@ -3,6 +3,7 @@
 import argparse
 
 from pipelines.commands import options
+from pipelines.errors import gather
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -13,9 +14,9 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.history import save_plan, stamp
     from pipelines.planning import make_plan
 
-    plan = stamp(make_plan(options.data_dir(args), args.budget_mw, args.objective, options.solver_options(args),
-                           args.time_resolution))
-    kept = save_plan(plan, options.warehouse_dir(args))
+    data, warehouse = gather(lambda: options.data_dir(args), lambda: options.warehouse_dir(args, write=True))
+    plan = stamp(make_plan(data, args.budget_mw, args.objective, options.solver_options(args), args.time_resolution))
+    kept = save_plan(plan, warehouse)
     options.print_plan(plan, args.json)
     if not args.json:
         print(f"\nplan {plan['plan_id']} kept in {kept}")

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 from pipelines.commands import options
+from pipelines.errors import gather
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.ingest import read_inputs
     from pipelines.run import run_job
 
-    data = options.data_dir(args)
+    data, warehouse = gather(lambda: options.data_dir(args), lambda: options.warehouse_dir(args, write=True))
     read_inputs(data)  # every problem reported before anything is written
     run_config = {"ops": {
         "design_space": {"config": {"budget_mw": args.budget_mw}},
@@ -23,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
                                   "mip_rel_gap": args.gap, "threads": args.threads,
                                   "time_resolution": args.time_resolution}},
     }}
-    result = run_job("replan", data, options.warehouse_dir(args), run_config)
+    result = run_job("replan", data, warehouse, run_config)
     plan = json.loads(Path(result.written["build_plan"]).read_text())
     options.print_plan(plan, args.json)
     if not args.json:

@@ -5,12 +5,14 @@ import os
 import sys
 
 from pipelines.commands import options
+from pipelines.errors import gather
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_data(parser)
     options.add_warehouse(parser)
-    parser.add_argument("--port", type=int, default=3000, help="webserver port (default 3000)")
+    parser.add_argument("--port", type=options.bounded_int("--port", options.PORT), default=3000,
+                        help="webserver port, 1 to 65535 (default 3000)")
     parser.add_argument("--host", default="127.0.0.1",
                         help="webserver address (default 127.0.0.1; 0.0.0.0 opens it to the network)")
 
@@ -18,9 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pipelines.paths import PROJECT_ROOT, ensure_dagster_home
 
+    # The UI's runs write to the warehouse: checked here, not in a failed run.
+    data, warehouse = gather(lambda: options.data_dir(args), lambda: options.warehouse_dir(args, write=True))
     # The code location reads the folders from the environment when it loads.
-    os.environ["TOKENPLAN_DATA"] = str(options.data_dir(args))
-    os.environ["TOKENPLAN_WAREHOUSE"] = str(options.warehouse_dir(args))
+    os.environ["TOKENPLAN_DATA"] = str(data)
+    os.environ["TOKENPLAN_WAREHOUSE"] = str(warehouse)
     home = ensure_dagster_home()
     print(f"Dagster UI on http://{args.host}:{args.port} (instance {home}); Ctrl-C stops it", file=sys.stderr)
     command = [sys.executable, "-m", "dagster", "dev", "-w", str(PROJECT_ROOT / "workspace.yaml"),
