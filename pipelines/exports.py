@@ -13,6 +13,11 @@ Tables (`plan_tables`), one row per:
 
 CSV/Parquet headers are the plan document's field names (units in the names); the
 workbook shows the same columns with readable headers and units.
+
+Exports are inert: text from the inputs (a SKU, a workload, a source note) never becomes a
+formula. The workbook writes every string as text; in CSV tables a text cell that a
+spreadsheet would evaluate (starting with `=`, `+`, `-`, `@`, tab or carriage return) gets a
+leading `'` (`inert_csv_text`, the OWASP advice against CSV injection); numbers are unchanged.
 """
 
 from __future__ import annotations
@@ -32,6 +37,9 @@ SUFFIXES = {"json": ".json", "csv": ".csv", "parquet": ".parquet", "xlsx": ".xls
 TABLE_FORMATS = ("csv", "parquet")
 """Formats written as one file per table (the others are one file per plan)."""
 EXPORTS_FOLDER = "exports"
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a CSV cell as a formula."""
 
 COUNT, DECIMAL, USD, USD_PER_TOKEN, SHARE, BIG = "#,##0", "#,##0.0", "$#,##0", "$0.0000", "0.0%", "0.000E+00"
 
@@ -178,9 +186,22 @@ def document_text(plan: dict, fmt: str, frontier: dict | None = None) -> str:
     return (markdown_report if fmt == "md" else html_report)(plan, frontier)
 
 
+def inert_csv_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` for a CSV file: in every text column, a value starting with one of
+    `FORMULA_PREFIXES` gets a leading `'` so a spreadsheet shows it as text instead of
+    evaluating it. Other columns (numbers, booleans) are unchanged."""
+
+    def inert(name: str) -> pl.Expr:
+        column = pl.col(name)
+        evaluated = pl.any_horizontal(column.str.starts_with(prefix) for prefix in FORMULA_PREFIXES)
+        return pl.when(evaluated).then(pl.lit("'") + column).otherwise(column).alias(name)
+
+    return frame.with_columns(inert(name) for name, dtype in frame.schema.items() if dtype == pl.Utf8)
+
+
 def _table_writer(frame: pl.DataFrame, fmt: str) -> Callable[[str], object]:
     if fmt == "csv":
-        return lambda tmp: frame.write_csv(tmp)
+        return lambda tmp: inert_csv_text(frame).write_csv(tmp)
     return lambda tmp: frame.write_parquet(tmp)
 
 
@@ -195,10 +216,13 @@ SHEETS = {"Fleet": "fleet", "Allocation": "allocation", "Costs": "costs", "Input
 def write_workbook(plan: dict, path: Path) -> None:
     """Sheets Summary, Fleet, Allocation, Costs, Inputs, Alternatives: a bold header row with
     units, frozen, with filters; numbers formatted (USD, counts, shares); the plan id in the
-    Summary sheet and the document title."""
+    Summary sheet and the document title. Every string is written as text: never a formula
+    (`=...`), a link or a number, whatever it starts with."""
     import xlsxwriter
 
-    with xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True}) as book:
+    options = {"nan_inf_to_errors": True, "strings_to_formulas": False, "strings_to_urls": False,
+               "strings_to_numbers": False}
+    with xlsxwriter.Workbook(str(path), options) as book:
         book.set_properties({"title": f"tokenplan build plan {plan_id(plan)}", "subject": plan.get("name", ""),
                              "comments": f"plan_id={plan_id(plan)}", "author": "tokenplan"})
         header = book.add_format({"bold": True, "bg_color": "#1f2937", "font_color": "#ffffff", "border": 1,

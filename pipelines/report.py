@@ -128,6 +128,16 @@ def _text_bars(items: list[tuple[str, float, str]], width: int = 28) -> str:
     return "```text\n" + "\n".join(lines) + "\n```"
 
 
+def markdown_cell(text: str) -> str:
+    """`text` as one Markdown table cell: `\\` and `|` escaped, line breaks as spaces, so a name
+    from the inputs cannot end the cell or the row."""
+    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").splitlines())
+
+
+def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    return _table([markdown_cell(h) for h in headers], [[markdown_cell(c) for c in row] for row in rows], True)
+
+
 def markdown_report(plan: dict, frontier: dict | None = None) -> str:
     """The report as Markdown (tables, and bar charts drawn in text)."""
     summary = summary_rows(plan)
@@ -135,24 +145,24 @@ def markdown_report(plan: dict, frontier: dict | None = None) -> str:
     if advantage:
         summary.append(["against one system", advantage])
     parts = [f"# {title(plan)} — plan {plan.get('plan_id', 'unsaved')}", subtitle(plan),
-             "## Summary", _table(["metric", "value"], summary, True),
-             "## Annual cost by component", _table(COST_HEADERS, cost_rows(plan), True),
+             "## Summary", _markdown_table(["metric", "value"], summary),
+             "## Annual cost by component", _markdown_table(COST_HEADERS, cost_rows(plan)),
              _text_bars([(COST_LABELS.get(k, k), v, _usd(v)) for k, v in plan["costs_usd_per_year"].items() if v]),
-             "## Fleet by system and cooling", _table(FLEET_HEADERS, fleet_rows(plan), True),
+             "## Fleet by system and cooling", _markdown_table(FLEET_HEADERS, fleet_rows(plan)),
              _text_bars([(f"{r['sku']} · {r['cooling_id'] or 'rented'}", r["gpus"], f"{r['gpus']:,} GPUs")
                          for r in plan["fleet"]])]
     if plan.get("alternatives"):
         parts += ["## Against the best single-system plans",
                   "Each system alone, solved with the same budget, tariff and workloads (what a per-GPU TCO "
                   "spreadsheet would pick); advantage = its cost per token / this plan's.",
-                  _table(ALTERNATIVES_HEADERS, alternatives_rows(plan), True),
+                  _markdown_table(ALTERNATIVES_HEADERS, alternatives_rows(plan)),
                   _text_bars([("this plan", plan["cost_per_million_tokens_usd"], _usd(plan["cost_per_million_tokens_usd"]))]
                              + [(r["sku"], r["cost_per_million_tokens_usd"], _usd(r["cost_per_million_tokens_usd"]))
                                 for r in plan["alternatives"] if r["cost_per_million_tokens_usd"] is not None])]
-    parts += ["## Allocation", _table(ALLOCATION_HEADERS, allocation_rows(plan), True)]
+    parts += ["## Allocation", _markdown_table(ALLOCATION_HEADERS, allocation_rows(plan))]
     if frontier:
-        parts += ["## Cost per token across grid budgets", _table(SWEEP_HEADERS, sweep_rows(frontier), True)]
-    parts += ["## Inputs", _table(["file", "bytes", "SHA-256 (start)"], _input_rows(plan), True)]
+        parts += ["## Cost per token across grid budgets", _markdown_table(SWEEP_HEADERS, sweep_rows(frontier))]
+    parts += ["## Inputs", _markdown_table(["file", "bytes", "SHA-256 (start)"], _input_rows(plan))]
     if plan.get("notes"):
         parts += ["## Notes", "\n".join(f"- {n}" for n in plan["notes"])]
     return "\n\n".join(parts) + "\n"

@@ -10,7 +10,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO / "datasets"
-REFERENCE = REPO.parent / "shared" / "reference-data"
 
 
 @pytest.fixture(scope="session", autouse=True)

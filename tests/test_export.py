@@ -4,18 +4,24 @@ Dagster export assets; a failed run never replaces the latest good plan or its e
 from __future__ import annotations
 
 import contextlib
+import copy
+import csv
+import html
 import io
+import itertools
 import json
+import re
 from pathlib import Path
 
 import dagster as dg
 import openpyxl
 import polars as pl
 import pytest
+from openpyxl.utils.escape import unescape
 
 from pipelines.cli import main
 from pipelines.errors import InputError
-from pipelines.exports import TABLES
+from pipelines.exports import SHEETS, TABLES, export_plan, plan_table
 from pipelines.history import load_plan, plan_files
 from pipelines.run import run_job
 
@@ -160,6 +166,139 @@ def test_the_command_offers_every_format():
     from pipelines.exports import FORMATS
 
     assert export.FORMATS == (*FORMATS, "all")
+
+
+# --------------------------------------------------------------------------- inert exports
+
+
+FORMULA_TEXT = ('=HYPERLINK("http://x","GB200")', "+1+1", "-2+3", "@SUM(1+1)", "\t=1+1", "\r=1+1")
+"""Text a spreadsheet would evaluate: one for each first character that makes it a formula."""
+PIPE_AND_TAG = "GB|200 <img src=x onerror=alert(1)>"
+"""Text that would end a Markdown table cell, and an HTML tag."""
+
+
+def hostile(plan: dict) -> dict:
+    """The plan with every text field of every exported table (and the site name and power
+    design) set to `FORMULA_TEXT`, in turn, so each table holds each dangerous first character;
+    a cooling id with `PIPE_AND_TAG`; and negative numbers in two numeric columns."""
+    plan = copy.deepcopy(plan)
+    texts = itertools.cycle(FORMULA_TEXT)
+    for table in ("fleet", "allocation", "inputs", "alternatives"):
+        text_columns = [c.name for c in TABLES[table] if c.dtype == pl.Utf8]
+        for row in plan[table]:
+            for name in text_columns:
+                row[name] = next(texts)
+    plan["costs_usd_per_year"] = {next(texts): usd for usd in plan["costs_usd_per_year"].values()}
+    plan["name"], plan["power_design"] = FORMULA_TEXT[0], FORMULA_TEXT[3]
+    plan["fleet"][0]["cooling_id"] = PIPE_AND_TAG
+    plan["fleet"][0]["capex_usd"] = -1234.5
+    plan["allocation"][0]["concurrency"] = -7
+    return plan
+
+
+def text_cells(plan: dict, table: str) -> list[tuple[int, str, str]]:
+    """(row index, column, text) of every text cell of the plan's `table`."""
+    frame = plan_table(plan, table)
+    return [(i, c.name, value) for c in TABLES[table] if c.dtype == pl.Utf8
+            for i, value in enumerate(frame[c.name]) if value is not None]
+
+
+def test_workbook_writes_text_as_text_never_a_formula(plan: dict, tmp_path: Path):
+    """Every text cell is a string cell holding the exact text (`_x000D_` is how OOXML stores a
+    carriage return); no cell anywhere is a formula."""
+    bad = hostile(plan)
+    [path] = export_plan(bad, "xlsx", tmp_path)
+    book = openpyxl.load_workbook(path)
+    formulas = [f"{s.title}!{c.coordinate}" for s in book.worksheets for row in s.iter_rows() for c in row
+                if c.data_type == "f"]
+    assert formulas == []
+
+    assert book["Fleet"]["A2"].data_type == "s"
+    assert book["Fleet"]["A2"].value == '=HYPERLINK("http://x","GB200")'
+    summary = {row[0].value: row[1] for row in book["Summary"].iter_rows(min_row=2)}
+    assert (summary["site"].data_type, summary["site"].value) == ("s", FORMULA_TEXT[0])
+    assert (summary["power design"].data_type, summary["power design"].value) == ("s", FORMULA_TEXT[3])
+
+    seen = set()
+    for sheet_name, table in SHEETS.items():
+        sheet, names = book[sheet_name], [c.name for c in TABLES[table]]
+        for index, name, text in text_cells(bad, table):
+            cell = sheet.cell(row=index + 2, column=names.index(name) + 1)
+            assert (cell.data_type, unescape(cell.value)) == ("s", text), (sheet_name, cell.coordinate)
+            seen.add(text[0])
+    assert seen >= {t[0] for t in FORMULA_TEXT}
+
+    capex = book["Fleet"].cell(row=2, column=[c.name for c in TABLES["fleet"]].index("capex_usd") + 1)
+    assert (capex.data_type, capex.value) == ("n", -1234.5)
+
+
+def test_csv_neutralizes_text_a_spreadsheet_would_evaluate(plan: dict, tmp_path: Path):
+    """A text cell starting with = + - @ tab or CR gets a leading ', other text and every
+    number (negative ones too) are written as they are."""
+    bad = hostile(plan)
+    paths = export_plan(bad, "csv", tmp_path)
+    seen = set()
+    for path, table in zip(paths, TABLES):
+        with path.open(newline="", encoding="utf-8") as file:
+            header, *rows = list(csv.reader(file))
+        assert len(rows) == plan_table(bad, table).height, table
+        for index, name, text in text_cells(bad, table):
+            cell = rows[index][header.index(name)]
+            if text[0] in "=+-@\t\r":
+                assert cell == "'" + text, (table, name, cell)
+                seen.add(text[0])
+            else:
+                assert cell == text, (table, name, cell)
+    assert seen == {t[0] for t in FORMULA_TEXT}
+
+    with paths[0].open(newline="", encoding="utf-8") as file:
+        fleet = next(csv.DictReader(file))
+    assert fleet["sku"] == "'" + '=HYPERLINK("http://x","GB200")'
+    assert fleet["cooling_id"] == PIPE_AND_TAG
+    assert fleet["capex_usd"] == "-1234.5"
+    allocation = pl.read_csv(paths[1])
+    assert allocation["concurrency"][0] == -7 and allocation["concurrency"].dtype == pl.Int64
+    assert allocation["plan_id"][0] == bad["plan_id"]
+
+
+def test_reports_escape_text(plan: dict, tmp_path: Path):
+    """Markdown: a `|` in a name stays inside its table cell. HTML: names are escaped."""
+    bad = hostile(plan)
+    [md] = export_plan(bad, "md", tmp_path)
+    text = md.read_text()
+    assert "GB\\|200" in text
+    for block in re.findall(r"(?:^\|.*\n)+", text, flags=re.MULTILINE):
+        lines = block.splitlines()
+        widths = {len(re.split(r"(?<!\\)\|", line)) for line in lines}
+        assert widths == {len(re.split(r"(?<!\\)\|", lines[0]))}, block
+    [page] = export_plan(bad, "html", tmp_path)
+    page_text = page.read_text()
+    assert "<img" not in page_text
+    assert html.escape(PIPE_AND_TAG) in page_text
+    assert html.escape(FORMULA_TEXT[0]) in page_text
+
+
+def test_formulas_in_a_price_sheet_stay_text_in_the_exports(data: Path, tmp_path: Path):
+    """SKUs starting with = + - @ in the bundled price sheet, planned and exported: the
+    workbook holds them as text, the CSV with a leading '."""
+    sheet = data / "hardware/price_sheet.csv"
+    frame = pl.read_csv(sheet, infer_schema=False)
+    skus = ['=HYPERLINK("http://x","GB200")'] + [f"{p}{s}" for p, s in zip(itertools.cycle("+-@="), frame["sku"][1:])]
+    frame.with_columns(pl.Series("sku", skus)).write_csv(sheet)
+    warehouse, out = tmp_path / "warehouse", tmp_path / "out"
+    assert run_cli("plan", "--data", str(data), "--warehouse", str(warehouse))[0] == 0
+    planned = load_plan("latest", warehouse)
+    alternatives = [r["sku"] for r in planned["alternatives"]]
+    assert '=HYPERLINK("http://x","GB200")' in alternatives
+    assert {s[0] for s in alternatives} >= set("=+-@")
+
+    assert run_cli("export", "--format", "xlsx", "--warehouse", str(warehouse), "--out", str(out))[0] == 0
+    assert run_cli("export", "--format", "csv", "--warehouse", str(warehouse), "--out", str(out))[0] == 0
+    cells = [row[0] for row in openpyxl.load_workbook(out / f"{planned['plan_id']}.xlsx")["Alternatives"].iter_rows(
+        min_row=2, max_col=1)]
+    assert [(c.data_type, c.value) for c in cells] == [("s", s) for s in alternatives]
+    written = pl.read_csv(out / f"{planned['plan_id']}_alternatives.csv")["sku"].to_list()
+    assert written == [("'" + s if s[0] in "=+-@" else s) for s in alternatives]
 
 
 # --------------------------------------------------------------------------- Dagster
