@@ -23,6 +23,7 @@ import polars as pl
 from optimizer.inputs import SolverOptions
 from pipelines.defs.metadata import markdown_table
 from pipelines.defs.resources import InputFolder, Warehouse
+from pipelines.exports import inert_csv_text
 from pipelines.ingest import read_inputs
 from pipelines.storage import write_atomically
 from pipelines.sweep import budget_point
@@ -68,7 +69,7 @@ def build_collect_op(budgets_mw: tuple[float, ...]) -> dg.OpDefinition:
     def collect_sweep(context: dg.OpExecutionContext, warehouse: Warehouse, **rows: dict) -> dg.Output[dict]:
         table = pl.DataFrame(list(rows.values()), infer_schema_length=None).sort("budget_mw")
         path = warehouse.dir / SWEEPS_FOLDER / f"{context.run_id}.csv"
-        write_atomically(path, lambda tmp: table.write_csv(tmp))
+        write_atomically(path, lambda tmp: inert_csv_text(table).write_csv(tmp))
         return dg.Output({"path": str(path), "rows": table.to_dicts()}, metadata={
             "path": dg.MetadataValue.path(str(path)),
             "sweep": dg.MetadataValue.md(markdown_table(table.drop("worker"), max_rows=100)),
