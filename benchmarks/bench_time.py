@@ -28,7 +28,7 @@ from optimizer.design import plan_inputs  # noqa: E402
 from optimizer.inputs import SolverOptions  # noqa: E402
 from optimizer.plan import plan_document  # noqa: E402
 from optimizer.solve import solve  # noqa: E402
-from pipelines.ingest import read_inputs  # noqa: E402
+from pipelines.ingest.sources import read_inputs  # noqa: E402
 
 TARIFFS = {
     "eia-2023-virginia": "EIA Virginia industrial (flat)",

@@ -36,9 +36,8 @@ import polars as pl
 from optimizer.inputs import (Cooling, EnergyPrice, Finance, OperatingPoint, PlanInputs, PowerDesign, System,
                               Workload)
 from optimizer.solve import Infeasible
-from optimizer.tariff import DAY_TYPES, Tariff, flat_year_price, slice_prices
+from optimizer.tariff import DAY_TYPES, TariffTables, Tariff, flat_year_price, slice_prices
 from optimizer.timeslices import priced_slices
-from pipelines.readers.tariffs import TariffTables
 
 Tables = Mapping[str, pl.DataFrame]
 

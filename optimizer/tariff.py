@@ -29,15 +29,23 @@ representative slices (month × weekday/weekend × hour) of the same reference y
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
 
 from optimizer.inputs import TariffSlices
 
-if TYPE_CHECKING:
-    from pipelines.readers.tariffs import TariffTables
+
+@dataclass(frozen=True)
+class TariffTables:
+    """The four canonical tariff tables (`tariffs`, `tariff_energy_rates`,
+    `tariff_demand_rates`, `tariff_schedules`), each as the data contract defines it."""
+
+    tariffs: pl.DataFrame
+    energy_rates: pl.DataFrame
+    demand_rates: pl.DataFrame
+    schedules: pl.DataFrame
+
 
 HOURS_PER_YEAR = 8760
 DAYS_IN_MONTH = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])

@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.defs.resources import default_resources
-from pipelines.paths import PROJECT_ROOT
+from pipelines.warehouse.paths import PROJECT_ROOT
 
 ingest_only = dg.define_asset_job(
     "ingest_only", selection=dg.AssetSelection.groups("ingest"),
@@ -24,7 +24,7 @@ replan = dg.define_asset_job(
     # steps fork from a server that has imported the project (and the instance's SQL storage)
     # once, instead of each importing it again: seconds per step.
     executor_def=dg.multiprocess_executor.configured({"start_method": {"forkserver": {"preload_modules": [
-        "pipelines.planning", "pipelines.definitions", "sqlalchemy", "alembic"]}}}),
+        "pipelines.planning.make_plan", "pipelines.definitions", "sqlalchemy", "alembic"]}}}),
 )
 
 

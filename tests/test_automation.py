@@ -17,10 +17,10 @@ import pytest
 
 from pipelines.definitions import build_defs
 from pipelines.defs.resources import default_resources
-from pipelines.history import plan_files
-from pipelines.ingest import SOURCES
-from pipelines.readers.files import sha256
-from pipelines.watch import Cursor, folder_hashes, next_tick, sources_reading
+from pipelines.warehouse.history import plan_files
+from pipelines.ingest.sources import SOURCES
+from pipelines.ingest.files import sha256
+from pipelines.defs.automation.watch import Cursor, folder_hashes, next_tick, sources_reading
 
 SENSOR = "input_folder_sensor"
 PRICE_SHEET = "hardware/price_sheet.csv"

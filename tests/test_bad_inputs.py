@@ -18,7 +18,7 @@ import polars as pl
 import pytest
 import xlsxwriter
 
-from pipelines.cli import main
+from pipelines.cli.main import main
 
 from conftest import DATASETS
 
@@ -433,7 +433,7 @@ def test_a_link_inside_the_folder_is_read(data: Path, capsys) -> None:
 
 
 def test_the_folder_watcher_sees_a_refused_path_as_a_change(data: Path) -> None:
-    from pipelines.watch import folder_hashes
+    from pipelines.defs.automation.watch import folder_hashes
 
     before = folder_hashes(data)
     make_directory("benchmarks/x.csv")(data)
@@ -463,7 +463,7 @@ def test_several_problems_in_one_file_are_reported_together(data: Path, capsys) 
 
 
 def test_oversized_file_is_refused(data: Path, capsys, monkeypatch) -> None:
-    import pipelines.readers.files as files
+    import pipelines.ingest.files as files
 
     monkeypatch.setattr(files, "MAX_INPUT_BYTES", 1024)
     assert main(["validate", "--data", str(data)]) == 2
@@ -473,8 +473,8 @@ def test_oversized_file_is_refused(data: Path, capsys, monkeypatch) -> None:
 def test_a_failed_dagster_step_keeps_the_last_snapshot(data: Path, good_warehouse: Path, tmp_path: Path) -> None:
     """Straight through Dagster (no CLI pre-check): no snapshot is made, and what the steps that
     succeeded staged is removed with the run, so the warehouse is as it was."""
-    from pipelines.errors import InputError
-    from pipelines.run import run_job
+    from pipelines.contract.errors import InputError
+    from pipelines.cli.run_job import run_job
 
     warehouse = tmp_path / "warehouse"
     shutil.copytree(good_warehouse, warehouse)

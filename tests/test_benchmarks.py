@@ -9,16 +9,16 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.errors import InputError
-from pipelines.readers.benchmarks import (
+from pipelines.contract.errors import InputError
+from pipelines.ingest.readers.benchmarks import (
     MLPERF_LATENCY_LIMITS_MS,
     read_benchmark_csv,
     read_benchmarks,
     read_inferencemax,
     read_mlperf,
 )
-from pipelines.readers.names import ACCELERATORS, accelerator_key, model_key
-from pipelines.schema import BENCHMARKS
+from pipelines.ingest.names import ACCELERATORS, accelerator_key, model_key
+from pipelines.contract.schema import BENCHMARKS
 
 from conftest import DATASETS
 

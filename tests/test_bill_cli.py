@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from optimizer.tariff import Tariff, bill
-from pipelines.cli import main
-from pipelines.readers.tariffs import read_urdb
+from pipelines.cli.main import main
+from pipelines.ingest.readers.tariffs import read_urdb
 
 from conftest import DATASETS
 

@@ -1,7 +1,7 @@
 """Bad command lines, unwritable folders, OS errors and a closed pipe: exit 2 naming the option or path (or a quiet
 end), never a traceback, and nothing written.
 
-Most cases run `pipelines.cli.main` in process (bad option values end in SystemExit(2), as argparse's own usage
+Most cases run `pipelines.cli.main.main` in process (bad option values end in SystemExit(2), as argparse's own usage
 errors; other bad input returns 2). The closed pipe needs a real pipe, so a subprocess.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.cli import main
+from pipelines.cli.main import main
 
 from conftest import DATASETS, REPO
 
@@ -52,15 +52,15 @@ def warehouse(tmp_path: Path) -> Path:
 @pytest.fixture
 def no_work(monkeypatch):
     """Fail the test if a command gets as far as reading the inputs, solving, running a job or starting the UI."""
-    import pipelines.ingest
-    import pipelines.planning
-    import pipelines.run
+    import pipelines.ingest.sources
+    import pipelines.planning.make_plan
+    import pipelines.cli.run_job
 
     def started(*args, **kwargs):
         raise AssertionError("the command started work before reporting its bad input")
 
-    for module, name in ((pipelines.ingest, "read_inputs"), (pipelines.planning, "make_plan"),
-                         (pipelines.run, "run_job"), (os, "execv")):
+    for module, name in ((pipelines.ingest.sources, "read_inputs"), (pipelines.planning.make_plan, "make_plan"),
+                         (pipelines.cli.run_job, "run_job"), (os, "execv")):
         monkeypatch.setattr(module, name, started)
 
 
@@ -168,7 +168,7 @@ def test_every_bad_option_is_listed_at_once(warehouse, no_work, capsys):
 
 
 def test_good_values_at_the_ends_of_the_ranges_parse():
-    from pipelines.cli import _parser
+    from pipelines.cli.main import _parser
 
     args = _parser().parse_args(["plan", "--budget-mw", "10000", "--time-limit", "604800", "--threads", "256",
                                  "--gap", "0"])
@@ -289,34 +289,34 @@ def test_an_os_error_writing_an_output_exits_2_with_the_path(tmp_path: Path, cap
     (IsADirectoryError(21, "Is a directory", "/tmp/a", None, "/tmp/b"), "/tmp/a -> /tmp/b: Is a directory"),
 ])
 def test_any_os_error_reaching_the_cli_exits_2(error, words, monkeypatch, capsys):
-    import pipelines.commands.validate
+    import pipelines.cli.commands.validate
 
     def fail(args):
         raise error
 
-    monkeypatch.setattr(pipelines.commands.validate, "run", fail)
+    monkeypatch.setattr(pipelines.cli.commands.validate, "run", fail)
     code, err = run_cli(["validate"], capsys)
     assert code == 2 and words in err and "Traceback" not in err
 
 
 def test_a_programming_error_is_not_hidden(monkeypatch, capsys):
-    import pipelines.commands.validate
+    import pipelines.cli.commands.validate
 
     def fail(args):
         raise KeyError("a bug")
 
-    monkeypatch.setattr(pipelines.commands.validate, "run", fail)
+    monkeypatch.setattr(pipelines.cli.commands.validate, "run", fail)
     with pytest.raises(KeyError):
         main(["validate"])
 
 
 def test_a_closed_stdout_in_process_ends_quietly(monkeypatch, capsys):
-    import pipelines.commands.validate
+    import pipelines.cli.commands.validate
 
     def fail(args):
         raise BrokenPipeError(32, "Broken pipe")
 
-    monkeypatch.setattr(pipelines.commands.validate, "run", fail)
+    monkeypatch.setattr(pipelines.cli.commands.validate, "run", fail)
     assert run_cli(["validate"], capsys) == (0, "")
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ingest import SOURCES
-from pipelines.schema import TABLES, TARIFF_CSV, Table, contract_markdown
+from pipelines.ingest.sources import SOURCES
+from pipelines.contract.schema import TABLES, TARIFF_CSV, Table, contract_markdown
 
 CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "contract.md"
 DOCUMENTED_TABLES = {**TABLES, TARIFF_CSV.name: TARIFF_CSV}
@@ -25,9 +25,9 @@ def contract() -> str:
 def test_column_table_matches_schema(contract: str, table: Table) -> None:
     expected = contract_markdown(table)
     assert expected in contract, (
-        f"docs/contract.md does not contain the column table of '{table.name}' as pipelines/schema.py "
+        f"docs/contract.md does not contain the column table of '{table.name}' as pipelines/contract/schema.py "
         f"defines it. Regenerate it with\n\n"
-        f"    .venv/bin/python -c \"from pipelines.schema import *; "
+        f"    .venv/bin/python -c \"from pipelines.contract.schema import *; "
         f"print(contract_markdown({table.name.upper()}))\"\n\n"
         f"and replace the table in docs/contract.md with exactly:\n\n{expected}\n"
     )
@@ -36,7 +36,7 @@ def test_column_table_matches_schema(contract: str, table: Table) -> None:
 @pytest.mark.parametrize("pattern", [p for source in SOURCES for p in source.patterns])
 def test_names_every_input_path(contract: str, pattern: str) -> None:
     assert f"`{pattern}`" in contract, (
-        f"docs/contract.md does not name the input path `{pattern}` (pipelines/ingest.py SOURCES); "
+        f"docs/contract.md does not name the input path `{pattern}` (pipelines/ingest/sources.py SOURCES); "
         "add it to the table of section 1, 'What an input folder holds'."
     )
 

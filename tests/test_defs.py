@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 
 from pipelines.definitions import build_defs
-from pipelines.schema import TABLES
+from pipelines.contract.schema import TABLES
 
 ASSET_GROUPS = {
     "hardware": "ingest", "benchmarks": "ingest", "cooling": "ingest", "power": "ingest", "tariffs": "ingest",

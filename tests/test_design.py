@@ -7,8 +7,8 @@ import pytest
 
 from optimizer.design import best_operating_point, pareto_front, plan_inputs
 from optimizer.inputs import System
-from pipelines.ingest import read_inputs
-from pipelines.schema import BENCHMARKS
+from pipelines.ingest.sources import read_inputs
+from pipelines.contract.schema import BENCHMARKS
 
 from conftest import DATASETS
 

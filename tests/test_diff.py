@@ -12,9 +12,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.cli import main
-from pipelines.diff import VOLUME, plan_diff
-from pipelines.history import load_plan, plan_files
+from pipelines.cli.main import main
+from pipelines.planning.diff import VOLUME, plan_diff
+from pipelines.warehouse.history import load_plan, plan_files
 
 from conftest import DATASETS
 

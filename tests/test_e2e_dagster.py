@@ -34,9 +34,9 @@ from typing import Any
 import pytest
 
 from pipelines.definitions import build_defs
-from pipelines.history import plan_files
-from pipelines.readers.files import sha256
-from pipelines.run import run_job
+from pipelines.warehouse.history import plan_files
+from pipelines.ingest.files import sha256
+from pipelines.cli.run_job import run_job
 
 from conftest import DATASETS, REPO, processes_using
 

@@ -19,11 +19,11 @@ import polars as pl
 import pytest
 from openpyxl.utils.escape import unescape
 
-from pipelines.cli import main
-from pipelines.errors import InputError
-from pipelines.exports import SHEETS, TABLES, export_plan, plan_table
-from pipelines.history import load_plan, plan_files
-from pipelines.run import run_job
+from pipelines.cli.main import main
+from pipelines.contract.errors import InputError
+from pipelines.reports.exports import SHEETS, TABLES, export_plan, plan_table
+from pipelines.warehouse.history import load_plan, plan_files
+from pipelines.cli.run_job import run_job
 
 from conftest import DATASETS
 
@@ -162,8 +162,8 @@ def test_unknown_plan_is_bad_input(warehouse: Path, capsys):
 
 
 def test_the_command_offers_every_format():
-    from pipelines.commands import export
-    from pipelines.exports import FORMATS
+    from pipelines.cli.commands import export
+    from pipelines.reports.exports import FORMATS
 
     assert export.FORMATS == (*FORMATS, "all")
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.cli import main
-from pipelines.ingest import SOURCES
-from pipelines.schema import TABLES
-from pipelines.snapshots import current_tables
+from pipelines.cli.main import main
+from pipelines.ingest.sources import SOURCES
+from pipelines.contract.schema import TABLES
+from pipelines.warehouse.snapshots import current_tables
 
 from conftest import DATASETS
 

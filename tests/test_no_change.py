@@ -29,7 +29,7 @@ def plan(case: str) -> dict:
 
     options = SolverOptions(time_limit_s=300.0, mip_rel_gap=1e-6, threads=1)
     if case.startswith("bundled-"):
-        from pipelines.planning import make_plan
+        from pipelines.planning.make_plan import make_plan
 
         return make_plan(REPO / "datasets", None, "cost-per-token", options, case.removeprefix("bundled-"))
     sys.path.insert(0, str(REPO / "benchmarks"))

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.cli import main
-from pipelines.ingest import read_inputs
-from pipelines.readers.names import accelerator_key, model_key
+from pipelines.cli.main import main
+from pipelines.ingest.sources import read_inputs
+from pipelines.ingest.names import accelerator_key, model_key
 
 
 @pytest.mark.parametrize(("name", "key"), [

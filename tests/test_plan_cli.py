@@ -10,8 +10,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.cli import main
-from pipelines.history import plan_files
+from pipelines.cli.main import main
+from pipelines.warehouse.history import plan_files
 
 from conftest import DATASETS
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from pipelines.comparisons import single_system_inputs
-from pipelines.exports import export_plan
-from pipelines.planning import make_plan
-from pipelines.sweep import sweep
+from pipelines.planning.comparisons import single_system_inputs
+from pipelines.reports.exports import export_plan
+from pipelines.planning.make_plan import make_plan
+from pipelines.planning.sweep import sweep
 
 from conftest import DATASETS
 
@@ -52,7 +52,7 @@ def plan() -> dict:
 
 @pytest.fixture(scope="module")
 def report(plan: dict, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from pipelines.ingest import read_inputs
+    from pipelines.ingest.sources import read_inputs
 
     frontier = sweep(read_inputs(DATASETS), [10.0, 20.0], jobs=1, inputs_files=plan["inputs"])
     return export_plan(plan, "html", tmp_path_factory.mktemp("report"), frontier)[0]
@@ -107,7 +107,7 @@ def test_single_system_alternatives_are_in_the_plan(plan: dict):
 
 def test_a_rented_alternative_is_capped_like_in_the_full_model():
     from optimizer.design import plan_inputs
-    from pipelines.ingest import read_inputs
+    from pipelines.ingest.sources import read_inputs
 
     inputs = plan_inputs(read_inputs(DATASETS))
     rented = next(s for s in inputs.systems if s.rented and s.max_nodes is None)

@@ -60,7 +60,7 @@ import PySAM.UtilityRateTools as UtilityRateTools
 import pytest
 
 from optimizer.tariff import DAYS_IN_MONTH, HOURS_PER_YEAR, Bill, Tariff, bill, reference_year_hours
-from pipelines.readers.tariffs import read_urdb
+from pipelines.ingest.readers.tariffs import read_urdb
 
 
 TARIFF_DIR = Path(__file__).resolve().parents[1] / "datasets" / "tariffs"

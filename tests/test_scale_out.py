@@ -16,8 +16,8 @@ import pytest
 
 from optimizer.inputs import SolverOptions
 from pipelines.definitions import build_defs
-from pipelines.ingest import read_inputs
-from pipelines.sweep import budget_point
+from pipelines.ingest.sources import read_inputs
+from pipelines.planning.sweep import budget_point
 
 from conftest import DATASETS
 

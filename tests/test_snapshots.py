@@ -25,12 +25,12 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from pipelines import snapshots
+from pipelines.warehouse import snapshots
 from pipelines.definitions import build_defs
-from pipelines.errors import InputError
-from pipelines.ingest import read_inputs
-from pipelines.run import run_job
-from pipelines.schema import TABLES
+from pipelines.contract.errors import InputError
+from pipelines.ingest.sources import read_inputs
+from pipelines.cli.run_job import run_job
+from pipelines.contract.schema import TABLES
 
 from conftest import DATASETS, REPO, processes_using
 

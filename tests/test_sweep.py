@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.cli import main
-from pipelines.ingest import read_inputs
-from pipelines.sweep import MARGINAL_MW, parse_budget_range, sweep
+from pipelines.cli.main import main
+from pipelines.ingest.sources import read_inputs
+from pipelines.planning.sweep import MARGINAL_MW, parse_budget_range, sweep
 
 from conftest import DATASETS
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from optimizer.tariff import Tariff, bill, flat_year_price, reference_year_hours
-from pipelines.errors import InputError
-from pipelines.readers.tariffs import TariffTables, read_tariff_csv, read_tariffs, read_urdb
-from pipelines.schema import TARIFF_DEMAND_RATES, TARIFF_ENERGY_RATES, TARIFF_SCHEDULES, TARIFFS
+from pipelines.contract.errors import InputError
+from pipelines.ingest.readers.tariffs import TariffTables, read_tariff_csv, read_tariffs, read_urdb
+from pipelines.contract.schema import TARIFF_DEMAND_RATES, TARIFF_ENERGY_RATES, TARIFF_SCHEDULES, TARIFFS
 
 TARIFF_DIR = Path(__file__).resolve().parents[1] / "datasets" / "tariffs"
 ENTERGY = "entergy_arkansas_LPS_TOU_industrial_5a592c995457a3371c423a7d.json"

@@ -24,12 +24,12 @@ from optimizer.plan import plan_document, recompute_annual_cost
 from optimizer.solve import solve
 from optimizer.tariff import Tariff, bill, flat_year_price, slice_prices
 from optimizer.timeslices import DEFAULT_DIURNAL_PROFILE, TIME_RESOLUTIONS, inputs_priced_slices
-from pipelines.cli import main
-from pipelines.commands import options
-from pipelines.errors import InputError
-from pipelines.ingest import read_inputs
-from pipelines.readers.scenario import read_scenario
-from pipelines.readers.tariffs import read_urdb
+from pipelines.cli.main import main
+from pipelines.cli import options
+from pipelines.contract.errors import InputError
+from pipelines.ingest.sources import read_inputs
+from pipelines.ingest.readers.scenario import read_scenario
+from pipelines.ingest.readers.tariffs import read_urdb
 
 from conftest import DATASETS
 

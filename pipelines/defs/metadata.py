@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import dagster as dg
 import polars as pl
 
-from pipelines.schema import Table
+from pipelines.contract.schema import Table
 
 PREVIEW_ROWS = 10
 

@@ -9,9 +9,9 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from pipelines import paths, snapshots
-from pipelines.schema import TABLES
-from pipelines.storage import write_atomically
+from pipelines.warehouse import paths, snapshots
+from pipelines.contract.schema import TABLES
+from pipelines.warehouse.files import write_atomically
 
 
 class InputFolder(dg.ConfigurableResource):
@@ -37,9 +37,9 @@ class Warehouse(dg.ConfigurableResource):
 class WarehouseIOManager(dg.ConfigurableIOManager):
     """Canonical tables in snapshots; every other asset one file in the warehouse folder.
 
-    A canonical table (`pipelines.schema.TABLES`) is written to the run's staging folder
+    A canonical table (`pipelines.contract.schema.TABLES`) is written to the run's staging folder
     and becomes visible when the run's `tables_snapshot` step commits the run's tables as
-    one new snapshot (`pipelines.snapshots`); a run without that step commits each table as
+    one new snapshot (`pipelines.warehouse.snapshots`); a run without that step commits each table as
     it is written. A table input reads what this run wrote if it is not yet committed,
     otherwise the snapshot the run pinned at its first read (after its own commit: that
     one), so a run never reads tables of two snapshots.

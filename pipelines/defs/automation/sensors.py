@@ -5,7 +5,7 @@ Both are on by default (`default_status=RUNNING`) and need the Dagster daemon
 
 - `input_folder_sensor` hashes the input folder every `TOKENPLAN_SENSOR_INTERVAL_S`
   seconds and, when a file's content changed, requests one `replan` run of the ingest
-  assets that read it and everything downstream (see `pipelines.watch`).
+  assets that read it and everything downstream (see `pipelines.defs.automation.watch`).
 - `automation_condition_sensor` evaluates the assets' automation conditions: a manual
   re-ingest in the UI re-materializes `design_space`, `build_plan` and the exports (eager).
 """
@@ -18,7 +18,7 @@ import dagster as dg
 from pipelines.defs.design.assets import INGESTED
 from pipelines.defs.metadata import ingested_hashes
 from pipelines.defs.resources import InputFolder
-from pipelines.watch import Cursor, folder_hashes, next_tick, sources_reading
+from pipelines.defs.automation.watch import Cursor, folder_hashes, next_tick, sources_reading
 
 INTERVAL_S = int(os.environ.get("TOKENPLAN_SENSOR_INTERVAL_S", "30"))
 """Seconds between two evaluations of each sensor (read when the code location loads)."""

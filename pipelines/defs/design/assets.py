@@ -6,10 +6,10 @@ import polars as pl
 from optimizer.design import plan_inputs, tariff_profile_frame
 from optimizer.economics import combinations
 from optimizer.inputs import inputs_to_dict
-from pipelines import snapshots
+from pipelines.warehouse import snapshots
 from pipelines.defs.metadata import markdown_table
 from pipelines.defs.resources import SNAPSHOT_ASSET, Warehouse
-from pipelines.ingest import SOURCES
+from pipelines.ingest.sources import SOURCES
 
 INGESTED = [table for source in SOURCES for table in source.tables]
 TARIFF_TABLES = ("tariffs", "tariff_energy_rates", "tariff_demand_rates", "tariff_schedules")

@@ -8,7 +8,7 @@ good plan's exports as they were. The reports also chart `pareto_frontier`.
 import dagster as dg
 
 from pipelines.defs.resources import Warehouse
-from pipelines.exports import EXPORTS_FOLDER, export_plan
+from pipelines.reports.exports import EXPORTS_FOLDER, export_plan
 
 EXPORTS = {
     "plan_json": ("json", {"json"}, "The plan document (JSON), as `build_plan` made it, named by its plan id."),

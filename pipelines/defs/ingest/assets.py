@@ -1,8 +1,8 @@
 """Ingest: one asset per canonical table, read from the input folder and written as Parquet.
 
-Each source (a group of input files, see `pipelines.ingest.SOURCES`) becomes one
+Each source (a group of input files, see `pipelines.ingest.sources.SOURCES`) becomes one
 multi-asset producing its canonical tables, staged for the run. `tables_snapshot` then
-commits the run's tables as one new snapshot (`pipelines.snapshots`). A source whose
+commits the run's tables as one new snapshot (`pipelines.warehouse.snapshots`). A source whose
 files have a problem fails its step with every problem listed; the snapshot step is then
 skipped and the last complete snapshot stays current.
 """
@@ -11,12 +11,12 @@ skipped and the last complete snapshot stays current.
 import dagster as dg
 import polars as pl
 
-from pipelines import snapshots
+from pipelines.warehouse import snapshots
 from pipelines.defs.metadata import markdown_table, table_metadata
 from pipelines.defs.resources import SNAPSHOT_ASSET, InputFolder, Warehouse
-from pipelines.ingest import SOURCES, Source, file_hashes
-from pipelines.readers.tabular import table_problems
-from pipelines.schema import TABLES, Table
+from pipelines.ingest.sources import SOURCES, Source, file_hashes
+from pipelines.ingest.tabular import table_problems
+from pipelines.contract.schema import TABLES, Table
 
 GROUP = "ingest"
 

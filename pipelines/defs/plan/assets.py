@@ -8,13 +8,14 @@ import polars as pl
 from optimizer.inputs import SolverOptions, inputs_from_dict
 from optimizer.plan import plan_document, recompute_annual_cost
 from optimizer.solve import Infeasible, solve
-from pipelines.comparisons import with_alternatives
+from pipelines.planning.comparisons import with_alternatives
 from pipelines.defs.design.assets import INGESTED, snapshot_read
 from pipelines.defs.resources import SNAPSHOT_ASSET, Warehouse
-from pipelines.exports import EXPORTS_FOLDER, export_paths
-from pipelines.history import save_plan, stamp
-from pipelines.render import COST_LABELS, plan_text
-from pipelines.sweep import budget_range, sweep, sweep_text
+from pipelines.reports.exports import EXPORTS_FOLDER, export_paths
+from pipelines.warehouse.history import save_plan, stamp
+from pipelines.reports.text import COST_LABELS, plan_text
+from pipelines.planning.sweep import budget_range, sweep
+from pipelines.reports.frontier import sweep_text
 
 COST_TOLERANCE = 1e-6
 """Relative difference allowed between the reported cost and the cost recomputed from the rows."""

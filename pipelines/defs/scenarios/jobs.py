@@ -1,6 +1,6 @@
 """Scenario runs at scale: a budget sweep, one solve per MW budget, spread over a Dask cluster.
 
-Each budget is an independent MILP (`pipelines.sweep.budget_point`: a row of `tokenplan
+Each budget is an independent MILP (`pipelines.planning.sweep.budget_point`: a row of `tokenplan
 sweep` and of the `pareto_frontier` asset), so the job has one step per budget and the
 `dask_executor` runs them on the cluster's workers. The budgets are fixed when the code
 location loads (`TOKENPLAN_SWEEP_BUDGETS_MW`, default `10,20,40`): the Dask executor
@@ -23,10 +23,10 @@ import polars as pl
 from optimizer.inputs import SolverOptions
 from pipelines.defs.metadata import markdown_table
 from pipelines.defs.resources import InputFolder, Warehouse
-from pipelines.exports import inert_csv_text
-from pipelines.ingest import read_inputs
-from pipelines.storage import write_atomically
-from pipelines.sweep import budget_point
+from pipelines.reports.exports import inert_csv_text
+from pipelines.ingest.sources import read_inputs
+from pipelines.warehouse.files import write_atomically
+from pipelines.planning.sweep import budget_point
 
 SWEEPS_FOLDER = "budget_sweeps"
 STEP_IO = "sweep_io_manager"
@@ -44,7 +44,7 @@ class SolveConfig(dg.Config):
 
 
 def build_solve_op(budget_mw: float) -> dg.OpDefinition:
-    """The step that plans one budget: `pipelines.sweep.budget_point`, the row `tokenplan sweep` makes."""
+    """The step that plans one budget: `pipelines.planning.sweep.budget_point`, the row `tokenplan sweep` makes."""
 
     @dg.op(name=_op_name(budget_mw), out=dg.Out(dict, io_manager_key=STEP_IO),
            description=f"The best plan for a {budget_mw:g} MW grid interconnect, as one row.")

@@ -1,0 +1,56 @@
+"""Price sheets: `hardware/*.csv` and `hardware/*.xlsx` (sheet `hardware`) into the hardware table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from pipelines.contract.errors import InputError, Problem, ProblemList
+from pipelines.ingest.names import accelerator_key
+from pipelines.ingest.folder import input_files, read_each
+from pipelines.ingest.tabular import read_table_file
+from pipelines.contract.schema import HARDWARE
+
+
+def read_price_sheet(path: Path, name: str) -> pl.DataFrame:
+    """One price sheet (CSV, or the XLSX sheet `hardware`), accelerators mapped to their keys."""
+    frame = read_table_file(path, name, HARDWARE, rules=_row_rules)
+    return frame.with_columns(pl.col("accelerator").map_elements(accelerator_key, return_dtype=pl.String))
+
+
+def _row_rules(frame: pl.DataFrame, rows: pl.Series, name: str, problems: ProblemList) -> None:
+    """What a typed cell cannot say.
+
+    - a bought row (with `node_capex_usd`) needs `node_power_kw` and a cooling kind;
+    - every row needs `node_capex_usd` or `rental_usd_per_gpu_hour`;
+    - idle power is at most full-load power.
+    """
+    for line, row in zip(rows, frame.iter_rows(named=True), strict=True):
+        owned = row["node_capex_usd"] is not None
+        if not owned and row["rental_usd_per_gpu_hour"] is None:
+            problems.add(name, "a system needs node_capex_usd (bought) or rental_usd_per_gpu_hour (rented)",
+                         row=line, field="node_capex_usd")
+        if owned and row["node_power_kw"] is None:
+            problems.add(name, "missing value (a bought system draws site power)", row=line, field="node_power_kw")
+        if owned and not row["cooling_kinds"]:
+            problems.add(name, "a bought system needs at least one cooling kind", row=line, field="cooling_kinds")
+        power, idle = row["node_power_kw"], row["node_idle_power_kw"]
+        if power is not None and idle is not None and idle > power:
+            problems.add(name, f"idle power {idle:g} kW is above full-load power {power:g} kW", row=line,
+                         field="node_idle_power_kw")
+
+
+def read_hardware(data_dir: Path) -> pl.DataFrame:
+    """Every price sheet in `hardware/`; SKUs unique across sheets."""
+    frames = read_each(data_dir, input_files(data_dir, "hardware", ("*.csv", "*.xlsx")), read_price_sheet)
+    hardware = pl.concat(frames)
+    duplicated = hardware.filter(pl.col("sku").is_duplicated()).sort("sku", "source_file")
+    if duplicated.height:
+        problems = [
+            Problem(group["source_file"][-1], f"sku '{sku}' is also in {', '.join(group['source_file'][:-1])}",
+                    field="sku")
+            for (sku,), group in duplicated.group_by("sku", maintain_order=True)
+        ]
+        raise InputError(problems)
+    return hardware.sort("sku")

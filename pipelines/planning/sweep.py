@@ -1,0 +1,169 @@
+"""Budget sweep: the best plan at each grid budget, solved in parallel, with the value of one more MW.
+
+For each budget B of the range, the design is rebuilt for B (`plan_inputs`: the tariff
+is priced for a load of B) and solved. The marginal value of one more MW at B is solved
+too, not estimated: the plan at B + 1 MW is solved like any other budget, and
+
+    Δ tokens/year = T(B + 1) − T(B),   Δ cost per M tokens = c(B + 1) − c(B),
+    marginal cost = (C(B + 1) − C(B)) / (T(B + 1) − T(B)) × 10⁶ USD per extra million tokens.
+
+Budgets are solved in a `ProcessPoolExecutor` (default: one worker per CPU). Each worker
+receives the canonical tables once, when it starts, and builds each budget's inputs from
+them; the workers come from a fork server, which is safe in a process with threads
+(a Dagster run). A budget with no plan is a row with status "infeasible" and the reason.
+
+Cost per token can only fall as the budget grows: a larger budget admits every plan a
+smaller one does (the same nodes fit, and rentals are capped at a site scale that grows
+with the budget), so up to the MIP gap c(B) is non-increasing in B — as long as the
+energy price does not rise with the load (a tariff whose tiers charge more for more
+kWh can break this; the `pareto_frontier` asset check reports it).
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
+
+import polars as pl
+
+from optimizer.design import plan_inputs
+from optimizer.inputs import SolverOptions
+from optimizer.plan import plan_document
+from optimizer.solve import Infeasible, solve
+from pipelines.reports.frontier import design_text
+
+MARGINAL_MW = 1.0
+"""The extra grid capacity whose value each row reports."""
+
+_tables: Mapping[str, pl.DataFrame] | None = None
+"""A worker's canonical tables, set once by `_start_worker`."""
+
+
+def budget_range(start: float, stop: float, step: float) -> list[float]:
+    """start, start + step, …, up to and including stop (within float rounding) [MW]."""
+    if start <= 0 or step <= 0 or stop < start:
+        raise ValueError("need 0 < START ≤ STOP and STEP > 0")
+    count = math.floor((stop - start) / step + 1e-9) + 1
+    return [round(start + i * step, 9) for i in range(count)]
+
+
+def parse_budget_range(text: str) -> list[float]:
+    """`START:STOP:STEP` (MW) → the budgets; a single number → that budget."""
+    parts = text.split(":")
+    if len(parts) == 1:
+        return budget_range(float(parts[0]), float(parts[0]), 1.0)
+    if len(parts) != 3:
+        raise ValueError(f"expected START:STOP:STEP in MW, got {text!r}")
+    return budget_range(*(float(p) for p in parts))
+
+
+def budget_point(tables: Mapping[str, pl.DataFrame], budget_mw: float, objective: str,
+                 options: SolverOptions, time_resolution: str = "flat") -> dict:
+    """The best plan at one budget, summarized: cost per token, tokens/s per MW, grid MW, design."""
+    point = {"budget_mw": budget_mw, "status": "infeasible", "reason": None, "cost_per_million_tokens_usd": None,
+             "tokens_per_s_per_mw": None, "tokens_per_year": None, "annual_cost_usd": None, "grid_power_mw": None,
+             "power_design": None, "fleet": [], "seconds": 0.0}
+    started = time.perf_counter()
+    inputs = plan_inputs(tables, budget_mw)
+    try:
+        solution = solve(inputs, objective, replace(options, progress=False), time_resolution)
+        plan = plan_document(inputs, solution, objective)
+    except Infeasible as error:
+        return point | {"reason": error.reason, "seconds": time.perf_counter() - started}
+    except TimeoutError as error:
+        return point | {"status": "time_limit", "reason": str(error), "seconds": time.perf_counter() - started}
+    return point | {key: plan[key] for key in ("status", "cost_per_million_tokens_usd", "tokens_per_s_per_mw",
+                                                "tokens_per_year", "annual_cost_usd", "grid_power_mw", "power_design")} | {
+        "fleet": [{"sku": r["sku"], "cooling_id": r["cooling_id"], "power_id": r["power_id"], "nodes": r["nodes"]}
+                  for r in sorted(plan["fleet"], key=lambda r: -r["grid_power_kw"])],
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def _start_worker(tables: Mapping[str, pl.DataFrame]) -> None:
+    global _tables
+    _tables = tables
+
+
+def _solve_in_worker(budget_mw: float, objective: str, options: SolverOptions, time_resolution: str) -> dict:
+    return budget_point(_tables, budget_mw, objective, options, time_resolution)
+
+
+def solve_budgets(tables: Mapping[str, pl.DataFrame], budgets: list[float], objective: str, options: SolverOptions,
+                  time_resolution: str, jobs: int, on_done=None) -> dict[float, dict]:
+    """Every budget solved, by budget; `on_done(done, total)` after each."""
+    results: dict[float, dict] = {}
+    if jobs <= 1:
+        for budget in budgets:
+            results[budget] = budget_point(tables, budget, objective, options, time_resolution)
+            if on_done:
+                on_done(len(results), len(budgets))
+        return results
+    # Not "fork": polars' thread pool in this process would deadlock a forked child. The fork
+    # server imports this module (the optimizer, polars) and scipy.stats (which Pyomo imports on
+    # the first compile, ~1-3 s) once; each worker forks from it ready to solve.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__, "scipy.stats"])
+    with ProcessPoolExecutor(max_workers=min(jobs, len(budgets)), mp_context=context,
+                             initializer=_start_worker, initargs=(dict(tables),)) as pool:
+        futures = {pool.submit(_solve_in_worker, budget, objective, options, time_resolution): budget
+                   for budget in budgets}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            if on_done:
+                on_done(len(results), len(budgets))
+    return results
+
+
+def sweep(tables: Mapping[str, pl.DataFrame], budgets: list[float], objective: str = "cost-per-token",
+          options: SolverOptions = SolverOptions(), jobs: int | None = None, progress: bool = False,
+          inputs_files: list[dict] | None = None, time_resolution: str = "flat") -> dict:
+    """The frontier document: one row per budget (ascending) with its plan summary and the
+    marginal value of `MARGINAL_MW` more, solved at B + 1 MW.
+
+    Fields: objective, time_resolution, marginal_mw, jobs, seconds, inputs (files and hashes, as in a plan),
+    rows: budget_mw, status, reason, cost_per_million_tokens_usd, tokens_per_s_per_mw,
+    tokens_per_year, annual_cost_usd, grid_power_mw, power_design, fleet (sku, cooling_id,
+    power_id, nodes), design (text), and marginal_* (None when B or B + 1 has no plan).
+    """
+    started = time.perf_counter()
+    budgets = sorted(set(budgets))
+    jobs = jobs or os.cpu_count() or 1
+    to_solve = sorted(set(budgets) | {round(b + MARGINAL_MW, 9) for b in budgets})
+    results = solve_budgets(tables, to_solve, objective, options, time_resolution, jobs,
+                            _progress_bar if progress else None)
+    rows = [results[b] | {"design": design_text(results[b])} | marginal(results[b], results[round(b + MARGINAL_MW, 9)])
+            for b in budgets]
+    return {"objective": objective, "time_resolution": time_resolution, "marginal_mw": MARGINAL_MW, "jobs": jobs,
+            "seconds": time.perf_counter() - started, "inputs": list(inputs_files or []), "rows": rows}
+
+
+def marginal(here: dict, more: dict) -> dict:
+    """The change from budget B (`here`) to B + 1 MW (`more`), both solved."""
+    fields = {"marginal_budget_mw": more["budget_mw"], "marginal_tokens_per_year": None,
+              "marginal_cost_per_million_tokens_usd": None, "marginal_annual_cost_usd": None,
+              "marginal_usd_per_million_extra_tokens": None}
+    if here["cost_per_million_tokens_usd"] is None or more["cost_per_million_tokens_usd"] is None:
+        return fields
+    tokens = more["tokens_per_year"] - here["tokens_per_year"]
+    cost = more["annual_cost_usd"] - here["annual_cost_usd"]
+    return fields | {
+        "marginal_tokens_per_year": tokens,
+        "marginal_cost_per_million_tokens_usd": more["cost_per_million_tokens_usd"] - here["cost_per_million_tokens_usd"],
+        "marginal_annual_cost_usd": cost,
+        "marginal_usd_per_million_extra_tokens": cost / tokens * 1e6 if tokens > 0 else None,
+    }
+
+
+def _progress_bar(done: int, total: int, width: int = 30) -> None:
+    filled = round(width * done / total)
+    sys.stderr.write(f"\rsolving budgets [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()

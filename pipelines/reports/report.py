@@ -1,0 +1,329 @@
+"""The plan report, as Markdown and as one self-contained HTML page.
+
+The HTML page needs no network to open: CSS is inline, charts are inline SVG
+(`pipelines.reports.charts`), there are no scripts, no external fonts and no images by URL.
+Both reports carry the plan id in their title and show: the summary, the annual cost by
+component, the fleet by system and cooling, cost per token and tokens/s per MW against
+the best single-system plans (`pipelines.planning.comparisons`), the allocation, the input files,
+and — when a budget sweep of the same inputs is given — cost per token across budgets.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+
+from pipelines.reports.charts import BASE, HIGHLIGHT, PALETTE, Bar, bar_chart
+from pipelines.reports.text import (
+    ALLOCATION_HEADERS,
+    ALTERNATIVES_HEADERS,
+    COST_HEADERS,
+    COST_LABELS,
+    FLEET_HEADERS,
+    number_text,
+    table_text,
+    usd_text,
+    allocation_rows,
+    alternatives_rows,
+    cost_rows,
+    fleet_rows,
+    summary_rows,
+)
+from pipelines.reports.frontier import SWEEP_HEADERS, frontier_charts, sweep_rows
+
+RENTED_COLOR = "#9ca3af"
+SHA_SHOWN = 16
+"""Hex digits of an input file's SHA-256 the report shows (the exports' tables have all 64)."""
+LOG_SCALE_SPAN = 20.0
+"""Cost-per-token bars use a log axis when the largest is this many times the smallest."""
+
+
+def title(plan: dict) -> str:
+    return f"Build plan: {plan.get('name', 'site')}"
+
+
+def subtitle(plan: dict) -> str:
+    created = plan.get("created_at")
+    when = f"created {datetime.fromisoformat(created):%Y-%m-%d %H:%M} UTC · " if created else ""
+    gap = plan["solver"].get("mip_gap")
+    return (f"plan {plan.get('plan_id', 'unsaved')} · {when}objective {plan['objective']} · "
+            f"solver {plan['status']}" + ("" if gap is None else f" (gap {gap:.1e})"))
+
+
+def best_alternative(plan: dict) -> dict | None:
+    """The cheapest single-system plan per token (the one a per-GPU TCO spreadsheet would pick)."""
+    feasible = [r for r in plan.get("alternatives", []) if r["cost_per_million_tokens_usd"] is not None]
+    return min(feasible, key=lambda r: r["cost_per_million_tokens_usd"], default=None)
+
+
+def advantage_text(plan: dict) -> str | None:
+    best = best_alternative(plan)
+    if best is None or best["advantage_ratio"] is None:
+        return None
+    return f"{best['advantage_ratio']:.2f}× lower cost per token than the best single-system plan ({best['sku']})"
+
+
+def _share(plan: dict, usd: float) -> str:
+    return f"{100 * usd / plan['annual_cost_usd']:.1f}%" if plan["annual_cost_usd"] else "-"
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def cost_chart(plan: dict) -> str:
+    """Annual cost by component [USD/year]."""
+    bars = [Bar(COST_LABELS.get(key, key), usd, f"{usd_text(usd)} ({_share(plan, usd)})", PALETTE[i % len(PALETTE)])
+            for i, (key, usd) in enumerate(plan["costs_usd_per_year"].items()) if usd]
+    return bar_chart("Annual cost by component", bars, "USD per year")
+
+
+def fleet_chart(plan: dict) -> str:
+    """GPUs per system × cooling, coloured by cooling (rented in grey)."""
+    coolings = sorted({r["cooling_id"] for r in plan["fleet"] if r["cooling_id"]})
+    colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(coolings)}
+    bars = [Bar(f"{r['sku']} · {r['cooling_id'] or 'rented'}", r["gpus"],
+                f"{r['gpus']:,} GPUs · {r['nodes']:,} nodes", colors.get(r["cooling_id"], RENTED_COLOR))
+            for r in sorted(plan["fleet"], key=lambda r: -r["gpus"])]
+    legend = [(colors[c], f"cooling {c}") for c in coolings]
+    if any(r["cooling_id"] is None for r in plan["fleet"]):
+        legend.append((RENTED_COLOR, "rented (no site power)"))
+    return bar_chart("Fleet by system and cooling", bars, "GPUs", legend=legend)
+
+
+def alternatives_charts(plan: dict) -> list[str]:
+    """Cost per million tokens and tokens/s per MW: this plan against each system alone."""
+    rows = plan.get("alternatives", [])
+    if not rows:
+        return []
+    # Alternatives are flat-year plans (`pipelines.planning.comparisons`): a time-resolved plan shows its flat-year optimum.
+    flat = plan.get("flat_cost_per_million_tokens_usd")
+    chosen = flat or plan["cost_per_million_tokens_usd"]
+    cost_bars = [Bar("this plan (flat year)" if flat else "this plan", chosen, f"{usd_text(chosen)}", HIGHLIGHT)] + [
+        Bar(r["sku"], r["cost_per_million_tokens_usd"],
+            f"{usd_text(r['cost_per_million_tokens_usd'])} ({r['advantage_ratio']:.2f}×)" if r["advantage_ratio"]
+            else "infeasible alone", BASE) for r in rows]
+    values = [b.value for b in cost_bars if b.value]
+    log_scale = bool(values) and max(values) / min(values) > LOG_SCALE_SPAN
+    density = plan["tokens_per_s_per_mw"]
+    density_bars = [Bar("this plan", density, number_text(density), HIGHLIGHT)] + [
+        Bar(r["sku"], r["tokens_per_s_per_mw"], number_text(r["tokens_per_s_per_mw"]) if r["tokens_per_s_per_mw"]
+            else ("rented: uses no site power" if r["rented"] and r["reason"] is None else "infeasible alone"), BASE)
+        for r in rows]
+    return [
+        bar_chart("Cost per million tokens vs. single-system plans", cost_bars,
+                  "USD per million tokens (× = how many times this plan's)", log_scale=log_scale),
+        bar_chart("Tokens/s per MW vs. single-system plans", density_bars, "tokens/s per MW of grid power"),
+    ]
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _text_bars(items: list[tuple[str, float, str]], width: int = 28) -> str:
+    """A bar chart in text: one line per item, bar length proportional to the value."""
+    top = max((value for _, value, _ in items), default=0.0) or 1.0
+    label = max((len(name) for name, _, _ in items), default=0)
+    lines = [f"{name.ljust(label)}  {'█' * max(1, round(width * value / top)) if value else '':<{width}}  {text}"
+             for name, value, text in items]
+    return "```text\n" + "\n".join(lines) + "\n```"
+
+
+def markdown_cell(text: str) -> str:
+    """`text` as one Markdown table cell: `\\` and `|` escaped, line breaks as spaces, so a name
+    from the inputs cannot end the cell or the row."""
+    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").splitlines())
+
+
+def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    return table_text([markdown_cell(h) for h in headers], [[markdown_cell(c) for c in row] for row in rows], True)
+
+
+def markdown_report(plan: dict, frontier: dict | None = None) -> str:
+    """The report as Markdown (tables, and bar charts drawn in text)."""
+    summary = summary_rows(plan)
+    advantage = advantage_text(plan)
+    if advantage:
+        summary.append(["against one system", advantage])
+    parts = [f"# {title(plan)} — plan {plan.get('plan_id', 'unsaved')}", subtitle(plan),
+             "## Summary", _markdown_table(["metric", "value"], summary),
+             "## Annual cost by component", _markdown_table(COST_HEADERS, cost_rows(plan)),
+             _text_bars([(COST_LABELS.get(k, k), v, usd_text(v)) for k, v in plan["costs_usd_per_year"].items() if v]),
+             "## Fleet by system and cooling", _markdown_table(FLEET_HEADERS, fleet_rows(plan)),
+             _text_bars([(f"{r['sku']} · {r['cooling_id'] or 'rented'}", r["gpus"], f"{r['gpus']:,} GPUs")
+                         for r in plan["fleet"]])]
+    if plan.get("alternatives"):
+        parts += ["## Against the best single-system plans",
+                  "Each system alone, solved with the same budget, tariff and workloads (what a per-GPU TCO "
+                  "spreadsheet would pick); advantage = its cost per token / this plan's.",
+                  _markdown_table(ALTERNATIVES_HEADERS, alternatives_rows(plan)),
+                  _text_bars([("this plan", plan["cost_per_million_tokens_usd"], usd_text(plan["cost_per_million_tokens_usd"]))]
+                             + [(r["sku"], r["cost_per_million_tokens_usd"], usd_text(r["cost_per_million_tokens_usd"]))
+                                for r in plan["alternatives"] if r["cost_per_million_tokens_usd"] is not None])]
+    parts += ["## Allocation", _markdown_table(ALLOCATION_HEADERS, allocation_rows(plan))]
+    if frontier:
+        parts += ["## Cost per token across grid budgets", _markdown_table(SWEEP_HEADERS, sweep_rows(frontier))]
+    parts += ["## Inputs", _markdown_table(["file", "bytes", "SHA-256 (start)"], _input_rows(plan))]
+    if plan.get("notes"):
+        parts += ["## Notes", "\n".join(f"- {n}" for n in plan["notes"])]
+    return "\n\n".join(parts) + "\n"
+
+
+def _input_rows(plan: dict) -> list[list[str]]:
+    return [[f["file"], number_text(f.get("bytes")), f["sha256"][:SHA_SHOWN] + "…"] for f in plan.get("inputs", [])]
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+CSS = """
+* { box-sizing: border-box; }
+body { margin: 0; background: #f3f4f6; color: #1f2937;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Liberation Sans", "DejaVu Sans", Arial, sans-serif;
+  font-size: 14px; line-height: 1.45; }
+header { background: #0f172a; color: #f8fafc; padding: 28px 0 24px; }
+.wrap { max-width: 1180px; margin: 0 auto; padding: 0 28px; }
+.eyebrow { margin: 0; text-transform: uppercase; letter-spacing: .08em; font-size: 11px; color: #93c5fd; }
+h1 { margin: 6px 0 6px; font-size: 28px; font-weight: 650; }
+.meta { margin: 0; color: #cbd5e1; font-size: 13px; }
+.meta code { color: #f8fafc; background: #1e293b; padding: 1px 6px; border-radius: 4px; }
+h2 { font-size: 17px; margin: 30px 0 4px; }
+.lead { margin: 0 0 12px; color: #6b7280; font-size: 13px; }
+.cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 14px; margin-top: -14px; }
+.card { background: #fff; border: 1px solid #e5e7eb; border-radius: 10px; padding: 14px 16px;
+  box-shadow: 0 1px 2px rgba(15, 23, 42, .06); }
+.card .label { font-size: 12px; color: #6b7280; text-transform: uppercase; letter-spacing: .04em; }
+.card .value { font-size: 24px; font-weight: 650; margin-top: 2px; font-variant-numeric: tabular-nums; }
+.card .sub { font-size: 12px; color: #6b7280; margin-top: 2px; }
+.card.primary { border-top: 4px solid #2563eb; }
+.card.good { border-top: 4px solid #0d9488; }
+.grid { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.panel { background: #fff; border: 1px solid #e5e7eb; border-radius: 10px; padding: 16px; overflow-x: auto; }
+.panel svg.chart { width: 100%; height: auto; display: block; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; font-variant-numeric: tabular-nums; }
+th { text-align: left; font-weight: 600; color: #374151; background: #f9fafb; border-bottom: 2px solid #e5e7eb;
+  padding: 7px 10px; vertical-align: bottom; }
+td { padding: 6px 10px; border-bottom: 1px solid #f1f5f9; vertical-align: top; }
+tr:nth-child(even) td { background: #fafafa; }
+td.num, th.num { text-align: right; }
+td.num { white-space: nowrap; }
+td.mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; color: #4b5563; }
+tr.total td { font-weight: 650; border-top: 2px solid #e5e7eb; }
+ul.notes { margin: 6px 0 0; padding-left: 18px; color: #4b5563; }
+footer { color: #6b7280; font-size: 12px; margin: 28px 0 40px; }
+@media (max-width: 900px) { .cards { grid-template-columns: repeat(2, 1fr); } .grid { grid-template-columns: 1fr; } }
+"""
+
+
+def _is_number(cell: str) -> bool:
+    return cell[:1] in "$-+0123456789"
+
+
+def html_table(headers: list[str], rows: list[list[str]], mono: tuple[int, ...] = (), total_last: bool = False) -> str:
+    """Rows of formatted strings as an HTML table; numeric columns right-aligned."""
+    numeric = [bool(rows) and all(_is_number(r[i]) for r in rows) for i in range(len(headers))]
+    head = "".join(f'<th class="num">{escape(h)}</th>' if n else f"<th>{escape(h)}</th>"
+                   for h, n in zip(headers, numeric))
+    body = []
+    for index, row in enumerate(rows):
+        cells = "".join(f'<td class="{"num" if numeric[i] else "mono" if i in mono else ""}">{escape(c)}</td>'
+                        for i, c in enumerate(row))
+        total = ' class="total"' if total_last and index == len(rows) - 1 else ""
+        body.append(f"<tr{total}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _card(label: str, value: str, sub: str = "", kind: str = "") -> str:
+    return (f'<div class="card {kind}"><div class="label">{escape(label)}</div>'
+            f'<div class="value">{escape(value)}</div><div class="sub">{escape(sub)}</div></div>')
+
+
+def _cards(plan: dict) -> str:
+    best = best_alternative(plan)
+    cards = [
+        _card("cost per million tokens", usd_text(plan["cost_per_million_tokens_usd"]),
+              f"{plan['tokens_per_year']:.3g} tokens per year", "primary"),
+        _card("tokens/s per MW", number_text(plan["tokens_per_s_per_mw"]), "owned fleet, per MW of grid power"),
+        _card("annual cost", usd_text(plan["annual_cost_usd"]), "capex annualized + opex, USD/year"),
+        _card("capex", usd_text(plan["capex_usd"]), "upfront, owned fleet"),
+        _card("grid power", f"{plan['grid_power_mw']:.2f} MW", f"of {plan['budget_mw']:g} MW budget · "
+              f"IT {plan['it_power_mw']:.2f} MW"),
+        _card("PUE", number_text(plan["pue"], 3), f"power design {plan['power_design'] or '-'}"),
+        _card("GPUs", number_text(sum(r["gpus"] for r in plan["fleet"])),
+              f"{sum(r['gpus'] for r in plan['fleet'] if r['rented']):,} of them rented"),
+    ]
+    if best is not None and best["advantage_ratio"] is not None:
+        cards.append(_card("vs. one system", f"{best['advantage_ratio']:.2f}×",
+                           f"lower cost per token than {best['sku']} alone", "good"))
+    return f'<section class="cards">{"".join(cards)}</section>'
+
+
+def _panel(content: str) -> str:
+    return f'<div class="panel">{content}</div>'
+
+
+def html_report(plan: dict, frontier: dict | None = None) -> str:
+    """The report as one HTML page with inline CSS and inline SVG charts."""
+    plan_id = plan.get("plan_id", "unsaved")
+    charts = [cost_chart(plan), fleet_chart(plan), *alternatives_charts(plan)]
+    sections = [
+        _cards(plan),
+        "<h2>Cost and fleet</h2>",
+        '<p class="lead">Where the annual cost goes, and what is bought (or rented) on which cooling.</p>',
+        f'<div class="grid">{"".join(_panel(c) for c in charts[:2])}</div>',
+    ]
+    if plan.get("alternatives"):
+        sections += [
+            "<h2>Against the best single-system plans</h2>",
+            '<p class="lead">Each system alone, solved with the same budget, tariff, workloads and SLOs — the plan '
+            "a per-GPU TCO spreadsheet would pick. Rented systems are their own alternative (rent everything). "
+            "The ratio is that plan's cost per token divided by this plan's.</p>",
+            f'<div class="grid">{"".join(_panel(c) for c in charts[2:])}</div>',
+            _panel(html_table(ALTERNATIVES_HEADERS, alternatives_rows(plan))),
+        ]
+    if frontier:
+        sections += [
+            "<h2>Cost per token across grid budgets</h2>",
+            f'<p class="lead">The best plan at each budget, solved; the +{frontier["marginal_mw"]:g} MW columns are '
+            "the change when one more MW is available (also solved).</p>",
+            f'<div class="grid">{"".join(_panel(c) for c in frontier_charts(frontier, plan["budget_mw"]))}</div>',
+            _panel(html_table(SWEEP_HEADERS, sweep_rows(frontier))),
+        ]
+    sections += [
+        "<h2>Fleet</h2>", _panel(html_table(FLEET_HEADERS, fleet_rows(plan))),
+        "<h2>Annual cost</h2>", _panel(html_table(COST_HEADERS, cost_rows(plan), total_last=True)),
+        "<h2>Allocation</h2>",
+        '<p class="lead">GPUs per workload and system, at the best operating point that meets the workload\'s '
+        "SLO.</p>",
+        _panel(html_table(ALLOCATION_HEADERS, allocation_rows(plan))),
+        "<h2>Inputs</h2>",
+        '<p class="lead">The input files this plan was made from, with their content hashes.</p>',
+        _panel(html_table(["file", "bytes", "SHA-256 (start)"], _input_rows(plan), mono=(2,))),
+    ]
+    if plan.get("notes"):
+        notes = "".join(f"<li>{escape(n)}</li>" for n in plan["notes"])
+        sections += ["<h2>Notes</h2>", _panel(f'<ul class="notes">{notes}</ul>')]
+    solver = plan["solver"]
+    footer = (f"Made by tokenplan · plan {escape(plan_id)} · HiGHS {escape(solver['status'])}, "
+              f"{len(solver['iterations'])} Dinkelbach iteration(s), {solver['seconds']:.2f} s")
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="tokenplan-plan-id" content="{escape(plan_id)}">
+<title>{escape(title(plan))} · plan {escape(plan_id)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<header><div class="wrap">
+<p class="eyebrow">tokenplan · AI inference factory build plan</p>
+<h1>{escape(title(plan))}</h1>
+<p class="meta">{escape(subtitle(plan)).replace(escape(plan_id), f"<code>{escape(plan_id)}</code>", 1)}</p>
+</div></header>
+<main class="wrap">
+{"".join(sections)}
+<footer>{footer}</footer>
+</main>
+</body>
+</html>
+"""
