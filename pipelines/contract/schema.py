@@ -8,6 +8,7 @@ carries `source_file`, the input file (relative to the data folder) a row came f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 import polars as pl
 
@@ -89,26 +90,42 @@ class Table:
 COOLING_KINDS = ("air", "liquid", "immersion")
 F64, I64, STR = pl.Float64(), pl.Int64(), pl.String()
 
+class Bounds(TypedDict, total=False):
+    """A column's range as keyword arguments of `Column`: shared by several columns."""
+
+    min: float
+    max: float
+    min_exclusive: bool
+    why: str
+
+
+def above_min(bounds: Bounds) -> Bounds:
+    """`bounds` with the minimum itself excluded (a throughput of 0 is no operating point)."""
+    strict = bounds.copy()
+    strict["min_exclusive"] = True
+    return strict
+
+
 # Bounds shared by several columns, each with its reason.
-GPUS = dict(min=0, max=1024, min_exclusive=True,
+GPUS = Bounds(min=0, max=1024, min_exclusive=True,
             why="the largest NVLink domain announced in one rack is 576 GPUs")
-NODE_KW = dict(max=2000, why="announced racks reach about 600 kW; 2 MW in one node is watts written as kW")
-PCT = dict(min=0, max=100, why="a percentage")
-USD_PER_KW_IT = dict(min=0, max=100_000,
+NODE_KW = Bounds(min=0, max=2000, why="announced racks reach about 600 kW; 2 MW in one node is watts written as kW")
+PCT = Bounds(min=0, max=100, why="a percentage")
+USD_PER_KW_IT = Bounds(min=0, max=100_000,
                      why="facility plant costs about $1,000-$15,000 per kW of IT; $100,000 is a unit slip")
-RACK_KW = dict(min=0, max=5000, min_exclusive=True, why="the densest racks planned are about 1 MW")
-SEQUENCE = dict(min=0, max=10_000_000, min_exclusive=True,
+RACK_KW = Bounds(min=0, max=5000, min_exclusive=True, why="the densest racks planned are about 1 MW")
+SEQUENCE = Bounds(min=0, max=10_000_000, min_exclusive=True,
                 why="the longest context windows offered are about 10 million tokens")
-THROUGHPUT = dict(min=0, max=10_000_000,
+THROUGHPUT = Bounds(min=0, max=10_000_000,
                   why="published points reach about 100,000 tokens/s per GPU; 10 million is a wrong cell")
-INTERACTIVITY = dict(min=0, max=100_000,
+INTERACTIVITY = Bounds(min=0, max=100_000,
                      why="the fastest systems serve about 2,000 tokens/s to one user")
-TTFT = dict(min=0, max=3600, why="a first token after an hour is no interactive service")
-ENERGY_RATE = dict(min=0, max=10, why="retail industrial energy costs $0.03-$0.40/kWh; "
+TTFT = Bounds(min=0, max=3600, why="a first token after an hour is no interactive service")
+ENERGY_RATE = Bounds(min=0, max=10, why="retail industrial energy costs $0.03-$0.40/kWh; "
                                       "$10/kWh is beyond wholesale scarcity caps")
-DEMAND_RATE = dict(min=0, max=1000, why="demand charges are about $1-$40 per kW-month")
-USD_PER_MONTH = dict(min=0, max=10_000_000, why="a utility's fixed charges are far below $10 million a month")
-MONEY_LIMIT = dict(min=0, max=1e11, why="$100 billion a year is beyond any single site")
+DEMAND_RATE = Bounds(min=0, max=1000, why="demand charges are about $1-$40 per kW-month")
+USD_PER_MONTH = Bounds(min=0, max=10_000_000, why="a utility's fixed charges are far below $10 million a month")
+MONEY_LIMIT = Bounds(min=0, max=1e11, why="$100 billion a year is beyond any single site")
 
 HARDWARE = Table(
     "hardware",
@@ -124,9 +141,9 @@ HARDWARE = Table(
                required=False, nullable=True, min=0, max=100_000_000,
                why="a whole NVL72 rack costs about $3-4 million; $100 million per node is a unit slip"),
         Column("node_power_kw", F64, "IT power of one node at full serving load, also what is provisioned",
-               nullable=True, min=0, min_exclusive=True, **NODE_KW),
+               nullable=True, **above_min(NODE_KW)),
         Column("node_idle_power_kw", F64, "IT power of one idle node", required=False, nullable=True,
-               default="=node_power_kw", min=0, **NODE_KW),
+               default="=node_power_kw", **NODE_KW),
         Column("nodes_per_rack", I64, "nodes in one rack", required=False, default=1, min=0, max=64,
                min_exclusive=True, why="a 48U rack holds at most a few dozen servers"),
         Column("cooling_kinds", LIST_OF_STRINGS, "`;`-separated cooling kinds the system supports",
@@ -162,8 +179,8 @@ BENCHMARKS = Table(
                required=False, nullable=True, **SEQUENCE),
         Column("concurrency", I64, "concurrent requests", required=False, nullable=True, min=0, max=10_000_000,
                why="ten million requests in flight on one deployment is a wrong cell"),
-        Column("tokens_per_s_per_gpu", F64, "input + output tokens per second per GPU", min_exclusive=True,
-               **THROUGHPUT),
+        Column("tokens_per_s_per_gpu", F64, "input + output tokens per second per GPU",
+               **above_min(THROUGHPUT)),
         Column("output_tokens_per_s_per_gpu", F64, "output tokens per second per GPU", required=False,
                nullable=True, **THROUGHPUT),
         Column("interactivity_tokens_per_s_per_user", F64, "1 / TPOT; empty: not bounded (offline)",
@@ -332,7 +349,7 @@ WORKLOADS = Table(
         Column("min_interactivity_tokens_per_s_per_user", F64, "SLO: lowest acceptable 1 / TPOT",
                required=False, nullable=True, **INTERACTIVITY),
         Column("max_ttft_s", F64, "SLO: longest acceptable time to first token", required=False, nullable=True,
-               min_exclusive=True, **TTFT),
+               **above_min(TTFT)),
         Column("share", F64, "fraction of delivered tokens (cost-per-token mode)", required=False, nullable=True,
                min=0, max=1, why="a fraction of the tokens"),
         Column("demand_tokens_per_s", F64, "tokens per second to serve (min-cost mode)", required=False,
