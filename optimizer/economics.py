@@ -81,7 +81,14 @@ class Combination:
     def label(self) -> str:
         if self.system.rented:
             return f"{self.system.sku} (rented)"
-        return f"{self.system.sku} / {self.cooling.cooling_id} / {self.power.power_id}"
+        cooling, power = self.facility()
+        return f"{self.system.sku} / {cooling.cooling_id} / {power.power_id}"
+
+    def facility(self) -> tuple[Cooling, PowerDesign]:
+        """The cooling and power design of an owned combination (a rented one has neither)."""
+        if self.cooling is None or self.power is None:
+            raise ValueError(f"{self.system.sku} is rented: it has no cooling or power design")
+        return self.cooling, self.power
 
 
 def combination_blockers(system: System, cooling: Cooling, power: PowerDesign) -> list[str]:
@@ -193,7 +200,9 @@ def node_cost(combination: Combination, inputs: PlanInputs) -> NodeCost:
             it_kw=0.0,
             capex_usd=0.0,
         )
-    cooling, power = combination.cooling, combination.power
+    cooling, power = combination.facility()
+    capex = system.node_capex_usd
+    assert capex is not None  # an owned system has its price: `rented` is "no capex"
     it_kw = system.node_power_kw
     site_pue = pue(cooling, power)
     grid_kw = it_kw * site_pue
@@ -202,14 +211,14 @@ def node_cost(combination: Combination, inputs: PlanInputs) -> NodeCost:
     power_upfront = it_kw * power.capex_usd_per_kw_it
     shell_upfront = it_kw * finance.shell_capex_usd_per_kw_it
     return NodeCost(
-        it_capex=system.node_capex_usd * crf(finance.wacc, system.lifetime_years),
+        it_capex=capex * crf(finance.wacc, system.lifetime_years),
         cooling_capex=cooling_upfront * facility_crf,
         power_capex=power_upfront * facility_crf,
         shell_capex=shell_upfront * facility_crf,
         energy=grid_kwh_per_year(combination, finance) * inputs.energy.energy_usd_per_kwh,
         demand_charges=inputs.energy.demand_usd_per_kw_month * MONTHS_PER_YEAR * grid_kw,
         maintenance=(
-            system.maintenance_pct_per_year / 100.0 * system.node_capex_usd
+            system.maintenance_pct_per_year / 100.0 * capex
             + cooling.opex_pct_per_year / 100.0 * cooling_upfront
             + power.maintenance_usd_per_kw_year * it_kw
         ),
@@ -217,7 +226,7 @@ def node_cost(combination: Combination, inputs: PlanInputs) -> NodeCost:
         rental=0.0,
         grid_kw=grid_kw,
         it_kw=it_kw,
-        capex_usd=system.node_capex_usd + cooling_upfront + power_upfront + shell_upfront,
+        capex_usd=capex + cooling_upfront + power_upfront + shell_upfront,
     )
 
 
@@ -231,7 +240,7 @@ def idle_grid_kw(combination: Combination) -> float:
     """ι_k: grid power of one idle node = node_idle_power_kw × PUE [kW] (0 rented)."""
     if combination.system.rented:
         return 0.0
-    return combination.system.node_idle_power_kw * pue(combination.cooling, combination.power)
+    return combination.system.node_idle_power_kw * pue(*combination.facility())
 
 
 def busy_grid_kw_per_gpu(combination: Combination) -> float:
@@ -241,7 +250,7 @@ def busy_grid_kw_per_gpu(combination: Combination) -> float:
     if system.rented:
         return 0.0
     busy_kw = system.node_power_kw - system.node_idle_power_kw
-    return busy_kw * pue(combination.cooling, combination.power) / system.gpus_per_node
+    return busy_kw * pue(*combination.facility()) / system.gpus_per_node
 
 
 def grid_kwh_per_year(combination: Combination, finance: Finance) -> float:
@@ -252,7 +261,7 @@ def grid_kwh_per_year(combination: Combination, finance: Finance) -> float:
     average_kw = system.node_idle_power_kw + finance.utilization * (
         system.node_power_kw - system.node_idle_power_kw
     )
-    return finance.hours_per_year * average_kw * pue(combination.cooling, combination.power)
+    return finance.hours_per_year * average_kw * pue(*combination.facility())
 
 
 def site_costs(inputs: PlanInputs) -> dict[str, float]:

@@ -190,8 +190,8 @@ def _tiers(rates: pl.DataFrame, upper: str, rate: str, adj: str) -> Tiers:
     """
     if rates.is_empty():
         return Tiers(upper=np.zeros((0, 1)), price_usd=np.zeros((0, 1)))
-    periods = int(rates["period"].max()) + 1
-    tiers = int(rates["tier"].max()) + 1
+    periods = int(rates["period"].to_numpy().max()) + 1
+    tiers = int(rates["tier"].to_numpy().max()) + 1
     bounds = np.full((periods, tiers), np.inf)
     price = np.zeros((periods, tiers))
     for r in rates.iter_rows(named=True):
@@ -271,7 +271,7 @@ def _energy_charge(tariff: Tariff, load_kwh: np.ndarray, periods: np.ndarray) ->
     total_kwh = period_kwh.sum()
     if total_kwh <= 0:
         return 0.0
-    return float(sum(period_kwh[p] / total_kwh * tariff.energy.charge(total_kwh, p)
+    return float(sum(period_kwh[p] / total_kwh * tariff.energy.charge(total_kwh, int(p))
                      for p in np.flatnonzero(period_kwh)))
 
 
@@ -339,11 +339,12 @@ def slice_prices(tariff: Tariff, site_kw: float) -> TariffSlices:
     constant = bill(tariff, np.full(HOURS_PER_YEAR, float(site_kw)))
     marginal_energy = np.bincount(year.month - 1, weights=energy[representative_slice(year)] * site_kw, minlength=12)
     energy_adjustment, demand_adjustment = [], []
-    for m, month in enumerate(constant.months):
+    for m, month_bill in enumerate(constant.months):
         periods = np.unique(demand_period[m * 48:(m + 1) * 48])  # the month's 48 slices
         marginal_demand = site_kw * (flat[m] + sum(tou[d] for d in periods if d >= 0))
-        energy_adjustment.append(_beyond_rounding(month["energy_usd"] - marginal_energy[m], month["energy_usd"]))
-        demand_adjustment.append(_beyond_rounding(month["demand_usd"] - marginal_demand, month["demand_usd"]))
+        energy_usd, demand_usd = month_bill["energy_usd"], month_bill["demand_usd"]
+        energy_adjustment.append(_beyond_rounding(energy_usd - marginal_energy[m], energy_usd))
+        demand_adjustment.append(_beyond_rounding(demand_usd - marginal_demand, demand_usd))
     return TariffSlices(
         tariff_id=tariff.tariff_id,
         energy_usd_per_kwh=tuple(float(x) for x in energy),
