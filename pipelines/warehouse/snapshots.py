@@ -102,14 +102,20 @@ def manifest(warehouse: Path, snapshot_id: str | None) -> dict:
     return json.loads((snapshot_dir(warehouse, snapshot_id) / MANIFEST).read_text())
 
 
-def read_table(warehouse: Path, snapshot_id: str | None, table: str,
-               lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:
-    """One table of a snapshot; FileNotFoundError if the snapshot does not hold it."""
+def table_file(warehouse: Path, snapshot_id: str | None, table: str) -> Path:
+    """The Parquet file of one table of a snapshot; FileNotFoundError if the snapshot does not hold it."""
     if snapshot_id is None:
         raise FileNotFoundError(f"no tables in {root(warehouse)} yet: run `tokenplan ingest` first")
     path = table_path(warehouse, snapshot_id, table)
     if not path.exists():
         raise FileNotFoundError(f"snapshot {snapshot_id} has no table '{table}' ({path})")
+    return path
+
+
+def read_table(warehouse: Path, snapshot_id: str | None, table: str,
+               lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:
+    """One table of a snapshot, read or (`lazy`) scanned."""
+    path = table_file(warehouse, snapshot_id, table)
     return pl.scan_parquet(path) if lazy else pl.read_parquet(path)
 
 
@@ -119,7 +125,8 @@ def current_tables(warehouse: Path) -> tuple[str | None, dict[str, pl.DataFrame]
         snapshot_id = current_id(warehouse)
         try:
             tables = manifest(warehouse, snapshot_id)["tables"]
-            return snapshot_id, {name: read_table(warehouse, snapshot_id, name) for name in tables}
+            return snapshot_id, {name: pl.read_parquet(table_file(warehouse, snapshot_id, name))
+                                 for name in tables}
         except FileNotFoundError:  # pruned between reading CURRENT and the files: read CURRENT again
             if attempt == 2:
                 raise
@@ -221,7 +228,7 @@ def commit(warehouse: Path, run_id: str, tables: Iterable[str] | None = None,
             entries = {}
             for name, entry in base["tables"].items():
                 if name not in staged:
-                    _link_or_copy(table_path(warehouse, base_id, name), building / f"{name}.parquet")
+                    _link_or_copy(table_file(warehouse, base_id, name), building / f"{name}.parquet")
                     entries[name] = entry
             for name, path in staged.items():
                 _link_or_copy(path, building / f"{name}.parquet")
