@@ -33,9 +33,9 @@ from collections.abc import Mapping
 
 import polars as pl
 
+from optimizer.errors import Infeasible
 from optimizer.inputs import (Cooling, EnergyPrice, Finance, OperatingPoint, PlanInputs, PowerDesign, System,
                               Workload)
-from optimizer.solve import Infeasible
 from optimizer.tariff import DAY_TYPES, TariffTables, Tariff, flat_year_price, slice_prices
 from optimizer.timeslices import priced_slices
 

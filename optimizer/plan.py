@@ -31,6 +31,7 @@ Time-resolved plans (time resolution representative | hourly) differ as follows:
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 
@@ -50,6 +51,18 @@ from optimizer.inputs import PlanInputs
 from optimizer.solve import Solution
 from optimizer.tariff import DAY_TYPES
 from optimizer.timeslices import PricedSlices, inputs_priced_slices
+from optimizer.types import (
+    AllocationRow,
+    CostComponents,
+    FleetRow,
+    InputFile,
+    MonthRow,
+    Objective,
+    PlanDocument,
+    SolverIteration,
+    Status,
+    TimeResolution,
+)
 
 
 def _combinations_by_key(inputs: PlanInputs) -> dict[tuple[str, str | None, str | None], Combination]:
@@ -78,7 +91,7 @@ def fleet_costs_usd_per_year(nodes: dict[tuple[str, str | None, str | None], int
     return costs
 
 
-def recompute_annual_cost(plan: dict, inputs: PlanInputs) -> float:
+def recompute_annual_cost(plan: PlanDocument, inputs: PlanInputs) -> float:
     """Total annual cost [USD/year] from the plan's rows alone (for the asset check that the
     reported objective is the cost of the rows).
 
@@ -98,15 +111,16 @@ def recompute_annual_cost(plan: dict, inputs: PlanInputs) -> float:
 def plan_document(
     inputs: PlanInputs,
     solution: Solution,
-    objective: str,
-    inputs_files: list[dict] | None = None,
-) -> dict:
-    """Every field DESIGN lists for the plan, plus workloads and notes. Plain floats/ints/str/None."""
+    objective: Objective,
+    inputs_files: list[InputFile] | None = None,
+) -> PlanDocument:
+    """Every field DESIGN lists for the plan, plus workloads and notes. Plain floats/ints/str/None:
+    the objective, status and time resolution as their text (see `optimizer.types`)."""
     by_key = _combinations_by_key(inputs)
     timeline = solution.timeline
     slices = None if timeline is None else inputs_priced_slices(inputs, solution.time_resolution)
     monthly = None if slices is None else slices.monthly(np.asarray(timeline.grid_kw))
-    fleet = []
+    fleet: list[FleetRow] = []
     site_kwh_per_year = 0.0
     for key, count in solution.nodes.items():
         combo = by_key[key]
@@ -131,7 +145,7 @@ def plan_document(
 
     points = {(p.sku, p.workload): p for p in inputs.operating_points}
     systems = {s.sku: s for s in inputs.systems}
-    allocation = []
+    allocation: list[AllocationRow] = []
     tokens_per_s_by_workload = {w.name: 0.0 for w in inputs.workloads}
     owned_tokens_per_s = 0.0
     owned_tokens_per_year = 0.0
@@ -172,10 +186,11 @@ def plan_document(
         tokens_per_s_by_workload |= {w: max(series) for w, series in timeline.tokens_per_s.items()}
         site_kwh_per_year = sum(row["energy_kwh"] for row in monthly)
         owned_tokens_per_s = owned_tokens_per_year / (SECONDS_PER_HOUR * float(slices.weight_hours.sum()))
-    document = {
+    status = Status(solution.status).value
+    document: PlanDocument = {
         "name": inputs.name,
-        "status": solution.status,
-        "objective": objective,
+        "status": status,
+        "objective": Objective(objective).value,
         "budget_mw": float(inputs.budget_mw),
         "grid_power_mw": grid_kw / 1000.0,
         "it_power_mw": it_kw / 1000.0,
@@ -195,9 +210,9 @@ def plan_document(
         "tokens_per_year": tokens_per_year,
         "annual_cost_usd": annual_cost,
         "capex_usd": float(sum(row["capex_usd"] for row in fleet)),
-        "costs_usd_per_year": {
+        "costs_usd_per_year": cast(CostComponents, {
             name: float(usd) for name, usd in fleet_costs_usd_per_year(solution.nodes, inputs, monthly).items()
-        },
+        }),
         "cost_per_million_tokens_usd": annual_cost / tokens_per_year * 1e6 if tokens_per_year > 0 else None,
         "tokens_per_s_per_mw": owned_tokens_per_s / (grid_kw / 1000.0) if grid_kw > 0 else None,
         "kwh_per_million_tokens": (
@@ -205,7 +220,7 @@ def plan_document(
         ),
         "solver": {
             "name": "highs",
-            "status": solution.status,
+            "status": status,
             "mip_gap": _finite_or_none(solution.mip_gap),
             "seconds": float(solution.seconds),
             "build_seconds": float(solution.build_seconds),
@@ -214,46 +229,48 @@ def plan_document(
             "n_constraints": int(solution.n_constraints),
             "n_nonzeros": int(solution.n_nonzeros),
             "iterations": [
-                {name: _plain(value) for name, value in iteration.items()} for iteration in solution.iterations
+                cast(SolverIteration, {name: _plain(value) for name, value in iteration.items()})
+                for iteration in solution.iterations
             ],
         },
         "inputs": list(inputs_files or []),
         "notes": list(inputs.notes) + list(solution.notes),
     }
     if timeline is not None:
-        document |= _time_fields(inputs, solution, slices, monthly, fleet)
+        _add_time_fields(document, inputs, solution, slices, monthly)
     return document
 
 
-def _time_fields(inputs: PlanInputs, solution: Solution, slices: PricedSlices, monthly: list[dict],
-                 fleet: list[dict]) -> dict:
-    """The fields only a time-resolved plan has (see the module docstring)."""
+def _add_time_fields(document: PlanDocument, inputs: PlanInputs, solution: Solution,
+                     slices: PricedSlices, monthly: list[dict]) -> None:
+    """Add the fields only a time-resolved plan has (see the module docstring), in this order."""
     timeline = solution.timeline
     hours = float(slices.weight_hours.sum())
-    gpus = {}
-    for row in fleet:
+    gpus: dict[str, int] = {}
+    for row in document["fleet"]:
         gpus[row["sku"]] = gpus.get(row["sku"], 0) + row["gpus"]
     busy = {sku: timeline.busy_gpu_hours.get(sku, 0.0) for sku in gpus}
     total_gpus = sum(gpus.values())
-    return {
-        "time_resolution": solution.time_resolution,
-        "flat_cost_per_million_tokens_usd": _finite_or_none(solution.flat_cost_per_million_tokens_usd),
-        "monthly": monthly,
-        "realized_utilization": {
-            "fleet": sum(busy.values()) / (total_gpus * hours) if total_gpus else None,
-            "flat_assumption": float(inputs.finance.utilization),
-            "by_system": [{"sku": sku, "gpus": int(n), "utilization": busy[sku] / (n * hours) if n else None}
-                          for sku, n in gpus.items()],
-        },
-        "slices": {
-            "month": [int(m) for m in slices.month],
-            "day_type": [DAY_TYPES[d] for d in slices.day_type],
-            "hour": [int(h) for h in slices.hour],
-            "weight_days": [float(d) for d in slices.weight_days],
-            "grid_kw": list(timeline.grid_kw),
-            "price_usd_per_kwh": [float(p) for p in slices.price_usd_per_kwh],
-            "tokens_per_s": dict(timeline.tokens_per_s),
-        },
+    document["time_resolution"] = TimeResolution(solution.time_resolution).value
+    flat = _finite_or_none(solution.flat_cost_per_million_tokens_usd)
+    document["flat_cost_per_million_tokens_usd"] = flat
+    document["monthly"] = cast(list[MonthRow], monthly)
+    document["realized_utilization"] = {
+        "fleet": sum(busy.values()) / (total_gpus * hours) if total_gpus else None,
+        "flat_assumption": float(inputs.finance.utilization),
+        "by_system": [
+            {"sku": sku, "gpus": int(n), "utilization": busy[sku] / (n * hours) if n else None}
+            for sku, n in gpus.items()
+        ],
+    }
+    document["slices"] = {
+        "month": [int(m) for m in slices.month],
+        "day_type": [DAY_TYPES[d] for d in slices.day_type],
+        "hour": [int(h) for h in slices.hour],
+        "weight_days": [float(d) for d in slices.weight_days],
+        "grid_kw": list(timeline.grid_kw),
+        "price_usd_per_kwh": [float(p) for p in slices.price_usd_per_kwh],
+        "tokens_per_s": dict(timeline.tokens_per_s),
     }
 
 

@@ -52,8 +52,10 @@ import numpy as np
 
 from optimizer.inputs import BATCH_QUOTAS, LOAD_SHAPES, PlanInputs, TariffSlices, Workload
 from optimizer.tariff import HOURS_PER_YEAR, REPRESENTATIVE_SLICES, reference_year_hours, representative_slice
+from optimizer.types import TimeResolution
 
-TIME_RESOLUTIONS = ("flat", "representative", "hourly")
+TIME_RESOLUTIONS = tuple(resolution.value for resolution in TimeResolution)
+"""The `TimeResolution` texts, in order (text, so that a message listing them reads well)."""
 HOURS_PER_DAY = 24
 DEFAULT_DIURNAL_PROFILE = tuple(0.7 + 0.3 * math.cos(2 * math.pi * (h - 14) / HOURS_PER_DAY)
                                 for h in range(HOURS_PER_DAY))

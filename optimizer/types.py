@@ -1,13 +1,17 @@
 """The closed sets of the product as enums: objectives, time resolutions, solve statuses.
 
-They are `StrEnum`s, so a member is its text wherever text goes (JSON, Parquet, the CLI's
-choices, Dagster config): `Objective.COST_PER_TOKEN == "cost-per-token"`. This module imports
-nothing heavy, so the CLI may use it before it imports numpy.
+They are `StrEnum`s: a member equals its text (`Objective.COST_PER_TOKEN == "cost-per-token"`)
+and JSON writes it as its text. Where other libraries meet them, pass the text (`.value`):
+argparse shows a choice's repr in its errors, Dagster's serializer refuses enum members it was
+not told of, and polars makes a column of members an Enum dtype.
+
+And the plan document's type, `PlanDocument`. This module imports nothing heavy, so the CLI
+may use it before it imports numpy.
 """
 
-from __future__ import annotations
-
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import NotRequired, TypedDict, cast
 
 
 class Objective(StrEnum):
@@ -39,3 +43,224 @@ class Status(StrEnum):
     """The best plan found when the time limit came; the plan's `mip_gap` says how good."""
     ITERATION_LIMIT = "iteration_limit"
     """Dinkelbach stopped at its iteration limit; the best plan found."""
+
+
+INFEASIBLE = "infeasible"
+"""The status of a row that has no plan (a single-system alternative, a budget of a sweep): not
+a `Status`, which is how a solve that found a plan ended."""
+
+
+# --------------------------------------------------------------------------- the plan document
+#
+# `optimizer.plan.plan_document` makes it; `pipelines` adds extras (see `PlanDocument`). It is
+# plain JSON data: the closed sets above appear as their text (`Status.OPTIMAL.value`), never as
+# members, because a plan also goes to Dagster metadata and to polars (see the module docstring).
+# A member equals its text, so `plan["status"] == Status.OPTIMAL` holds all the same.
+#
+# No `from __future__ import annotations` here: `NotRequired` must be seen when the class is
+# made, so that `PlanDocument.__required_keys__` (what `missing_plan_keys` checks) is right.
+
+
+class FleetRow(TypedDict):
+    """Nodes of one system on one cooling and power design (rented: cooling and power None)."""
+
+    sku: str
+    accelerator: str
+    rented: bool
+    cooling_id: str | None
+    power_id: str | None
+    nodes: int
+    gpus: int
+    it_power_kw: float
+    grid_power_kw: float
+    annual_cost_usd: float
+    """Time-resolved plans: without energy and demand charges (those are the plan's `monthly`)."""
+    capex_usd: float
+
+
+class AllocationRow(TypedDict):
+    """GPUs of one system serving one workload, at the operating point that meets its SLO."""
+
+    sku: str
+    workload: str
+    gpus: float
+    """Time-resolved plans: in the slice where (sku, workload) is busiest."""
+    tokens_per_s: float
+    tokens_per_year: float
+    tokens_per_s_per_gpu: float
+    interactivity_tokens_per_s_per_user: float | None
+    ttft_s: float | None
+    concurrency: int | None
+    framework: str | None
+    precision: str | None
+    source: str | None
+    interpolated: bool
+
+
+class WorkloadRow(TypedDict):
+    name: str
+    share: float | None
+    demand_tokens_per_s: float | None
+    tokens_per_s: float
+    """Time-resolved plans: the peak."""
+
+
+class CostComponents(TypedDict):
+    """Annual cost [USD/year] by component: `optimizer.economics.COST_COMPONENTS`, in that order."""
+
+    it_capex: float
+    cooling_capex: float
+    power_capex: float
+    shell_capex: float
+    energy: float
+    demand_charges: float
+    fixed_charges: float
+    maintenance: float
+    other_opex: float
+    rental: float
+
+
+class SolverIteration(TypedDict):
+    """One MILP of the solve (Dinkelbach's iterations; 0: a start or a dispatch)."""
+
+    iteration: int
+    lambda_usd_per_token: float | None
+    cost_usd: float | None
+    tokens: float | None
+    F: float | None
+    mip_gap: float | None
+    seconds: float | None
+
+
+class SolverInfo(TypedDict):
+    name: str
+    status: str
+    """A `Status`."""
+    mip_gap: float | None
+    seconds: float
+    build_seconds: float
+    solve_seconds: float
+    n_variables: int
+    n_constraints: int
+    n_nonzeros: int
+    iterations: list[SolverIteration]
+
+
+class InputFile(TypedDict):
+    """An input file the plan was made from, by content hash."""
+
+    file: str
+    sha256: str
+    bytes: NotRequired[int]
+    """Not in plans of the Dagster job (their files come from the tables snapshot)."""
+
+
+class MonthRow(TypedDict):
+    """Energy and demand charges of one month of a time-resolved plan."""
+
+    month: int
+    energy_kwh: float
+    energy_usd: float
+    peak_grid_kw: float
+    demand_usd: float
+
+
+class SystemUtilization(TypedDict):
+    sku: str
+    gpus: int
+    utilization: float | None
+
+
+class RealizedUtilization(TypedDict):
+    """GPU-hours serving / GPU-hours of the year, beside the flat year's assumed utilization."""
+
+    fleet: float | None
+    flat_assumption: float
+    by_system: list[SystemUtilization]
+
+
+class Slices(TypedDict):
+    """A time-resolved year slice by slice, as columns of equal length."""
+
+    month: list[int]
+    day_type: list[str]
+    hour: list[int]
+    weight_days: list[float]
+    grid_kw: list[float]
+    price_usd_per_kwh: list[float]
+    tokens_per_s: dict[str, list[float]]
+    """Per workload."""
+
+
+class Alternative(TypedDict):
+    """The best plan with one system only (`pipelines.planning.comparisons`)."""
+
+    sku: str
+    rented: bool
+    status: str
+    """A `Status`, or `INFEASIBLE` (then `reason` says why and the numbers are None)."""
+    reason: str | None
+    nodes: int | None
+    gpus: int | None
+    cost_per_million_tokens_usd: float | None
+    tokens_per_s_per_mw: float | None
+    annual_cost_usd: float | None
+    grid_power_mw: float | None
+    advantage_ratio: float | None
+    """Its cost per token / the chosen plan's (flat-year) cost per token."""
+
+
+class PlanDocument(TypedDict):
+    """A plan: what `optimizer.plan.plan_document` returns (its module docstring says what the
+    fields mean), with the extras added by `pipelines`. Required keys: what every plan has."""
+
+    name: str
+    status: str
+    """A `Status`."""
+    objective: str
+    """An `Objective`."""
+    budget_mw: float
+    grid_power_mw: float
+    it_power_mw: float
+    pue: float | None
+    power_design: str | None
+    fleet: list[FleetRow]
+    allocation: list[AllocationRow]
+    workloads: list[WorkloadRow]
+    tokens_per_year: float
+    annual_cost_usd: float
+    capex_usd: float
+    costs_usd_per_year: CostComponents
+    cost_per_million_tokens_usd: float | None
+    tokens_per_s_per_mw: float | None
+    kwh_per_million_tokens: float | None
+    solver: SolverInfo
+    inputs: list[InputFile]
+    notes: list[str]
+    # Time-resolved plans only (see `optimizer.plan`):
+    time_resolution: NotRequired[str]
+    """A `TimeResolution` other than flat."""
+    flat_cost_per_million_tokens_usd: NotRequired[float | None]
+    monthly: NotRequired[list[MonthRow]]
+    realized_utilization: NotRequired[RealizedUtilization]
+    slices: NotRequired[Slices]
+    # Added by pipelines:
+    alternatives: NotRequired[list[Alternative]]
+    """`pipelines.planning.comparisons.with_alternatives`."""
+    plan_id: NotRequired[str]
+    """`pipelines.warehouse.history.stamp`; a plan file without one is named by its file name."""
+    created_at: NotRequired[str]
+    """`pipelines.warehouse.history.stamp`: ISO 8601, UTC, to the second."""
+    inputs_snapshot: NotRequired[str | None]
+    """The Dagster job's plans: the tables snapshot they were made from."""
+
+
+def cost_components(plan: PlanDocument) -> Mapping[str, float]:
+    """The plan's `costs_usd_per_year` as a mapping to iterate (a TypedDict's values are `object`
+    to a type checker): component → USD/year, in report order."""
+    return cast(Mapping[str, float], plan["costs_usd_per_year"])
+
+
+def missing_plan_keys(document: Mapping[str, object]) -> list[str]:
+    """The keys every plan has that `document` lacks, sorted; none: it is a plan."""
+    return sorted(PlanDocument.__required_keys__ - document.keys())

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
+from optimizer import errors
 from optimizer.economics import combinations, crf, node_cost, pue, site_cost_usd_per_year
 from optimizer.inputs import (
     Cooling,
@@ -23,8 +25,9 @@ from optimizer.inputs import (
     System,
     Workload,
 )
+from optimizer.model import model_data
 from optimizer.plan import plan_document, recompute_annual_cost
-from optimizer.solve import Infeasible, solve
+from optimizer.solve import Infeasible, NoPlanInTime, solve
 
 HOURS = 8760.0
 EXACT = SolverOptions(mip_rel_gap=1e-9, dinkelbach_tolerance=1e-10, time_limit_s=60)
@@ -676,3 +679,30 @@ def test_time_limit_returns_the_best_plan_found():
     solution = solve(inputs, options=SolverOptions(time_limit_s=0.0))
     assert solution.status == "time_limit"
     assert solution.nodes and solution.tokens_per_year > 0
+
+
+# ------------------------------------------------------------------ no plan, index sets
+
+
+def test_no_plan_is_said_by_the_optimizers_own_errors():
+    # TimeoutError is an OSError: a handler of unreadable files would take it for bad input.
+    assert Infeasible is errors.Infeasible and NoPlanInTime is errors.NoPlanInTime  # re-exported
+    assert issubclass(Infeasible, errors.NoPlan) and issubclass(NoPlanInTime, errors.NoPlan)
+    assert not issubclass(NoPlanInTime, OSError) and not issubclass(Infeasible, OSError)
+    error = pickle.loads(pickle.dumps(NoPlanInTime("time limit reached")))  # from a sweep worker
+    assert isinstance(error, NoPlanInTime) and error.reason == str(error) == "time limit reached"
+
+
+def test_index_sets_are_built_once_from_the_kept_combinations_and_points():
+    liquid_only = owned("C", 2_000_000, 130, gpus=72, kinds=("liquid",))
+    points = TWO_POINTS + [("A", "batch", 3000), ("C", "batch", 9000)]
+    inputs = plan_inputs(TWO_SYSTEMS + [liquid_only], points, coolings=[AIR, LIQUID],
+                         workloads=[Workload("chat", 0.6), Workload("batch", 0.4)])
+    data = model_data(inputs)
+    skus = [combo.system.sku for combo in data.combinations]
+    assert data.sku_combinations == {s: [k for k, sku in enumerate(skus) if sku == s]
+                                     for s in data.skus}
+    assert all(data.combos_of(s) == data.sku_combinations[s] for s in data.skus)
+    assert data.sku_workloads == {"A": ["chat", "batch"], "B": ["chat"], "C": ["batch"]}
+    assert data.workload_skus == {"chat": ["A", "B"], "batch": ["A", "C"]}
+    assert data.loads is None and data.flat_demand_months == []  # the flat year

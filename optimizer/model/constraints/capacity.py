@@ -1,0 +1,66 @@
+"""GPUs come from the nodes bought (or rented): over the flat year, and in each load state of
+a time-resolved year."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+from pyomo.core.util import quicksum
+
+from optimizer.model.data import ModelData
+
+
+def define_gpu_capacity_constraints(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """GPUs allocated to workloads come from the nodes bought (or rented).
+
+    Σ_{w : (s,w) ∈ O} g[s,w] ≤ gpus_s · Σ_{k ∈ K_s} n[k]     ∀ s ∈ S      [GPU]
+
+    ======  ========================  ===============================
+    symbol  Pyomo attribute           meaning
+    ======  ========================  ===============================
+    g[s,w]  model.gpus[s, w]          GPUs of s allocated to w
+    gpus_s  data.gpus_per_node[s]     GPUs per node of s
+    n[k]    model.nodes[k]            nodes of combination k
+    ======  ========================  ===============================
+    """
+    workloads_of = data.sku_workloads
+    combos_of = data.sku_combinations
+    model.gpu_capacity = pyo.Constraint(
+        list(data.skus),
+        rule=lambda m, s: quicksum(m.gpus[s, w] for w in workloads_of[s])
+        <= data.gpus_per_node[s] * quicksum(m.nodes[k] for k in combos_of[s]),
+    )
+
+
+def busy_gpus(model: pyo.ConcreteModel, data: ModelData, sku: str, q: int):
+    """busy[s,q] = Σ_{w interactive} f_w(h_q) · g[s,w] + Σ_{w batch} b[s,w,q]   [GPU]"""
+    loads = data.loads
+    hour = data.time.state_hour[q]
+    profiles = data.time.profiles
+    return quicksum(
+        profiles[w][hour] * model.gpus[sku, w]
+        for w in loads.interactive[sku]
+        if profiles[w][hour] > 0
+    ) + quicksum(model.batch_gpus[sku, w, q] for w in loads.batch[sku])
+
+
+def define_slice_capacity_constraints(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """GPUs busy in a load state come from the nodes bought (or rented); the fleet is sized
+    for the busiest state, the interactive workloads' peak included.
+
+    busy[s,q] = Σ_{w interactive} f_w(h_q) · g[s,w] + Σ_{w batch} b[s,w,q]
+    busy[s,q] ≤ gpus_s · Σ_{k ∈ K_s} n[k]     ∀ s ∈ S, q ∈ Q_s      [GPU]
+
+    ========  ==========================  ==============================================
+    symbol    Pyomo attribute             meaning
+    ========  ==========================  ==============================================
+    f_w(h)    data.time.profiles[w][h]    interactive w's load in hour h, share of its peak
+    h_q       data.time.state_hour[q]     hour of day of state q
+    Q_s       _SkuLoads.states[s]         states where s's load can differ (all, or one per hour)
+    ========  ==========================  ==============================================
+    """
+    loads = data.loads
+    model.slice_capacity = pyo.Constraint(
+        [(s, q) for s in data.skus for q in loads.states[s]],
+        rule=lambda m, s, q: busy_gpus(m, data, s, q)
+        <= data.gpus_per_node[s] * quicksum(m.nodes[k] for k in loads.combos[s]),
+    )
