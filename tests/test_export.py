@@ -163,9 +163,31 @@ def test_unknown_plan_is_bad_input(warehouse: Path, capsys):
 
 def test_the_command_offers_every_format():
     from pipelines.cli.commands import export
-    from pipelines.reports.exports import FORMATS
+    from pipelines.reports.exports import EXPORTS
 
-    assert export.FORMATS == (*FORMATS, "all")
+    assert export.FORMATS == (*EXPORTS, "all")
+
+
+def test_every_format_has_its_asset():
+    """One export asset per format of `EXPORTS`, named and described by its entry."""
+    from pipelines.defs.export.assets import exports
+    from pipelines.reports.exports import EXPORTS
+
+    for asset, export in zip(exports, EXPORTS.values(), strict=True):
+        spec = next(iter(asset.specs))
+        assert spec.key.to_user_string() == export.asset and spec.description == export.description
+        inputs = {key.to_user_string() for key in asset.keys_by_input_name.values()}
+        assert inputs == {"build_plan"} | ({"pareto_frontier"} if export.charts_frontier else set())
+
+
+def test_listing_the_formats_imports_no_polars():
+    """The CLI builds `--format`'s choices from `EXPORTS` and still starts without polars."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from pipelines.cli.main import _parser; _parser(); "
+            "assert 'polars' not in sys.modules, 'polars imported'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=DATASETS.parent)
 
 
 # --------------------------------------------------------------------------- inert exports
@@ -184,7 +206,7 @@ def hostile(plan: dict) -> dict:
     plan = copy.deepcopy(plan)
     texts = itertools.cycle(FORMULA_TEXT)
     for table in ("fleet", "allocation", "inputs", "alternatives"):
-        text_columns = [c.name for c in TABLES[table] if c.dtype == pl.Utf8]
+        text_columns = [c.name for c in TABLES[table] if c.dtype == "String"]
         for row in plan[table]:
             for name in text_columns:
                 row[name] = next(texts)
@@ -199,7 +221,7 @@ def hostile(plan: dict) -> dict:
 def text_cells(plan: dict, table: str) -> list[tuple[int, str, str]]:
     """(row index, column, text) of every text cell of the plan's `table`."""
     frame = plan_table(plan, table)
-    return [(i, c.name, value) for c in TABLES[table] if c.dtype == pl.Utf8
+    return [(i, c.name, value) for c in TABLES[table] if c.dtype == "String"
             for i, value in enumerate(frame[c.name]) if value is not None]
 
 

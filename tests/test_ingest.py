@@ -65,3 +65,26 @@ def test_validate_prints_one_line_per_table(capsys):
     assert main(["validate", "--data", str(DATASETS)]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert [line.split()[0] for line in lines] == [t for s in SOURCES for t in s.tables]
+
+
+def test_every_reader_source_is_read_after_its_upstream():
+    """Each `Source` a reader module declares is in `SOURCES` once, after the sources of its
+    upstream tables, and its patterns find the bundled files its tables were read from."""
+    import importlib
+    import pkgutil
+
+    import pipelines.ingest.readers
+    from pipelines.ingest.source import Source
+
+    modules = [importlib.import_module(f"pipelines.ingest.readers.{info.name}")
+               for info in pkgutil.iter_modules(pipelines.ingest.readers.__path__)]
+    declared = [value for module in modules for value in vars(module).values()
+                if isinstance(value, Source)]
+    assert sorted(s.name for s in declared) == sorted(s.name for s in SOURCES)
+    assert all(any(s is d for d in declared) for s in SOURCES)
+    read: set[str] = set()
+    for source in SOURCES:
+        assert set(source.upstream) <= read, source.name
+        assert source.files(DATASETS), source.name
+        read |= set(source.tables)
+    assert read == set(TABLES)

@@ -4,6 +4,8 @@ The job runs through `dg.execute_job` on a persistent instance, as `dagster job 
 or the daemon run it, so the steps really go through Dask: the executor starts the
 LocalCluster, each worker process loads the code location and runs its steps. Each row
 names the worker that solved it, and the numbers equal the same budget solved in process.
+Each budget's one MW more is a step too, so the rows carry the marginal value as `tokenplan
+sweep`'s do.
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ def test_the_budget_sweep_runs_on_a_local_dask_cluster(tmp_path: Path, monkeypat
         assert result.success
         assert result.dagster_run.tags["tokenplan/scale_out"] == "dask"
         steps = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_SUCCESS}
-        assert steps == {"solve_10_mw", "solve_20_mw", "solve_40_mw", "collect_sweep"}
+        # each budget and one MW more (`budget_pairs`), as `tokenplan sweep` solves them
+        assert steps == {"solve_10_mw", "solve_11_mw", "solve_20_mw", "solve_21_mw", "solve_40_mw",
+                         "solve_41_mw", "collect_sweep"}
 
     (sweep,) = (warehouse / "budget_sweeps").glob("*.csv")
     rows = pl.read_csv(sweep).to_dicts()
@@ -50,6 +54,8 @@ def test_the_budget_sweep_runs_on_a_local_dask_cluster(tmp_path: Path, monkeypat
     assert all(r["grid_power_mw"] <= budget for r, budget in zip(rows, BUDGETS_MW))
     costs = [r["cost_per_million_tokens_usd"] for r in rows]
     assert costs == sorted(costs, reverse=True)  # more megawatts never cost more per token
+    assert [r["marginal_budget_mw"] for r in rows] == [b + 1 for b in BUDGETS_MW]
+    assert all(r["marginal_tokens_per_year"] > 0 for r in rows)  # the frontier's rows, +1 MW solved
 
     expected = budget_point(read_inputs(DATASETS), 20.0, "cost-per-token", SolverOptions())
     assert rows[1]["cost_per_million_tokens_usd"] == pytest.approx(expected["cost_per_million_tokens_usd"], rel=1e-3)

@@ -12,7 +12,13 @@ import pytest
 
 from pipelines.cli.main import main
 from pipelines.ingest.sources import read_inputs
-from pipelines.planning.sweep import MARGINAL_MW, parse_budget_range, sweep
+from pipelines.planning.sweep import (
+    MARGINAL_MW,
+    budget_pairs,
+    budgets_to_solve,
+    parse_budget_range,
+    sweep,
+)
 
 from conftest import DATASETS
 
@@ -32,6 +38,13 @@ def test_budget_ranges_include_the_stop():
     assert parse_budget_range("0.5:1.5:0.5") == [0.5, 1.0, 1.5]
     with pytest.raises(ValueError):
         parse_budget_range("10:5:1")
+
+
+def test_each_budget_is_paired_with_one_more_mw_and_solved_once():
+    """The pairs every sweep solves (`tokenplan sweep`, `pareto_frontier`, `sweep_budgets`)."""
+    pairs = budget_pairs([9.0, 8.0, 8.0, 0.1])
+    assert pairs == [(0.1, 1.1), (8.0, 9.0), (9.0, 10.0)]
+    assert budgets_to_solve(pairs) == [0.1, 1.1, 8.0, 9.0, 10.0]
 
 
 def test_cost_per_token_never_rises_with_the_budget(frontier: dict):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from pipelines.contract.errors import InputError, Problem, ProblemList, gather
@@ -60,12 +60,15 @@ def _not_readable_input(data_dir: Path, path: Path) -> str | None:
     return None
 
 
-def input_files(data_dir: Path, folder: str, patterns: Iterable[str], required: bool = True) -> list[Path]:
-    """The input files matching `patterns` in `data_dir/folder`; none is a problem when `required`."""
+def input_files(data_dir: Path, patterns: Iterable[str], required: bool = True) -> list[Path]:
+    """The input files matching `patterns`, globs in one folder (`hardware/*.csv`,
+    `hardware/*.xlsx`); none is a problem of that folder when `required`."""
     patterns = tuple(patterns)
-    files = find_inputs(data_dir, (f"{folder}/{pattern}" for pattern in patterns))
+    files = find_inputs(data_dir, patterns)
     if required and not files:
-        raise InputError([Problem(f"{folder}/", f"no input files ({', '.join(patterns)})")])
+        folder = PurePosixPath(os.path.commonpath([PurePosixPath(p).parent for p in patterns]))
+        globs = ", ".join(str(PurePosixPath(p).relative_to(folder)) for p in patterns)
+        raise InputError([Problem(f"{folder}/", f"no input files ({globs})")])
     return files
 
 

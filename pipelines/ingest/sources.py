@@ -1,78 +1,30 @@
 """The input folder as canonical tables: which files feed which tables, and reading them all.
 
 `SOURCES` is the one map from input files to canonical tables; the Dagster ingest
-assets, `tokenplan validate` and the input-folder sensor all use it.
+assets, `tokenplan validate` and the input-folder sensor all use it. Each reader module
+declares its source (`Source`: files, tables, read function, description) next to its
+read function; this list only orders them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-import polars as pl
-
 from pipelines.contract.errors import InputError, ProblemList
-from pipelines.ingest.readers.benchmarks import read_benchmarks
-from pipelines.ingest.readers.facility import read_cooling, read_power
 from pipelines.ingest.files import sha256
-from pipelines.ingest.readers.hardware import read_hardware
-from pipelines.ingest.readers.scenario import check_tariff_reference, read_scenario
-from pipelines.ingest.folder import find_inputs, relative_name
-from pipelines.ingest.readers.tariffs import read_tariffs
-
-Tables = dict[str, pl.DataFrame]
-
-
-@dataclass(frozen=True)
-class Source:
-    """A group of input files and the canonical tables read from them.
-
-    `upstream` names canonical tables the reader checks references against (the
-    scenario's tariff must be one of the tariffs).
-    """
-
-    name: str
-    patterns: tuple[str, ...]
-    tables: tuple[str, ...]
-    read: Callable[[Path, Mapping[str, pl.DataFrame]], Tables]
-    description: str
-    upstream: tuple[str, ...] = ()
-
-    def files(self, data_dir: Path) -> list[Path]:
-        return find_inputs(data_dir, self.patterns)
-
-
-def _read_tariffs(data_dir: Path, _: Mapping[str, pl.DataFrame]) -> Tables:
-    tables = read_tariffs(data_dir)
-    return {"tariffs": tables.tariffs, "tariff_energy_rates": tables.energy_rates,
-            "tariff_demand_rates": tables.demand_rates, "tariff_schedules": tables.schedules}
-
-
-def _read_scenario(data_dir: Path, upstream: Mapping[str, pl.DataFrame]) -> Tables:
-    tables = read_scenario(data_dir)
-    if "tariffs" in upstream:
-        check_tariff_reference(tables.scenario, upstream["tariffs"])
-    return {"scenario": tables.scenario, "workloads": tables.workloads}
-
+from pipelines.ingest.folder import relative_name
+from pipelines.ingest.readers import benchmarks, facility, hardware, scenario, tariffs
+from pipelines.ingest.source import Source, Tables
 
 SOURCES: tuple[Source, ...] = (
-    Source("hardware", ("hardware/*.csv", "hardware/*.xlsx"), ("hardware",),
-           lambda d, _: {"hardware": read_hardware(d)},
-           "Price sheets (CSV, XLSX sheet `hardware`): purchasable and rentable systems."),
-    Source("benchmarks", ("benchmarks/*.csv", "benchmarks/inferencemax/*.json", "benchmarks/mlperf/*.json"),
-           ("benchmarks",), lambda d, _: {"benchmarks": read_benchmarks(d)},
-           "Throughput operating points from InferenceMAX, MLPerf Inference and canonical CSV files."),
-    Source("cooling", ("cooling.csv",), ("cooling",), lambda d, _: {"cooling": read_cooling(d)},
-           "Cooling options: air, direct-to-chip liquid, immersion."),
-    Source("power", ("power.csv",), ("power",), lambda d, _: {"power": read_power(d)},
-           "Power-delivery designs: 415/480 VAC, 800 VDC."),
-    Source("tariffs", ("tariffs/*.json", "tariffs/*.csv"),
-           ("tariffs", "tariff_energy_rates", "tariff_demand_rates", "tariff_schedules"), _read_tariffs,
-           "Energy tariffs: OpenEI URDB documents and flat CSV tariffs."),
-    Source("scenario", ("scenario.yaml",), ("scenario", "workloads"), _read_scenario,
-           "The planning question: site, finance and workloads with SLOs.", upstream=("tariffs",)),
+    hardware.SOURCE,
+    benchmarks.SOURCE,
+    facility.COOLING_SOURCE,
+    facility.POWER_SOURCE,
+    tariffs.SOURCE,
+    scenario.SOURCE,  # after tariffs: its tariff must be one of them
 )
+"""Every source, each after the sources of its `upstream` tables."""
 
 
 def file_hashes(data_dir: Path, source: Source) -> list[dict]:
@@ -88,8 +40,9 @@ def read_inputs(data_dir: Path) -> Tables:
     tables: Tables = {}
     problems = ProblemList()
     for source in SOURCES:  # a source's upstream sources come before it
+        upstream = {name: tables[name] for name in source.upstream if name in tables}
         try:
-            tables |= source.read(data_dir, {name: tables[name] for name in source.upstream if name in tables})
+            tables |= source.read(data_dir, upstream)
         except InputError as error:
             problems.extend(error.problems)
     problems.raise_if_any()

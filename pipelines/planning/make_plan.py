@@ -1,19 +1,24 @@
-"""From an input folder to a plan document, without Dagster (the fast path of `tokenplan plan`).
+"""The plan pipeline: from an input folder (or the optimizer's inputs) to a plan document.
 
-The Dagster assets `design_space` and `build_plan` run the same three stages:
-canonical tables → `plan_inputs` → `solve` → `plan_document`.
+Stages: canonical tables (`read_inputs`) → `plan_inputs` → `plan_from_inputs` (solve →
+`plan_document` → single-system alternatives). `tokenplan plan` runs them all in process
+(`make_plan`); the Dagster assets run the same stages as steps: `design_space` calls
+`plan_inputs`, `build_plan` calls `plan_from_inputs`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from optimizer.design import plan_inputs
-from optimizer.inputs import SolverOptions
+from optimizer.inputs import PlanInputs, SolverOptions
 from optimizer.plan import plan_document
 from optimizer.solve import solve
-from pipelines.planning.comparisons import with_alternatives
+from optimizer.types import Objective, TimeResolution
 from pipelines.ingest.sources import SOURCES, file_hashes, read_inputs
+from pipelines.planning.comparisons import with_alternatives
 
 
 def input_file_hashes(data_dir: Path) -> list[dict]:
@@ -21,12 +26,26 @@ def input_file_hashes(data_dir: Path) -> list[dict]:
     return [entry for source in SOURCES for entry in file_hashes(data_dir, source)]
 
 
-def make_plan(data_dir: Path, budget_mw: float | None = None, objective: str = "cost-per-token",
-              options: SolverOptions = SolverOptions(), time_resolution: str = "flat") -> dict:
+def plan_from_inputs(inputs: PlanInputs, objective: str = Objective.COST_PER_TOKEN,
+                     options: SolverOptions = SolverOptions(),
+                     time_resolution: str = TimeResolution.FLAT,
+                     inputs_files: list[dict] | None = None,
+                     fields: Mapping[str, Any] | None = None) -> dict:
+    """The plan document of `inputs` at `time_resolution`, with its single-system alternatives
+    (`pipelines.planning.comparisons`); not stamped. `inputs_files`: the input files it was made
+    from; `fields`: more fields of the document, before the alternatives (the Dagster plan's
+    `inputs_snapshot`). Raises `Infeasible`, or `NoPlanInTime` when no plan was found in time."""
+    solution = solve(inputs, objective, options, time_resolution)
+    plan = plan_document(inputs, solution, objective, inputs_files=inputs_files)
+    plan |= fields or {}
+    return with_alternatives(plan, inputs, objective, options)
+
+
+def make_plan(data_dir: Path, budget_mw: float | None = None,
+              objective: str = Objective.COST_PER_TOKEN, options: SolverOptions = SolverOptions(),
+              time_resolution: str = TimeResolution.FLAT) -> dict:
     """The plan document for the input folder at `time_resolution` (flat | representative |
     hourly). Raises `InputError` (bad input) or `Infeasible`."""
-    tables = read_inputs(data_dir)
-    inputs = plan_inputs(tables, budget_mw)
-    solution = solve(inputs, objective, options, time_resolution)
-    plan = plan_document(inputs, solution, objective, inputs_files=input_file_hashes(data_dir))
-    return with_alternatives(plan, inputs, objective, options)
+    inputs = plan_inputs(read_inputs(data_dir), budget_mw)
+    files = input_file_hashes(data_dir)
+    return plan_from_inputs(inputs, objective, options, time_resolution, files)

@@ -7,8 +7,11 @@ too, not estimated: the plan at B + 1 MW is solved like any other budget, and
     Δ tokens/year = T(B + 1) − T(B),   Δ cost per M tokens = c(B + 1) − c(B),
     marginal cost = (C(B + 1) − C(B)) / (T(B + 1) − T(B)) × 10⁶ USD per extra million tokens.
 
-Budgets are solved in a `ProcessPoolExecutor` (default: one worker per CPU). Each worker
-receives the canonical tables once, when it starts, and builds each budget's inputs from
+`budget_pairs` gives the budgets and their B + 1 MW, `budget_point` solves one budget and
+`frontier_document` makes the rows from the solved points: `sweep` (`tokenplan sweep`, the
+`pareto_frontier` asset) and the distributed `sweep_budgets` job (one step per budget) share
+them. `sweep` solves the budgets in a `ProcessPoolExecutor` (default: one worker per CPU).
+Each worker receives the canonical tables once, when it starts, and builds each budget's inputs from
 them; the workers come from a fork server, which is safe in a process with threads
 (a Dagster run). A budget with no plan is a row with status "infeasible" and the reason.
 
@@ -26,20 +29,26 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 
 import polars as pl
 
 from optimizer.design import plan_inputs
+from optimizer.errors import Infeasible, NoPlanInTime
 from optimizer.inputs import SolverOptions
 from optimizer.plan import plan_document
-from optimizer.solve import Infeasible, solve
+from optimizer.solve import solve
+from optimizer.types import Objective, TimeResolution
 from pipelines.reports.frontier import design_text
 
 MARGINAL_MW = 1.0
 """The extra grid capacity whose value each row reports."""
+MARGINAL_FIELDS = ("marginal_budget_mw", "marginal_tokens_per_year",
+                   "marginal_cost_per_million_tokens_usd", "marginal_annual_cost_usd",
+                   "marginal_usd_per_million_extra_tokens")
+"""The fields of a row about one more MW (`marginal`)."""
 
 _tables: Mapping[str, pl.DataFrame] | None = None
 """A worker's canonical tables, set once by `_start_worker`."""
@@ -63,8 +72,19 @@ def parse_budget_range(text: str) -> list[float]:
     return budget_range(*(float(p) for p in parts))
 
 
+def budget_pairs(budgets: Iterable[float]) -> list[tuple[float, float]]:
+    """The budgets of a sweep, ascending and each once, each with the budget its marginal value is
+    solved at: (B, B + `MARGINAL_MW`)."""
+    return [(budget, round(budget + MARGINAL_MW, 9)) for budget in sorted(set(budgets))]
+
+
+def budgets_to_solve(pairs: Iterable[tuple[float, float]]) -> list[float]:
+    """Every budget of `budget_pairs`, ascending and each once (a B + 1 may be another row's B)."""
+    return sorted({budget for pair in pairs for budget in pair})
+
+
 def budget_point(tables: Mapping[str, pl.DataFrame], budget_mw: float, objective: str,
-                 options: SolverOptions, time_resolution: str = "flat") -> dict:
+                 options: SolverOptions, time_resolution: str = TimeResolution.FLAT) -> dict:
     """The best plan at one budget, summarized: cost per token, tokens/s per MW, grid MW, design."""
     point = {"budget_mw": budget_mw, "status": "infeasible", "reason": None, "cost_per_million_tokens_usd": None,
              "tokens_per_s_per_mw": None, "tokens_per_year": None, "annual_cost_usd": None, "grid_power_mw": None,
@@ -76,7 +96,7 @@ def budget_point(tables: Mapping[str, pl.DataFrame], budget_mw: float, objective
         plan = plan_document(inputs, solution, objective)
     except Infeasible as error:
         return point | {"reason": error.reason, "seconds": time.perf_counter() - started}
-    except TimeoutError as error:
+    except NoPlanInTime as error:
         return point | {"status": "time_limit", "reason": str(error), "seconds": time.perf_counter() - started}
     return point | {key: plan[key] for key in ("status", "cost_per_million_tokens_usd", "tokens_per_s_per_mw",
                                                 "tokens_per_year", "annual_cost_usd", "grid_power_mw", "power_design")} | {
@@ -121,34 +141,44 @@ def solve_budgets(tables: Mapping[str, pl.DataFrame], budgets: list[float], obje
     return results
 
 
-def sweep(tables: Mapping[str, pl.DataFrame], budgets: list[float], objective: str = "cost-per-token",
-          options: SolverOptions = SolverOptions(), jobs: int | None = None, progress: bool = False,
-          inputs_files: list[dict] | None = None, time_resolution: str = "flat") -> dict:
-    """The frontier document: one row per budget (ascending) with its plan summary and the
-    marginal value of `MARGINAL_MW` more, solved at B + 1 MW.
-
-    Fields: objective, time_resolution, marginal_mw, jobs, seconds, inputs (files and hashes, as in a plan),
-    rows: budget_mw, status, reason, cost_per_million_tokens_usd, tokens_per_s_per_mw,
-    tokens_per_year, annual_cost_usd, grid_power_mw, power_design, fleet (sku, cooling_id,
-    power_id, nodes), design (text), and marginal_* (None when B or B + 1 has no plan).
-    """
+def sweep(tables: Mapping[str, pl.DataFrame], budgets: list[float],
+          objective: str = Objective.COST_PER_TOKEN, options: SolverOptions = SolverOptions(),
+          jobs: int | None = None, progress: bool = False, inputs_files: list[dict] | None = None,
+          time_resolution: str = TimeResolution.FLAT) -> dict:
+    """The frontier document (`frontier_document`) of `budgets`, each budget and each B + 1 MW
+    solved in `jobs` worker processes (default: one per CPU)."""
     started = time.perf_counter()
-    budgets = sorted(set(budgets))
+    pairs = budget_pairs(budgets)
     jobs = jobs or os.cpu_count() or 1
-    to_solve = sorted(set(budgets) | {round(b + MARGINAL_MW, 9) for b in budgets})
-    results = solve_budgets(tables, to_solve, objective, options, time_resolution, jobs,
-                            _progress_bar if progress else None)
-    rows = [results[b] | {"design": design_text(results[b])} | marginal(results[b], results[round(b + MARGINAL_MW, 9)])
-            for b in budgets]
-    return {"objective": objective, "time_resolution": time_resolution, "marginal_mw": MARGINAL_MW, "jobs": jobs,
-            "seconds": time.perf_counter() - started, "inputs": list(inputs_files or []), "rows": rows}
+    points = solve_budgets(tables, budgets_to_solve(pairs), objective, options, time_resolution,
+                           jobs, _progress_bar if progress else None)
+    return frontier_document(points, pairs, objective, time_resolution, jobs,
+                             time.perf_counter() - started, inputs_files)
+
+
+def frontier_document(points: Mapping[float, dict], pairs: list[tuple[float, float]],
+                      objective: str, time_resolution: str, jobs: int, seconds: float,
+                      inputs_files: list[dict] | None = None) -> dict:
+    """The frontier document: one row per budget of `pairs` (`budget_pairs`) with its plan
+    summary (`points`: the `budget_point` of every budget solved, by budget) and the marginal
+    value of `MARGINAL_MW` more, solved at B + 1 MW; `jobs` workers solved them in `seconds`.
+
+    Fields: objective, time_resolution, marginal_mw, jobs, seconds, inputs (files and hashes,
+    as in a plan), rows: budget_mw, status, reason, cost_per_million_tokens_usd,
+    tokens_per_s_per_mw, tokens_per_year, annual_cost_usd, grid_power_mw, power_design, fleet
+    (sku, cooling_id, power_id, nodes), seconds, design (text), and `MARGINAL_FIELDS` (None
+    when B or B + 1 has no plan).
+    """
+    rows = [points[budget] | {"design": design_text(points[budget])}
+            | marginal(points[budget], points[more]) for budget, more in pairs]
+    return {"objective": Objective(objective).value,
+            "time_resolution": TimeResolution(time_resolution).value, "marginal_mw": MARGINAL_MW,
+            "jobs": jobs, "seconds": seconds, "inputs": list(inputs_files or []), "rows": rows}
 
 
 def marginal(here: dict, more: dict) -> dict:
     """The change from budget B (`here`) to B + 1 MW (`more`), both solved."""
-    fields = {"marginal_budget_mw": more["budget_mw"], "marginal_tokens_per_year": None,
-              "marginal_cost_per_million_tokens_usd": None, "marginal_annual_cost_usd": None,
-              "marginal_usd_per_million_extra_tokens": None}
+    fields = dict.fromkeys(MARGINAL_FIELDS) | {"marginal_budget_mw": more["budget_mw"]}
     if here["cost_per_million_tokens_usd"] is None or more["cost_per_million_tokens_usd"] is None:
         return fields
     tokens = more["tokens_per_year"] - here["tokens_per_year"]

@@ -18,6 +18,11 @@ Exports are inert: text from the inputs (a SKU, a workload, a source note) never
 formula. The workbook writes every string as text; in CSV tables a text cell that a
 spreadsheet would evaluate (starting with `=`, `+`, `-`, `@`, tab or carriage return) gets a
 leading `'` (`inert_csv_text`, the OWASP advice against CSV injection); numbers are unchanged.
+
+`EXPORTS` is the one list of formats: `tokenplan export --format` offers them and
+`pipelines/defs/export/assets.py` makes one Dagster asset of each. A new format is one
+`ExportFormat` there and its writer. This module imports polars only when it writes, so the
+CLI can list the formats without it.
 """
 
 from __future__ import annotations
@@ -26,16 +31,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from pipelines.reports.text import COST_LABELS
 from pipelines.warehouse.files import write_atomically
 
-FORMATS = ("json", "csv", "parquet", "xlsx", "md", "html")
-SUFFIXES = {"json": ".json", "csv": ".csv", "parquet": ".parquet", "xlsx": ".xlsx", "md": ".md", "html": ".html"}
-TABLE_FORMATS = ("csv", "parquet")
-"""Formats written as one file per table (the others are one file per plan)."""
+if TYPE_CHECKING:
+    import polars as pl
+
 EXPORTS_FOLDER = "exports"
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -50,50 +53,58 @@ class Column:
     """Field name (the CSV/Parquet header), with its unit."""
     header: str
     """Workbook header, with its unit."""
-    dtype: type[pl.DataType] = pl.Utf8
+    dtype: str = "String"
+    """The polars data type, by name (`Int64`): this module imports polars only when it writes."""
     number_format: str | None = None
     """Excel number format of the workbook column."""
 
 
 TABLES: dict[str, tuple[Column, ...]] = {
     "fleet": (
-        Column("sku", "system"), Column("accelerator", "accelerator"), Column("rented", "rented", pl.Boolean),
-        Column("cooling_id", "cooling"), Column("power_id", "power design"),
-        Column("nodes", "nodes", pl.Int64, COUNT), Column("gpus", "GPUs", pl.Int64, COUNT),
-        Column("it_power_kw", "IT power (kW)", pl.Float64, DECIMAL),
-        Column("grid_power_kw", "grid power (kW)", pl.Float64, DECIMAL),
-        Column("capex_usd", "capex (USD)", pl.Float64, USD),
-        Column("annual_cost_usd", "annual cost (USD/year)", pl.Float64, USD),
+        Column("sku", "system"), Column("accelerator", "accelerator"),
+        Column("rented", "rented", "Boolean"), Column("cooling_id", "cooling"),
+        Column("power_id", "power design"),
+        Column("nodes", "nodes", "Int64", COUNT), Column("gpus", "GPUs", "Int64", COUNT),
+        Column("it_power_kw", "IT power (kW)", "Float64", DECIMAL),
+        Column("grid_power_kw", "grid power (kW)", "Float64", DECIMAL),
+        Column("capex_usd", "capex (USD)", "Float64", USD),
+        Column("annual_cost_usd", "annual cost (USD/year)", "Float64", USD),
     ),
     "allocation": (
-        Column("workload", "workload"), Column("sku", "system"), Column("gpus", "GPUs", pl.Float64, DECIMAL),
-        Column("tokens_per_s", "tokens/s while serving", pl.Float64, COUNT),
-        Column("tokens_per_year", "tokens per year", pl.Float64, BIG),
-        Column("tokens_per_s_per_gpu", "tokens/s per GPU", pl.Float64, DECIMAL),
-        Column("interactivity_tokens_per_s_per_user", "interactivity (tokens/s per user)", pl.Float64, DECIMAL),
-        Column("ttft_s", "time to first token (s)", pl.Float64, "0.00"),
-        Column("concurrency", "concurrency (users per GPU config)", pl.Int64, COUNT),
+        Column("workload", "workload"), Column("sku", "system"),
+        Column("gpus", "GPUs", "Float64", DECIMAL),
+        Column("tokens_per_s", "tokens/s while serving", "Float64", COUNT),
+        Column("tokens_per_year", "tokens per year", "Float64", BIG),
+        Column("tokens_per_s_per_gpu", "tokens/s per GPU", "Float64", DECIMAL),
+        Column("interactivity_tokens_per_s_per_user", "interactivity (tokens/s per user)",
+               "Float64", DECIMAL),
+        Column("ttft_s", "time to first token (s)", "Float64", "0.00"),
+        Column("concurrency", "concurrency (users per GPU config)", "Int64", COUNT),
         Column("framework", "framework"), Column("precision", "precision"),
-        Column("interpolated", "interpolated", pl.Boolean), Column("source", "benchmark source"),
+        Column("interpolated", "interpolated", "Boolean"), Column("source", "benchmark source"),
     ),
     "costs": (
         Column("component", "component key"), Column("label", "component"),
-        Column("annual_cost_usd", "annual cost (USD/year)", pl.Float64, USD),
-        Column("share_of_annual_cost", "share of annual cost (%)", pl.Float64, SHARE),
-        Column("usd_per_million_tokens", "cost per million tokens (USD)", pl.Float64, USD_PER_TOKEN),
+        Column("annual_cost_usd", "annual cost (USD/year)", "Float64", USD),
+        Column("share_of_annual_cost", "share of annual cost (%)", "Float64", SHARE),
+        Column("usd_per_million_tokens", "cost per million tokens (USD)", "Float64", USD_PER_TOKEN),
     ),
     "inputs": (
-        Column("file", "input file"), Column("bytes", "size (bytes)", pl.Int64, COUNT), Column("sha256", "SHA-256"),
+        Column("file", "input file"), Column("bytes", "size (bytes)", "Int64", COUNT),
+        Column("sha256", "SHA-256"),
     ),
     "alternatives": (
-        Column("sku", "system alone"), Column("rented", "rented", pl.Boolean), Column("status", "status"),
-        Column("reason", "why infeasible"), Column("nodes", "nodes", pl.Int64, COUNT),
-        Column("gpus", "GPUs", pl.Int64, COUNT),
-        Column("cost_per_million_tokens_usd", "cost per million tokens (USD)", pl.Float64, USD_PER_TOKEN),
-        Column("tokens_per_s_per_mw", "tokens/s per MW (grid)", pl.Float64, COUNT),
-        Column("annual_cost_usd", "annual cost (USD/year)", pl.Float64, USD),
-        Column("grid_power_mw", "grid power (MW)", pl.Float64, "0.00"),
-        Column("advantage_ratio", "plan's advantage (their cost per token / plan's)", pl.Float64, '0.00"x"'),
+        Column("sku", "system alone"), Column("rented", "rented", "Boolean"),
+        Column("status", "status"), Column("reason", "why infeasible"),
+        Column("nodes", "nodes", "Int64", COUNT),
+        Column("gpus", "GPUs", "Int64", COUNT),
+        Column("cost_per_million_tokens_usd", "cost per million tokens (USD)", "Float64",
+               USD_PER_TOKEN),
+        Column("tokens_per_s_per_mw", "tokens/s per MW (grid)", "Float64", COUNT),
+        Column("annual_cost_usd", "annual cost (USD/year)", "Float64", USD),
+        Column("grid_power_mw", "grid power (MW)", "Float64", "0.00"),
+        Column("advantage_ratio", "plan's advantage (their cost per token / plan's)", "Float64",
+               '0.00"x"'),
     ),
 }
 
@@ -131,9 +142,11 @@ def table_rows(plan: dict, table: str) -> list[dict]:
 
 def plan_table(plan: dict, table: str) -> pl.DataFrame:
     """One table of the plan as a frame with the columns of `TABLES[table]`, in order."""
+    import polars as pl
+
     columns = TABLES[table]
     rows = [{c.name: row.get(c.name) for c in columns} for row in table_rows(plan, table)]
-    return pl.DataFrame(rows, schema={c.name: c.dtype for c in columns})
+    return pl.DataFrame(rows, schema={c.name: getattr(pl, c.dtype) for c in columns})
 
 
 def plan_tables(plan: dict) -> dict[str, pl.DataFrame]:
@@ -146,9 +159,10 @@ def plan_id(plan: dict) -> str:
 
 def export_paths(plan: dict, fmt: str, folder: Path) -> list[Path]:
     """Where `fmt` exports of the plan go in `folder`."""
-    if fmt in TABLE_FORMATS:
-        return [folder / f"{plan_id(plan)}_{table}{SUFFIXES[fmt]}" for table in TABLES]
-    return [folder / f"{plan_id(plan)}{SUFFIXES[fmt]}"]
+    suffix = EXPORTS[fmt].suffix
+    if EXPORTS[fmt].per_table:
+        return [folder / f"{plan_id(plan)}_{table}{suffix}" for table in TABLES]
+    return [folder / f"{plan_id(plan)}{suffix}"]
 
 
 def export_plan(plan: dict, fmt: str, out: Path, frontier: dict | None = None) -> list[Path]:
@@ -158,38 +172,26 @@ def export_plan(plan: dict, fmt: str, out: Path, frontier: dict | None = None) -
     whose suffix is the format's. `frontier`: a budget sweep (`pipelines.planning.sweep`) of the
     same inputs, charted in the reports. Each file is replaced atomically.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
-    if fmt not in TABLE_FORMATS and out.suffix == SUFFIXES[fmt]:
-        paths = [out]
-    else:
-        paths = export_paths(plan, fmt, out)
-    if fmt in TABLE_FORMATS:
-        for path, frame in zip(paths, plan_tables(plan).values()):
+    if fmt not in EXPORTS:
+        raise ValueError(f"format must be one of {tuple(EXPORTS)}, got {fmt!r}")
+    export = EXPORTS[fmt]
+    paths = [out] if export.is_file_target(out) else export_paths(plan, fmt, out)
+    if export.write_table is not None:
+        import polars as pl
+
+        for path, frame in zip(paths, plan_tables(plan).values(), strict=True):
             frame = frame.select(pl.lit(plan_id(plan)).alias("plan_id"), pl.all())
-            write_atomically(path, _table_writer(frame, fmt))
-        return paths
-    if fmt == "xlsx":
-        write_atomically(paths[0], lambda tmp: write_workbook(plan, Path(tmp)))
+            write_atomically(path, lambda tmp, frame=frame: export.write_table(frame, Path(tmp)))
     else:
-        text = document_text(plan, fmt, frontier)
-        write_atomically(paths[0], lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+        write_atomically(paths[0], lambda tmp: export.write_plan(plan, Path(tmp), frontier))
     return paths
-
-
-def document_text(plan: dict, fmt: str, frontier: dict | None = None) -> str:
-    """The plan as one text document: `json` (the plan document), `md` or `html` (the report)."""
-    if fmt == "json":
-        return json.dumps(plan, indent=2)
-    from pipelines.reports.report import html_report, markdown_report
-
-    return (markdown_report if fmt == "md" else html_report)(plan, frontier)
 
 
 def inert_csv_text(frame: pl.DataFrame) -> pl.DataFrame:
     """`frame` for a CSV file: in every text column, a value starting with one of
     `FORMULA_PREFIXES` gets a leading `'` so a spreadsheet shows it as text instead of
     evaluating it. Other columns (numbers, booleans) are unchanged."""
+    import polars as pl
 
     def inert(name: str) -> pl.Expr:
         column = pl.col(name)
@@ -197,12 +199,6 @@ def inert_csv_text(frame: pl.DataFrame) -> pl.DataFrame:
         return pl.when(evaluated).then(pl.lit("'") + column).otherwise(column).alias(name)
 
     return frame.with_columns(inert(name) for name, dtype in frame.schema.items() if dtype == pl.Utf8)
-
-
-def _table_writer(frame: pl.DataFrame, fmt: str) -> Callable[[str], object]:
-    if fmt == "csv":
-        return lambda tmp: inert_csv_text(frame).write_csv(tmp)
-    return lambda tmp: frame.write_parquet(tmp)
 
 
 # --------------------------------------------------------------------------- workbook
@@ -257,3 +253,122 @@ def write_workbook(plan: dict, path: Path) -> None:
                 sheet.set_column(i, i, max(10, min(longest + 3, 64)))
             sheet.freeze_panes(1, 0)
             sheet.autofilter(0, 0, max(frame.height, 1), len(columns) - 1)
+
+
+# --------------------------------------------------------------------------- formats
+
+
+PlanWriter = Callable[[dict, Path, "dict | None"], None]
+"""Writes the plan to one file: `(plan, path, frontier)`; the reports chart the frontier."""
+TableWriter = Callable[["pl.DataFrame", Path], None]
+"""Writes one table of the plan (`TABLES`, with a leading `plan_id` column) to one file."""
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One export format: its files, its writer and the Dagster asset that writes it for every plan.
+
+    Exactly one of `write_plan` (one file per plan, `<plan_id><suffix>`) and `write_table`
+    (one file per table of `TABLES`, `<plan_id>_<table><suffix>`) is set.
+    """
+
+    name: str
+    """The `tokenplan export --format` value."""
+    suffix: str
+    help: str
+    """What the files hold, for `tokenplan export --help`."""
+    asset: str
+    """The name of its asset in `pipelines/defs/export/assets.py`."""
+    kinds: frozenset[str]
+    description: str
+    """The asset's description."""
+    write_plan: PlanWriter | None = None
+    write_table: TableWriter | None = None
+    charts_frontier: bool = False
+    """Its asset reads `pareto_frontier` too, for the writer's `frontier`."""
+
+    def __post_init__(self) -> None:
+        if (self.write_plan is None) == (self.write_table is None):
+            raise ValueError(f"export format {self.name}: set one of write_plan and write_table")
+
+    @property
+    def per_table(self) -> bool:
+        return self.write_table is not None
+
+    def is_file_target(self, out: Path) -> bool:
+        """Whether `out` is the one file to write (a one-file format, `out` with its suffix)."""
+        return not self.per_table and out.suffix == self.suffix
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _write_json(plan: dict, path: Path, frontier: dict | None) -> None:
+    _write_text(path, json.dumps(plan, indent=2))
+
+
+def _write_csv(frame: pl.DataFrame, path: Path) -> None:
+    inert_csv_text(frame).write_csv(path)
+
+
+def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
+    frame.write_parquet(path)
+
+
+def _write_xlsx(plan: dict, path: Path, frontier: dict | None) -> None:
+    write_workbook(plan, path)
+
+
+def _write_markdown(plan: dict, path: Path, frontier: dict | None) -> None:
+    from pipelines.reports.report import markdown_report
+
+    _write_text(path, markdown_report(plan, frontier))
+
+
+def _write_html(plan: dict, path: Path, frontier: dict | None) -> None:
+    from pipelines.reports.report import html_report
+
+    _write_text(path, html_report(plan, frontier))
+
+
+EXPORTS: dict[str, ExportFormat] = {export.name: export for export in (
+    ExportFormat(
+        "json", ".json", "the plan document", "plan_json", frozenset({"json"}),
+        "The plan document (JSON), as `build_plan` made it, named by its plan id.",
+        write_plan=_write_json,
+    ),
+    ExportFormat(
+        "csv", ".csv", "fleet, allocation, costs, inputs and alternatives tables", "plan_csv",
+        frozenset({"csv"}),
+        "The plan's tables as CSV: fleet, allocation, costs (by component), inputs (files and "
+        "content hashes) and the single-system alternatives; a `plan_id` column in each.",
+        write_table=_write_csv,
+    ),
+    ExportFormat(
+        "parquet", ".parquet", "the same tables as Parquet", "plan_parquet", frozenset({"parquet"}),
+        "The plan's tables as Parquet (the same tables and columns as the CSV).",
+        write_table=_write_parquet,
+    ),
+    ExportFormat(
+        "xlsx", ".xlsx", "a workbook", "plan_workbook", frozenset({"excel"}),
+        "The plan as an XLSX workbook: sheets Summary, Fleet, Allocation, Costs, Inputs and "
+        "Alternatives, with units in the headers and frozen header rows.",
+        write_plan=_write_xlsx,
+    ),
+    ExportFormat(
+        "md", ".md", "the report (Markdown)", "plan_report_md", frozenset({"markdown"}),
+        "The plan report in Markdown: summary, costs, fleet, the best single-system plans, "
+        "allocation, frontier, inputs.",
+        write_plan=_write_markdown, charts_frontier=True,
+    ),
+    ExportFormat(
+        "html", ".html", "the report (one HTML page)", "plan_report_html", frozenset({"html"}),
+        "The plan report as one self-contained HTML page (inline CSS and SVG charts; opens without "
+        "network): summary cards, annual cost by component, fleet by system and cooling, cost per "
+        "token and tokens/s per MW against the best single-system plans, and cost per token across "
+        "budgets.",
+        write_plan=_write_html, charts_frontier=True,
+    ),
+)}
+"""Every export format, by `--format` name, in the order `--format all` writes them."""

@@ -6,19 +6,21 @@ from pathlib import Path
 
 from pipelines.cli import options
 from pipelines.contract.errors import InputError, Problem, gather
+from pipelines.reports.exports import EXPORTS
 
-FORMATS = ("json", "csv", "parquet", "xlsx", "md", "html", "all")
-"""`pipelines.reports.exports.FORMATS` and `all` (listed here so that the CLI starts without importing polars)."""
+FORMATS = (*EXPORTS, "all")
+"""Every format of `pipelines.reports.exports.EXPORTS`, and `all`."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    one_file = "/".join(name for name, export in EXPORTS.items() if not export.per_table)
     parser.add_argument("--format", choices=FORMATS, required=True,
-                        help="json: the plan document; csv, parquet: fleet, allocation, costs, inputs and "
-                             "alternatives tables; xlsx: a workbook; md, html: the report; all: every format")
+                        help="; ".join(f"{name}: {export.help}" for name, export in EXPORTS.items())
+                             + "; all: every format")
     parser.add_argument("--plan", default="latest",
                         help="a plan id (or its unique prefix) in the history, `latest` (default) or a plan JSON file")
     parser.add_argument("--out", type=Path, default=None,
-                        help="a folder, or a file for json/xlsx/md/html (default: <warehouse>/exports/)")
+                        help=f"a folder, or a file for {one_file} (default: <warehouse>/exports/)")
     parser.add_argument("--frontier", type=Path, default=None,
                         help="a budget sweep (`tokenplan sweep --json`) to chart in the report (default: the "
                              "warehouse's pareto_frontier.json if it was made from the same input files)")
@@ -27,10 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipelines.reports.exports import EXPORTS_FOLDER, export_plan
-    from pipelines.reports.exports import FORMATS as WRITTEN
 
     warehouse = options.warehouse_dir(args)
-    formats = WRITTEN if args.format == "all" else (args.format,)
+    formats = tuple(EXPORTS) if args.format == "all" else (args.format,)
     out = args.out or warehouse / EXPORTS_FOLDER
     plan, _ = gather(lambda: options.load_plan(args.plan, warehouse),
                      lambda: _check_out(out, formats, "--out" if args.out else "--warehouse"))
@@ -44,10 +45,8 @@ def run(args: argparse.Namespace) -> int:
 def _check_out(out: Path, formats: tuple[str, ...], named_by: str) -> None:
     """Bad input, before anything is written, unless each folder the formats write in is writable and each
     one-file target (`--out plan.json`) is not a folder (as `pipelines.reports.exports.export_plan` picks them)."""
-    from pipelines.reports.exports import SUFFIXES, TABLE_FORMATS
-
     for fmt in formats:
-        if fmt not in TABLE_FORMATS and out.suffix == SUFFIXES[fmt]:
+        if EXPORTS[fmt].is_file_target(out):
             if out.is_dir():
                 raise InputError([Problem(str(out), f"is a folder, not the {fmt} file to write", field=named_by)])
             options.writable_folder(out.resolve().parent, named_by)

@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from pipelines.ingest.sources import SOURCES, Source
+from pipelines.ingest.source import Source
+from pipelines.ingest.sources import SOURCES
 from pipelines.ingest.files import sha256
 from pipelines.ingest.folder import relative_name, scan_inputs
 

@@ -5,7 +5,7 @@ import polars as pl
 
 from optimizer.design import plan_inputs, tariff_profile_frame
 from optimizer.economics import combinations
-from optimizer.inputs import inputs_to_dict
+from optimizer.inputs import PlanInputs, inputs_from_dict, inputs_to_dict
 from pipelines.warehouse import snapshots
 from pipelines.defs.metadata import markdown_table
 from pipelines.defs.resources import SNAPSHOT_ASSET, Warehouse
@@ -36,6 +36,7 @@ def design_space(context: dg.AssetExecutionContext, config: DesignConfig, wareho
     feasible (system, cooling, power design) combinations; the tariff priced for the flat year
     and per representative slice (what time-resolved plans read, as in `tariff_profiles`);
     the tables snapshot it was made from (`inputs_snapshot`) and that snapshot's input files.
+    `build_plan` reads it back with `design_inputs`.
     """
     inputs = plan_inputs(tables, config.budget_mw, config.interpolate)
     points = pl.DataFrame([{"sku": p.sku, "workload": p.workload, "tokens_per_s_per_gpu": p.tokens_per_s_per_gpu,
@@ -87,6 +88,15 @@ def tariff_profiles(context: dg.AssetExecutionContext, **tables: pl.DataFrame) -
         "tariffs": dg.MetadataValue.md(markdown_table(summary, max_rows=100)),
         "preview": dg.MetadataValue.md(markdown_table(frame, max_rows=48)),
     })
+
+
+def design_inputs(design_space: dict) -> tuple[PlanInputs, list[dict], str | None]:
+    """The optimizer's inputs of a `design_space` value, the input files behind them and the
+    tables snapshot they were read from."""
+    design = dict(design_space)
+    files = design.pop("inputs_files", [])
+    snapshot_id = design.pop("inputs_snapshot", None)
+    return inputs_from_dict(design), files, snapshot_id
 
 
 def snapshot_read(context: dg.AssetExecutionContext, warehouse: Warehouse) -> tuple[str | None, list[dict]]:

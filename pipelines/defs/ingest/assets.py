@@ -14,7 +14,8 @@ import polars as pl
 from pipelines.warehouse import snapshots
 from pipelines.defs.metadata import markdown_table, table_metadata
 from pipelines.defs.resources import SNAPSHOT_ASSET, InputFolder, Warehouse
-from pipelines.ingest.sources import SOURCES, Source, file_hashes
+from pipelines.ingest.source import Source
+from pipelines.ingest.sources import SOURCES, file_hashes
 from pipelines.ingest.tabular import table_problems
 from pipelines.contract.schema import TABLES, Table
 

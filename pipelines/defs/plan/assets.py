@@ -5,29 +5,30 @@ import math
 import dagster as dg
 import polars as pl
 
-from optimizer.inputs import SolverOptions, inputs_from_dict
-from optimizer.plan import plan_document, recompute_annual_cost
-from optimizer.solve import Infeasible, solve
-from pipelines.planning.comparisons import with_alternatives
-from pipelines.defs.design.assets import INGESTED, snapshot_read
+from optimizer.inputs import SolverOptions
+from optimizer.plan import recompute_annual_cost
+from optimizer.solve import Infeasible
+from optimizer.types import Objective, TimeResolution
+from pipelines.defs.design.assets import INGESTED, design_inputs, snapshot_read
 from pipelines.defs.resources import SNAPSHOT_ASSET, Warehouse
-from pipelines.reports.exports import EXPORTS_FOLDER, export_paths
-from pipelines.warehouse.history import save_plan, stamp
-from pipelines.reports.text import COST_LABELS, plan_text
+from pipelines.planning.make_plan import plan_from_inputs
 from pipelines.planning.sweep import budget_range, sweep
+from pipelines.reports.exports import EXPORTS_FOLDER, export_paths
 from pipelines.reports.frontier import sweep_text
+from pipelines.reports.text import COST_LABELS, plan_text
+from pipelines.warehouse.history import save_plan, stamp
 
 COST_TOLERANCE = 1e-6
 """Relative difference allowed between the reported cost and the cost recomputed from the rows."""
 
 
 class PlanConfig(dg.Config):
-    objective: str = "cost-per-token"
+    objective: str = Objective.COST_PER_TOKEN.value
     """cost-per-token (Dinkelbach over MILPs) or min-cost (meet each workload's demand)."""
-    time_limit_s: float = 300.0
-    mip_rel_gap: float = 1e-4
-    threads: int = 1
-    time_resolution: str = "flat"
+    time_limit_s: float = SolverOptions.time_limit_s
+    mip_rel_gap: float = SolverOptions.mip_rel_gap
+    threads: int = SolverOptions.threads
+    time_resolution: str = TimeResolution.FLAT.value
     """flat (one average year) | representative (12 months × weekday/weekend × 24 h) | hourly (8760 h):
     time-of-use energy prices, monthly demand peaks, interactive load profiles, batch work moved to cheap hours."""
 
@@ -50,17 +51,13 @@ def build_plan(context: dg.AssetExecutionContext, config: PlanConfig, warehouse:
     """The recommended build plan: fleet per system, cooling and power design; GPU allocation to
     workloads; annual cost by component; cost per million tokens and tokens/s per MW.
     """
-    design = dict(design_space)
-    files = design.pop("inputs_files", [])
-    snapshot_id = design.pop("inputs_snapshot", None)
-    inputs = inputs_from_dict(design)
+    inputs, files, snapshot_id = design_inputs(design_space)
     options = SolverOptions(time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap, threads=config.threads)
     try:
-        solution = solve(inputs, config.objective, options, config.time_resolution)
+        plan = stamp(plan_from_inputs(inputs, config.objective, options, config.time_resolution,
+                                      files, fields={"inputs_snapshot": snapshot_id}))
     except Infeasible as error:
         raise dg.Failure(description=f"infeasible: {error.reason}", allow_retries=False) from error
-    document = plan_document(inputs, solution, config.objective, inputs_files=files) | {"inputs_snapshot": snapshot_id}
-    plan = stamp(with_alternatives(document, inputs, config.objective, options))
     kept = save_plan(plan, warehouse.dir)
     context.log.info(f"plan {plan['plan_id']} kept in {kept}\n{plan_text(plan)}")
     report = export_paths(plan, "html", warehouse.dir / EXPORTS_FOLDER)[0]
@@ -121,14 +118,14 @@ class FrontierConfig(dg.Config):
     """Last budget [MW], included; empty: twice the scenario's budget."""
     step_mw: float | None = None
     """Step [MW]; empty: a quarter of the scenario's budget."""
-    objective: str = "cost-per-token"
-    time_resolution: str = "flat"
+    objective: str = Objective.COST_PER_TOKEN.value
+    time_resolution: str = TimeResolution.FLAT.value
     """As `PlanConfig.time_resolution`, for every budget."""
     jobs: int | None = None
     """Worker processes; empty: the CPU count."""
-    time_limit_s: float = 300.0
+    time_limit_s: float = SolverOptions.time_limit_s
     """Per budget."""
-    mip_rel_gap: float = 1e-4
+    mip_rel_gap: float = SolverOptions.mip_rel_gap
 
 
 @dg.asset(

@@ -1,10 +1,12 @@
 """Scenario runs at scale: a budget sweep, one solve per MW budget, spread over a Dask cluster.
 
-Each budget is an independent MILP (`pipelines.planning.sweep.budget_point`: a row of `tokenplan
-sweep` and of the `pareto_frontier` asset), so the job has one step per budget and the
-`dask_executor` runs them on the cluster's workers. The budgets are fixed when the code
-location loads (`TOKENPLAN_SWEEP_BUDGETS_MW`, default `10,20,40`): the Dask executor
-cannot run Dagster's dynamic fan-out (`DynamicOut`/`.map`, dagster-io/dagster#9785).
+Each budget is an independent MILP (`pipelines.planning.sweep.budget_point`), so the job has
+one step per budget it solves, each budget of the sweep and its B + 1 MW
+(`pipelines.planning.sweep.budget_pairs`), and the `dask_executor` runs them on the
+cluster's workers. A last step makes the rows from them as `tokenplan sweep` and the
+`pareto_frontier` asset do (`pipelines.planning.sweep.frontier_document`). The budgets are
+fixed when the code location loads (`TOKENPLAN_SWEEP_BUDGETS_MW`, default `10,20,40`): the
+Dask executor cannot run Dagster's dynamic fan-out (`DynamicOut`/`.map`, dagster-io/dagster#9785).
 By default it starts a `LocalCluster` of `TOKENPLAN_DASK_WORKERS` (2) worker processes on
 this machine; with `TOKENPLAN_DASK_SCHEDULER=tcp://host:8786` it sends the steps to that
 scheduler instead. docs/scale-out.md has what a team changes to run it on its own
@@ -16,66 +18,105 @@ true on one machine, a shared volume or an object-store IO manager on a cluster.
 """
 
 import os
+import time
 
 import dagster as dg
 import polars as pl
 
 from optimizer.inputs import SolverOptions
+from optimizer.types import Objective, TimeResolution
 from pipelines.defs.metadata import markdown_table
 from pipelines.defs.resources import InputFolder, Warehouse
-from pipelines.reports.exports import inert_csv_text
 from pipelines.ingest.sources import read_inputs
+from pipelines.planning.make_plan import input_file_hashes
+from pipelines.planning.sweep import (
+    MARGINAL_FIELDS,
+    budget_pairs,
+    budget_point,
+    budgets_to_solve,
+    frontier_document,
+)
+from pipelines.reports.exports import inert_csv_text
 from pipelines.warehouse.files import write_atomically
-from pipelines.planning.sweep import budget_point
 
 SWEEPS_FOLDER = "budget_sweeps"
 STEP_IO = "sweep_io_manager"
 ROW_FIELDS = ("budget_mw", "status", "reason", "cost_per_million_tokens_usd", "tokens_per_s_per_mw", "grid_power_mw",
               "annual_cost_usd", "tokens_per_year", "power_design", "seconds")
+CSV_FIELDS = (*ROW_FIELDS, *MARGINAL_FIELDS, "worker")
+"""The columns of `budget_sweeps/<run id>.csv`: a frontier row (no fleet) and its Dask worker."""
 SWEEP_BUDGETS_MW = tuple(float(b) for b in os.environ.get("TOKENPLAN_SWEEP_BUDGETS_MW", "10,20,40").split(","))
-"""Grid interconnects the `sweep_budgets` job plans, in MW: one step each."""
+"""Grid interconnects the `sweep_budgets` job plans, in MW: one row each."""
 
 
 class SolveConfig(dg.Config):
-    objective: str = "cost-per-token"
+    objective: str = Objective.COST_PER_TOKEN.value
     """cost-per-token or min-cost, as `tokenplan plan --objective`."""
-    time_limit_s: float = 300.0
-    mip_rel_gap: float = 1e-4
+    time_limit_s: float = SolverOptions.time_limit_s
+    mip_rel_gap: float = SolverOptions.mip_rel_gap
+    time_resolution: str = TimeResolution.FLAT.value
+    """As `tokenplan sweep --time-resolution`."""
 
 
 def build_solve_op(budget_mw: float) -> dg.OpDefinition:
-    """The step that plans one budget: `pipelines.planning.sweep.budget_point`, the row `tokenplan sweep` makes."""
+    """The step that plans one budget: `pipelines.planning.sweep.budget_point`, as `sweep` does."""
 
     @dg.op(name=_op_name(budget_mw), out=dg.Out(dict, io_manager_key=STEP_IO),
-           description=f"The best plan for a {budget_mw:g} MW grid interconnect, as one row.")
+           description=f"The best plan for a {budget_mw:g} MW grid interconnect, summarized.")
     def solve(context: dg.OpExecutionContext, config: SolveConfig, input_folder: InputFolder) -> dict:
         options = SolverOptions(time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap, threads=1)
-        point = budget_point(read_inputs(input_folder.dir), budget_mw, config.objective, options)
+        point = budget_point(read_inputs(input_folder.dir), budget_mw, config.objective, options,
+                             config.time_resolution)
         context.log.info(f"{budget_mw:g} MW: {point['status']}, {point['cost_per_million_tokens_usd']} USD per "
                          f"million tokens")
-        return {field: point[field] for field in ROW_FIELDS} | {"worker": _dask_worker()}
+        return {"point": point, "worker": _dask_worker(), "objective": config.objective,
+                "time_resolution": config.time_resolution}
 
     return solve
 
 
-def build_collect_op(budgets_mw: tuple[float, ...]) -> dg.OpDefinition:
-    """The step that keeps every budget's row in one table, `budget_sweeps/<run id>.csv` in the warehouse.
+def build_collect_op(pairs: list[tuple[float, float]]) -> dg.OpDefinition:
+    """The step that makes the frontier of every budget's point and keeps its rows in one table,
+    `budget_sweeps/<run id>.csv` in the warehouse.
 
     One input per budget rather than a fan-in list: the Dask executor does not tell a
     step which upstream outputs exist, and Dagster then leaves a fan-in list empty.
     """
+    budgets = budgets_to_solve(pairs)
 
-    @dg.op(ins={_op_name(b): dg.In(dict) for b in budgets_mw}, out=dg.Out(dict, io_manager_key=STEP_IO))
-    def collect_sweep(context: dg.OpExecutionContext, warehouse: Warehouse, **rows: dict) -> dg.Output[dict]:
-        table = pl.DataFrame(list(rows.values()), infer_schema_length=None).sort("budget_mw")
+    @dg.op(ins={_op_name(b): dg.In(dict) for b in budgets},
+           out=dg.Out(dict, io_manager_key=STEP_IO))
+    def collect_sweep(context: dg.OpExecutionContext, warehouse: Warehouse,
+                      input_folder: InputFolder, **steps: dict) -> dg.Output[dict]:
+        by_budget = {budget: steps[_op_name(budget)] for budget in budgets}
+        settings = {(step["objective"], step["time_resolution"]) for step in by_budget.values()}
+        if len(settings) != 1:
+            raise dg.Failure(description=f"the solve steps ran with different objectives or time "
+                                         f"resolutions: {sorted(settings)}")
+        ((objective, time_resolution),) = settings
+        points = {budget: step["point"] for budget, step in by_budget.items()}
+        workers = {budget: step["worker"] for budget, step in by_budget.items()}
+        frontier = frontier_document(points, pairs, objective, time_resolution,
+                                     jobs=len(set(workers.values())), seconds=_run_seconds(context),
+                                     inputs_files=input_file_hashes(input_folder.dir))
+        rows = [{field: row[field] for field in CSV_FIELDS if field != "worker"}
+                | {"worker": workers[row["budget_mw"]]} for row in frontier["rows"]]
+        table = pl.DataFrame(rows, infer_schema_length=None)
         path = warehouse.dir / SWEEPS_FOLDER / f"{context.run_id}.csv"
         write_atomically(path, lambda tmp: inert_csv_text(table).write_csv(tmp))
-        return dg.Output({"path": str(path), "rows": table.to_dicts()}, metadata={
+        return dg.Output(frontier | {"path": str(path)}, metadata={
             "path": dg.MetadataValue.path(str(path)),
             "sweep": dg.MetadataValue.md(markdown_table(table.drop("worker"), max_rows=100)),
         })
 
     return collect_sweep
+
+
+def _run_seconds(context: dg.OpExecutionContext) -> float:
+    """Seconds since the run started (the sweep's wall time)."""
+    record = context.instance.get_run_record_by_id(context.run_id)
+    started = record.start_time if record is not None else None
+    return time.time() - started if started is not None else 0.0
 
 
 def _op_name(budget_mw: float) -> str:
@@ -127,17 +168,20 @@ def cluster_config() -> dict:
 
 
 def build_sweep_job(budgets_mw: tuple[float, ...]) -> dg.JobDefinition:
-    """A job with one solve step per budget and a step collecting the rows, on the Dask executor."""
-    solvers = {_op_name(budget): build_solve_op(budget) for budget in budgets_mw}
-    collect = build_collect_op(budgets_mw)
+    """A job with one solve step per budget and per B + 1 MW and a step collecting the rows, on
+    the Dask executor."""
+    pairs = budget_pairs(budgets_mw)
+    solvers = {_op_name(budget): build_solve_op(budget) for budget in budgets_to_solve(pairs)}
+    collect = build_collect_op(pairs)
 
     @dg.job(
         name="sweep_budgets",
         executor_def=dask_executor,
         config={"execution": {"config": {"cluster": cluster_config()}}},
         tags={"tokenplan/scale_out": "dask"},
-        description=f"Plan each MW budget ({', '.join(f'{b:g}' for b in budgets_mw)}) as its own step on a "
-                    f"Dask cluster; one table of cost per token by budget.",
+        description=f"Plan each MW budget ({', '.join(f'{b:g}' for b in budgets_mw)}) and one MW "
+                    f"more as its own step on a Dask cluster; one table of cost per token and the "
+                    f"value of one more MW by budget.",
     )
     def sweep():
         collect(**{name: solve() for name, solve in solvers.items()})

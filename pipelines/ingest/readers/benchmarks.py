@@ -28,12 +28,17 @@ from pipelines.contract.errors import InputError, Problem, ProblemList, gather
 from pipelines.ingest.files import read_json
 from pipelines.ingest.names import accelerator_key, model_key
 from pipelines.ingest.folder import input_files, relative_name
+from pipelines.ingest.source import Source
 from pipelines.ingest.tabular import MAX_PROBLEMS_PER_FILE, read_records, read_table_file
 from pipelines.contract.schema import BENCHMARKS
 
 logger = logging.getLogger(__name__)
 
 BENCHMARK_FOLDER = "benchmarks"
+CSV_PATTERN = f"{BENCHMARK_FOLDER}/*.csv"
+INFERENCEMAX_PATTERN = f"{BENCHMARK_FOLDER}/inferencemax/*.json"
+MLPERF_PATTERN = f"{BENCHMARK_FOLDER}/mlperf/*.json"
+PATTERNS = (CSV_PATTERN, INFERENCEMAX_PATTERN, MLPERF_PATTERN)
 
 MLPERF_LATENCY_LIMITS_MS: dict[tuple[str, str], tuple[float, float]] = {
     ("llama2-70b", "Server"): (2000.0, 200.0),
@@ -83,21 +88,29 @@ def read_benchmarks(data_dir: Path) -> pl.DataFrame:
     file names in problems and in `source_file` are relative to `data_dir`. Problems of all
     files are raised together. MLPerf skip counts are logged per file.
     """
-    readers: tuple[tuple[str, Callable[[Path, str], pl.DataFrame]], ...] = (
-        ("*.csv", read_benchmark_csv),
-        ("inferencemax/*.json", read_inferencemax),
-        ("mlperf/*.json", _read_mlperf_logging_skips),
-    )
-    found = gather(*(partial(input_files, data_dir, BENCHMARK_FOLDER, (pattern,), False) for pattern, _ in readers))
+    readers: dict[str, Callable[[Path, str], pl.DataFrame]] = {
+        CSV_PATTERN: read_benchmark_csv,
+        INFERENCEMAX_PATTERN: read_inferencemax,
+        MLPERF_PATTERN: _read_mlperf_logging_skips,
+    }
+    found = gather(*(partial(input_files, data_dir, (pattern,), False) for pattern in readers))
     calls = [partial(reader, path, relative_name(data_dir, path))
-             for (_, reader), paths in zip(readers, found, strict=True) for path in paths]
+             for reader, paths in zip(readers.values(), found, strict=True) for path in paths]
     if not calls:
-        raise InputError([Problem(BENCHMARK_FOLDER, "no benchmark files (expected benchmarks/*.csv, "
-                                                    "benchmarks/inferencemax/*.json or benchmarks/mlperf/*.json)")])
+        expected = f"{', '.join(PATTERNS[:-1])} or {PATTERNS[-1]}"
+        raise InputError([Problem(BENCHMARK_FOLDER, f"no benchmark files (expected {expected})")])
     frame = pl.concat(gather(*calls), how="vertical")
     if frame.height == 0:
         raise InputError([Problem(BENCHMARK_FOLDER, "no usable benchmark rows in any file")])
     return frame.sort(list(BENCHMARKS.schema), nulls_last=True)
+
+
+SOURCE = Source(
+    name="benchmarks", patterns=PATTERNS, tables=("benchmarks",),
+    read=lambda data_dir, _: {"benchmarks": read_benchmarks(data_dir)},
+    description="Throughput operating points from InferenceMAX, MLPerf Inference and canonical CSV "
+                "files.",
+)
 
 
 def read_benchmark_csv(path: Path, name: str) -> pl.DataFrame:

@@ -9,8 +9,11 @@ import polars as pl
 from pipelines.contract.errors import InputError, Problem, ProblemList
 from pipelines.ingest.names import accelerator_key
 from pipelines.ingest.folder import input_files, read_each
+from pipelines.ingest.source import Source
 from pipelines.ingest.tabular import read_table_file
 from pipelines.contract.schema import HARDWARE
+
+PATTERNS = ("hardware/*.csv", "hardware/*.xlsx")
 
 
 def read_price_sheet(path: Path, name: str) -> pl.DataFrame:
@@ -43,7 +46,7 @@ def _row_rules(frame: pl.DataFrame, rows: pl.Series, name: str, problems: Proble
 
 def read_hardware(data_dir: Path) -> pl.DataFrame:
     """Every price sheet in `hardware/`; SKUs unique across sheets."""
-    frames = read_each(data_dir, input_files(data_dir, "hardware", ("*.csv", "*.xlsx")), read_price_sheet)
+    frames = read_each(data_dir, input_files(data_dir, PATTERNS), read_price_sheet)
     hardware = pl.concat(frames)
     duplicated = hardware.filter(pl.col("sku").is_duplicated()).sort("sku", "source_file")
     if duplicated.height:
@@ -54,3 +57,10 @@ def read_hardware(data_dir: Path) -> pl.DataFrame:
         ]
         raise InputError(problems)
     return hardware.sort("sku")
+
+
+SOURCE = Source(
+    name="hardware", patterns=PATTERNS, tables=("hardware",),
+    read=lambda data_dir, _: {"hardware": read_hardware(data_dir)},
+    description="Price sheets (CSV, XLSX sheet `hardware`): purchasable and rentable systems.",
+)

@@ -22,6 +22,7 @@ Problems name the YAML field: `budget_mw`, `workloads[2].share`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from pipelines.contract.errors import InputError, Problem, ProblemList
 from pipelines.ingest.files import read_yaml
 from pipelines.ingest.folder import input_file
 from pipelines.ingest.names import model_key
+from pipelines.ingest.source import Source, Tables
 from pipelines.ingest.tabular import read_records
 from pipelines.contract.schema import SCENARIO, WORKLOADS
 
@@ -140,3 +142,17 @@ def check_tariff_reference(scenario: pl.DataFrame, tariffs: pl.DataFrame) -> Non
     if tariff not in known:
         raise InputError([Problem(SCENARIO_FILE, f"tariff '{tariff}' is not in tariffs/ (known: {', '.join(known)})",
                                   field="tariff")])
+
+
+def _read_source(data_dir: Path, upstream: Mapping[str, pl.DataFrame]) -> Tables:
+    tables = read_scenario(data_dir)
+    if "tariffs" in upstream:
+        check_tariff_reference(tables.scenario, upstream["tariffs"])
+    return {"scenario": tables.scenario, "workloads": tables.workloads}
+
+
+SOURCE = Source(
+    name="scenario", patterns=(SCENARIO_FILE,), tables=("scenario", "workloads"), read=_read_source,
+    description="The planning question: site, finance and workloads with SLOs.",
+    upstream=("tariffs",),
+)

@@ -24,6 +24,7 @@ additional-meter charges; energy tier units other than monthly kWh are refused.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from optimizer.tariff import TariffTables
 from pipelines.contract.errors import InputError, Problem, ProblemList
 from pipelines.ingest.files import read_json
 from pipelines.ingest.folder import input_files, relative_name
+from pipelines.ingest.source import Source, Tables
 from pipelines.ingest.tabular import read_table_file, shown
 from pipelines.contract.schema import (
     TARIFF_CSV,
@@ -53,7 +55,8 @@ ENERGY_TIER_UNITS = ("kWh",)
 """Energy tier bounds supported: kWh per month. 'kWh daily', 'kWh/kW' and 'kWh/kW daily'
 bounds scale with days or with the month's peak and are refused."""
 DEMAND_UNITS = ("kW",)
-TARIFF_PATTERNS = ("*.json", "*.csv")
+PATTERNS = ("tariffs/*.json", "tariffs/*.csv")
+"""URDB documents and flat CSV tariffs: `read_tariffs` reads `.json` as URDB, `.csv` as flat."""
 CHARGE_UNITS = ("$/month", "$/day", "$/year")
 
 ENERGY_TIER_COLUMNS = tuple(TARIFF_ENERGY_RATES.column(c) for c in ("rate_usd_per_kwh", "adj_usd_per_kwh", "max_kwh"))
@@ -139,7 +142,7 @@ def read_tariffs(data_dir: Path) -> TariffTables:
     `label` or CSV `tariff_id`) must be unique across files. The result is sorted by
     tariff id and then by the table's key.
     """
-    files = input_files(data_dir, "tariffs", TARIFF_PATTERNS)
+    files = input_files(data_dir, PATTERNS)
 
     problems = ProblemList()
     parts: list[TariffTables] = []
@@ -166,6 +169,19 @@ def read_tariffs(data_dir: Path) -> TariffTables:
         demand_rates=_concat([p.demand_rates for p in parts], TARIFF_DEMAND_RATES.schema, TARIFF_DEMAND_RATES.key),
         schedules=_concat([p.schedules for p in parts], TARIFF_SCHEDULES.schema, TARIFF_SCHEDULES.key),
     )
+
+
+def _read_source(data_dir: Path, _: Mapping[str, pl.DataFrame]) -> Tables:
+    tables = read_tariffs(data_dir)
+    return {"tariffs": tables.tariffs, "tariff_energy_rates": tables.energy_rates,
+            "tariff_demand_rates": tables.demand_rates, "tariff_schedules": tables.schedules}
+
+
+SOURCE = Source(
+    name="tariffs", patterns=PATTERNS, read=_read_source,
+    tables=("tariffs", "tariff_energy_rates", "tariff_demand_rates", "tariff_schedules"),
+    description="Energy tariffs: OpenEI URDB documents and flat CSV tariffs.",
+)
 
 
 def _concat(frames: list[pl.DataFrame], schema: dict[str, pl.DataType], key: tuple[str, ...]) -> pl.DataFrame:
