@@ -186,8 +186,10 @@ def a_file(tmp_path: Path) -> Path:
 
 
 def plan_file(tmp_path: Path) -> Path:
+    """A plan JSON file (a recorded plan, named p1): `load_plan` takes only a plan."""
     path = tmp_path / "plan.json"
-    path.write_text(json.dumps({"plan_id": "p1"}))
+    recorded = json.loads((REPO / "tests" / "golden" / "generated-3x2.json").read_text())
+    path.write_text(json.dumps(recorded | {"plan_id": "p1"}))
     return path
 
 

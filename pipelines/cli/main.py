@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         _print_problems(problems)
         raise SystemExit(EXIT_BAD_INPUT)
-    from optimizer.solve import Infeasible
+    from optimizer.errors import Infeasible, NoPlanInTime
 
     try:
         code = args.run(args)
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     except Infeasible as error:
         print(f"tokenplan: infeasible: {error.reason}", file=sys.stderr)
         return EXIT_INFEASIBLE
-    except TimeoutError as error:
+    except NoPlanInTime as error:
         print(f"tokenplan: no plan: {error} (raise --time-limit)", file=sys.stderr)
         return EXIT_INFEASIBLE
     except InputError as error:

@@ -17,11 +17,16 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.warehouse import paths
+from optimizer.inputs import SolverOptions
+from optimizer.types import Objective, PlanDocument, TimeResolution, missing_plan_keys
 from pipelines.contract.errors import InputError, Problem
+from pipelines.warehouse import paths
 
-OBJECTIVES = ("cost-per-token", "min-cost")
-TIME_RESOLUTIONS = ("flat", "representative", "hourly")
+# `optimizer.inputs` and `optimizer.types` import only the standard library: the CLI starts
+# without numpy. Choices and defaults are the enums' texts: argparse names a bad choice's
+# alternatives by their repr, and `replan` passes the values on to Dagster's run config.
+OBJECTIVES = tuple(objective.value for objective in Objective)
+TIME_RESOLUTIONS = tuple(resolution.value for resolution in TimeResolution)
 """As `optimizer.timeslices.TIME_RESOLUTIONS` (not imported: the CLI starts without numpy)."""
 
 COMMAND_LINE = "command line"
@@ -126,13 +131,18 @@ def add_warehouse(parser: argparse.ArgumentParser) -> None:
 
 
 def add_solver(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--objective", choices=OBJECTIVES, default="cost-per-token")
-    parser.add_argument("--time-limit", type=bounded_float("--time-limit", TIME_LIMIT_S), default=300.0,
-                        help="seconds for the whole solve, > 0 and <= 604,800 (a week; default 300)")
-    parser.add_argument("--gap", type=bounded_float("--gap", MIP_GAP), default=1e-4,
-                        help="relative MIP gap, >= 0 and < 1 (default 1e-4)")
-    parser.add_argument("--threads", type=bounded_int("--threads", THREADS), default=1,
-                        help="HiGHS threads, 1 to 256 (default 1)")
+    """--objective, --time-limit, --gap, --threads; their defaults are `SolverOptions`'s."""
+    defaults = SolverOptions()
+    parser.add_argument("--objective", choices=OBJECTIVES, default=Objective.COST_PER_TOKEN.value)
+    parser.add_argument("--time-limit", type=bounded_float("--time-limit", TIME_LIMIT_S),
+                        default=defaults.time_limit_s,
+                        help="seconds for the whole solve, > 0 and <= 604,800 "
+                             f"(a week; default {defaults.time_limit_s:g})")
+    parser.add_argument("--gap", type=bounded_float("--gap", MIP_GAP), default=defaults.mip_rel_gap,
+                        help=f"relative MIP gap, >= 0 and < 1 (default {defaults.mip_rel_gap:g})")
+    parser.add_argument("--threads", type=bounded_int("--threads", THREADS),
+                        default=defaults.threads,
+                        help=f"HiGHS threads, 1 to 256 (default {defaults.threads})")
 
 
 def add_plan(parser: argparse.ArgumentParser) -> None:
@@ -142,7 +152,8 @@ def add_plan(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget-mw", type=bounded_float("--budget-mw", BUDGET_MW), default=None,
                         help="grid interconnect, > 0 and <= 10,000 MW (default: the scenario's)")
     add_solver(parser)
-    parser.add_argument("--time-resolution", choices=TIME_RESOLUTIONS, default="flat",
+    parser.add_argument("--time-resolution", choices=TIME_RESOLUTIONS,
+                        default=TimeResolution.FLAT.value,
                         help="flat year (default), representative days (12 months x weekday/weekend x 24 h) "
                              "or all 8760 hours: time-of-use prices, monthly peaks, load shapes")
     parser.add_argument("--json", action="store_true", help="print only the plan document (JSON)")
@@ -200,14 +211,12 @@ def writable_folder(folder: Path, named_by: str | None) -> Path:
     return folder
 
 
-def solver_options(args: argparse.Namespace):
-    from optimizer.inputs import SolverOptions
-
+def solver_options(args: argparse.Namespace) -> SolverOptions:
     return SolverOptions(time_limit_s=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
                          progress=sys.stderr.isatty())
 
 
-def print_plan(plan: dict, as_json: bool) -> None:
+def print_plan(plan: PlanDocument, as_json: bool) -> None:
     from pipelines.reports.text import plan_text
 
     if as_json:
@@ -216,13 +225,15 @@ def print_plan(plan: dict, as_json: bool) -> None:
         print(plan_text(plan), end="")
 
 
-def load_plan(reference: str, warehouse: Path) -> dict:
+def load_plan(reference: str, warehouse: Path) -> PlanDocument:
     """A plan from the history (`latest`, a plan id or its prefix) or a plan JSON file; a plan
-    file without a plan id is named by its file name. Not found, or not a JSON object: bad input."""
-    from pipelines.warehouse.history import load_plan as load
+    file without a plan id is named by its file name. Not found, not a JSON object, or an object
+    without the keys every plan has (`optimizer.types.PlanDocument`): bad input."""
+    from pipelines.warehouse.history import plan_path, read_plan
 
     try:
-        plan = load(reference, warehouse)
+        path = plan_path(reference, warehouse)
+        plan = read_plan(path)
     except FileNotFoundError as error:
         raise InputError([Problem(reference, str(error))]) from None
     except json.JSONDecodeError as error:
@@ -232,6 +243,9 @@ def load_plan(reference: str, warehouse: Path) -> dict:
         raise InputError([Problem(reference, "not a plan JSON: not UTF-8 text")]) from None
     if not isinstance(plan, dict):
         raise InputError([Problem(reference, f"not a plan JSON: a {type(plan).__name__}, not an object")])
+    missing = missing_plan_keys(plan)
+    if missing:
+        raise InputError([Problem(str(path), f"not a plan: no {', '.join(missing)}")])
     if "plan_id" not in plan:
         plan["plan_id"] = Path(reference).stem
     return plan

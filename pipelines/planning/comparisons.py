@@ -25,7 +25,9 @@ from dataclasses import replace
 from optimizer.inputs import PlanInputs, SolverOptions
 from optimizer.model import model_data
 from optimizer.plan import plan_document
-from optimizer.solve import Infeasible, solve
+from optimizer.errors import Infeasible, NoPlanInTime
+from optimizer.solve import solve
+from optimizer.types import INFEASIBLE, Alternative, Objective, PlanDocument, Status
 
 
 def single_system_inputs(inputs: PlanInputs, sku: str, rental_caps: dict[str, int]) -> PlanInputs:
@@ -37,29 +39,36 @@ def single_system_inputs(inputs: PlanInputs, sku: str, rental_caps: dict[str, in
                    operating_points=tuple(p for p in inputs.operating_points if p.sku == sku))
 
 
-def single_system_alternatives(inputs: PlanInputs, plan: dict, objective: str,
-                               options: SolverOptions = SolverOptions()) -> list[dict]:
+def single_system_alternatives(inputs: PlanInputs, plan: PlanDocument, objective: Objective,
+                               options: SolverOptions = SolverOptions()) -> list[Alternative]:
     """One row per system: its best single-system plan and the chosen plan's advantage over it.
 
-    Rows: sku, rented, status ("optimal" | "time_limit" | … | "infeasible"), reason (why
-    infeasible, else None), nodes, gpus, cost_per_million_tokens_usd, tokens_per_s_per_mw,
-    annual_cost_usd, grid_power_mw, advantage_ratio; sorted by cost per token (infeasible last).
+    Rows (`optimizer.types.Alternative`): sku, rented, status (a `Status`, or `INFEASIBLE`),
+    reason (why infeasible, else None), nodes, gpus, cost_per_million_tokens_usd,
+    tokens_per_s_per_mw, annual_cost_usd, grid_power_mw, advantage_ratio; sorted by cost per
+    token (infeasible last).
     """
     data = model_data(inputs, objective)
     rental_caps = {combo.system.sku: bound for combo, bound in zip(data.combinations, data.node_upper)
                    if combo.system.rented}
     quiet = replace(options, progress=False)
     chosen = plan.get("flat_cost_per_million_tokens_usd") or plan["cost_per_million_tokens_usd"]
-    rows = []
+    rows: list[Alternative] = []
     for system in inputs.systems:
-        row = {"sku": system.sku, "rented": system.rented, "status": "infeasible", "reason": None, "nodes": None,
-               "gpus": None, "cost_per_million_tokens_usd": None, "tokens_per_s_per_mw": None,
-               "annual_cost_usd": None, "grid_power_mw": None, "advantage_ratio": None}
+        row: Alternative = {
+            "sku": system.sku, "rented": system.rented, "status": INFEASIBLE, "reason": None,
+            "nodes": None, "gpus": None, "cost_per_million_tokens_usd": None,
+            "tokens_per_s_per_mw": None, "annual_cost_usd": None, "grid_power_mw": None,
+            "advantage_ratio": None,
+        }
         alone = single_system_inputs(inputs, system.sku, rental_caps)
         try:
             solution = solve(alone, objective, quiet)
         except Infeasible as error:
             rows.append(row | {"reason": error.reason})
+            continue
+        except NoPlanInTime as error:  # the plan stands; this comparison has no answer in time
+            rows.append(row | {"status": Status.TIME_LIMIT.value, "reason": error.reason})
             continue
         document = plan_document(alone, solution, objective)
         cost = document["cost_per_million_tokens_usd"]
@@ -77,7 +86,7 @@ def single_system_alternatives(inputs: PlanInputs, plan: dict, objective: str,
                                        r["cost_per_million_tokens_usd"] or 0.0, r["sku"]))
 
 
-def with_alternatives(plan: dict, inputs: PlanInputs, objective: str,
-                      options: SolverOptions = SolverOptions()) -> dict:
+def with_alternatives(plan: PlanDocument, inputs: PlanInputs, objective: Objective,
+                      options: SolverOptions = SolverOptions()) -> PlanDocument:
     """The plan document with its `alternatives` (see `single_system_alternatives`)."""
     return plan | {"alternatives": single_system_alternatives(inputs, plan, objective, options)}

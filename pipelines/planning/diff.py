@@ -15,6 +15,7 @@ Input files are compared by the content hashes in each plan's `inputs` list: cha
 
 from __future__ import annotations
 
+from optimizer.types import FleetRow, PlanDocument, cost_components
 from pipelines.reports.text import COST_LABELS, number_text, table_text, usd_text
 
 DESIGN_FIELDS = (
@@ -29,9 +30,9 @@ VOLUME = "token_volume"
 """The decomposition's row for the change in tokens per year."""
 
 
-def fleet_changes(a: dict, b: dict) -> list[dict]:
+def fleet_changes(a: PlanDocument, b: PlanDocument) -> list[dict]:
     """Nodes and GPUs per (sku, cooling_id, power_id) in A and B; rows in either plan."""
-    def by_key(plan: dict) -> dict:
+    def by_key(plan: PlanDocument) -> dict[tuple[str, str | None, str | None], FleetRow]:
         return {(r["sku"], r["cooling_id"], r["power_id"]): r for r in plan["fleet"]}
 
     rows_a, rows_b = by_key(a), by_key(b)
@@ -47,14 +48,15 @@ def fleet_changes(a: dict, b: dict) -> list[dict]:
     return changes
 
 
-def cost_decomposition(a: dict, b: dict) -> list[dict]:
+def cost_decomposition(a: PlanDocument, b: PlanDocument) -> list[dict]:
     """Per cost component: annual cost in A and B, its change, and its exact contribution to the
     change in cost per million tokens; then the token-volume row (see the module docstring)."""
     tokens_a, tokens_b = a["tokens_per_year"], b["tokens_per_year"]
-    components = list(dict.fromkeys([*a["costs_usd_per_year"], *b["costs_usd_per_year"]]))
+    costs_a, costs_b = cost_components(a), cost_components(b)
+    components = list(dict.fromkeys([*costs_a, *costs_b]))
     rows = []
     for key in components:
-        usd_a, usd_b = a["costs_usd_per_year"].get(key, 0.0), b["costs_usd_per_year"].get(key, 0.0)
+        usd_a, usd_b = costs_a.get(key, 0.0), costs_b.get(key, 0.0)
         rows.append({"component": key, "annual_cost_usd_a": usd_a, "annual_cost_usd_b": usd_b,
                      "delta_annual_cost_usd": usd_b - usd_a,
                      "usd_per_million_tokens_a": usd_a / tokens_a * 1e6,
@@ -66,7 +68,7 @@ def cost_decomposition(a: dict, b: dict) -> list[dict]:
     return rows
 
 
-def input_changes(a: dict, b: dict) -> dict:
+def input_changes(a: PlanDocument, b: PlanDocument) -> dict:
     """Input files changed (by SHA-256), added and removed from A to B, and how many are unchanged."""
     hashes_a = {f["file"]: f["sha256"] for f in a.get("inputs", [])}
     hashes_b = {f["file"]: f["sha256"] for f in b.get("inputs", [])}
@@ -80,7 +82,7 @@ def input_changes(a: dict, b: dict) -> dict:
     }
 
 
-def plan_diff(a: dict, b: dict) -> dict:
+def plan_diff(a: PlanDocument, b: PlanDocument) -> dict:
     """Everything that differs from plan A to plan B, as plain data."""
     return {
         "plan_a": a.get("plan_id"), "plan_b": b.get("plan_id"),

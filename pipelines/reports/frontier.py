@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from optimizer.types import PlanDocument
 from pipelines.reports.charts import Series, line_chart, tick_text
 from pipelines.reports.text import number_text, table_text, usd_text
 from pipelines.warehouse.history import inputs_digest
@@ -68,7 +69,7 @@ FRONTIER_FILE = "pareto_frontier.json"
 """Where the Dagster asset `pareto_frontier` keeps the frontier in the warehouse."""
 
 
-def frontier_for(plan: dict, path: Path | None, warehouse: Path) -> dict | None:
+def frontier_for(plan: PlanDocument, path: Path | None, warehouse: Path) -> dict | None:
     """The frontier to chart with `plan`: the file at `path`, else the warehouse's
     `pareto_frontier.json` when it was made from the same input files (same content hashes)."""
     if path is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
+from optimizer.types import Alternative, PlanDocument, cost_components
 from pipelines.reports.charts import BASE, HIGHLIGHT, PALETTE, Bar, bar_chart
 from pipelines.reports.text import (
     ALLOCATION_HEADERS,
@@ -38,11 +39,11 @@ LOG_SCALE_SPAN = 20.0
 """Cost-per-token bars use a log axis when the largest is this many times the smallest."""
 
 
-def title(plan: dict) -> str:
+def title(plan: PlanDocument) -> str:
     return f"Build plan: {plan.get('name', 'site')}"
 
 
-def subtitle(plan: dict) -> str:
+def subtitle(plan: PlanDocument) -> str:
     created = plan.get("created_at")
     when = f"created {datetime.fromisoformat(created):%Y-%m-%d %H:%M} UTC · " if created else ""
     gap = plan["solver"].get("mip_gap")
@@ -50,34 +51,34 @@ def subtitle(plan: dict) -> str:
             f"solver {plan['status']}" + ("" if gap is None else f" (gap {gap:.1e})"))
 
 
-def best_alternative(plan: dict) -> dict | None:
+def best_alternative(plan: PlanDocument) -> Alternative | None:
     """The cheapest single-system plan per token (the one a per-GPU TCO spreadsheet would pick)."""
     feasible = [r for r in plan.get("alternatives", []) if r["cost_per_million_tokens_usd"] is not None]
     return min(feasible, key=lambda r: r["cost_per_million_tokens_usd"], default=None)
 
 
-def advantage_text(plan: dict) -> str | None:
+def advantage_text(plan: PlanDocument) -> str | None:
     best = best_alternative(plan)
     if best is None or best["advantage_ratio"] is None:
         return None
     return f"{best['advantage_ratio']:.2f}× lower cost per token than the best single-system plan ({best['sku']})"
 
 
-def _share(plan: dict, usd: float) -> str:
+def _share(plan: PlanDocument, usd: float) -> str:
     return f"{100 * usd / plan['annual_cost_usd']:.1f}%" if plan["annual_cost_usd"] else "-"
 
 
 # --------------------------------------------------------------------------- charts
 
 
-def cost_chart(plan: dict) -> str:
+def cost_chart(plan: PlanDocument) -> str:
     """Annual cost by component [USD/year]."""
     bars = [Bar(COST_LABELS.get(key, key), usd, f"{usd_text(usd)} ({_share(plan, usd)})", PALETTE[i % len(PALETTE)])
-            for i, (key, usd) in enumerate(plan["costs_usd_per_year"].items()) if usd]
+            for i, (key, usd) in enumerate(cost_components(plan).items()) if usd]
     return bar_chart("Annual cost by component", bars, "USD per year")
 
 
-def fleet_chart(plan: dict) -> str:
+def fleet_chart(plan: PlanDocument) -> str:
     """GPUs per system × cooling, coloured by cooling (rented in grey)."""
     coolings = sorted({r["cooling_id"] for r in plan["fleet"] if r["cooling_id"]})
     colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(coolings)}
@@ -90,7 +91,7 @@ def fleet_chart(plan: dict) -> str:
     return bar_chart("Fleet by system and cooling", bars, "GPUs", legend=legend)
 
 
-def alternatives_charts(plan: dict) -> list[str]:
+def alternatives_charts(plan: PlanDocument) -> list[str]:
     """Cost per million tokens and tokens/s per MW: this plan against each system alone."""
     rows = plan.get("alternatives", [])
     if not rows:
@@ -138,7 +139,7 @@ def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
     return table_text([markdown_cell(h) for h in headers], [[markdown_cell(c) for c in row] for row in rows], True)
 
 
-def markdown_report(plan: dict, frontier: dict | None = None) -> str:
+def markdown_report(plan: PlanDocument, frontier: dict | None = None) -> str:
     """The report as Markdown (tables, and bar charts drawn in text)."""
     summary = summary_rows(plan)
     advantage = advantage_text(plan)
@@ -147,7 +148,8 @@ def markdown_report(plan: dict, frontier: dict | None = None) -> str:
     parts = [f"# {title(plan)} — plan {plan.get('plan_id', 'unsaved')}", subtitle(plan),
              "## Summary", _markdown_table(["metric", "value"], summary),
              "## Annual cost by component", _markdown_table(COST_HEADERS, cost_rows(plan)),
-             _text_bars([(COST_LABELS.get(k, k), v, usd_text(v)) for k, v in plan["costs_usd_per_year"].items() if v]),
+             _text_bars([(COST_LABELS.get(k, k), v, usd_text(v))
+                         for k, v in cost_components(plan).items() if v]),
              "## Fleet by system and cooling", _markdown_table(FLEET_HEADERS, fleet_rows(plan)),
              _text_bars([(f"{r['sku']} · {r['cooling_id'] or 'rented'}", r["gpus"], f"{r['gpus']:,} GPUs")
                          for r in plan["fleet"]])]
@@ -168,7 +170,7 @@ def markdown_report(plan: dict, frontier: dict | None = None) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _input_rows(plan: dict) -> list[list[str]]:
+def _input_rows(plan: PlanDocument) -> list[list[str]]:
     return [[f["file"], number_text(f.get("bytes")), f["sha256"][:SHA_SHOWN] + "…"] for f in plan.get("inputs", [])]
 
 
@@ -237,7 +239,7 @@ def _card(label: str, value: str, sub: str = "", kind: str = "") -> str:
             f'<div class="value">{escape(value)}</div><div class="sub">{escape(sub)}</div></div>')
 
 
-def _cards(plan: dict) -> str:
+def _cards(plan: PlanDocument) -> str:
     best = best_alternative(plan)
     cards = [
         _card("cost per million tokens", usd_text(plan["cost_per_million_tokens_usd"]),
@@ -261,7 +263,7 @@ def _panel(content: str) -> str:
     return f'<div class="panel">{content}</div>'
 
 
-def html_report(plan: dict, frontier: dict | None = None) -> str:
+def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
     """The report as one HTML page with inline CSS and inline SVG charts."""
     plan_id = plan.get("plan_id", "unsaved")
     charts = [cost_chart(plan), fleet_chart(plan), *alternatives_charts(plan)]

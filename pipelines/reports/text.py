@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from optimizer.types import PlanDocument, cost_components
+
 COST_LABELS = {
     "it_capex": "IT capex (annualized)",
     "cooling_capex": "cooling capex (annualized)",
@@ -47,7 +49,7 @@ def table_text(headers: list[str] | None, rows: list[list[str]], markdown: bool)
     return "\n".join([*head, *(line(r) for r in rows)])
 
 
-def summary_rows(plan: dict) -> list[list[str]]:
+def summary_rows(plan: PlanDocument) -> list[list[str]]:
     return [
         ["cost per million tokens", usd_text(plan["cost_per_million_tokens_usd"])],
         ["tokens/s per MW (grid)", number_text(plan["tokens_per_s_per_mw"])],
@@ -67,19 +69,19 @@ ALLOCATION_HEADERS = ["workload", "system", "GPUs", "tokens/s", "tokens/s/GPU", 
 COST_HEADERS = ["component", "USD/year", "share"]
 
 
-def fleet_rows(plan: dict) -> list[list[str]]:
+def fleet_rows(plan: PlanDocument) -> list[list[str]]:
     return [[r["sku"], r["cooling_id"] or "(rented)", r["power_id"] or "-", number_text(r["nodes"]), number_text(r["gpus"]),
              number_text(r["grid_power_kw"]), usd_text(r["annual_cost_usd"])] for r in plan["fleet"]]
 
 
-def allocation_rows(plan: dict) -> list[list[str]]:
+def allocation_rows(plan: PlanDocument) -> list[list[str]]:
     return [[r["workload"], r["sku"], number_text(r["gpus"], 1), number_text(r["tokens_per_s"]),
              number_text(r["tokens_per_s_per_gpu"], 1), number_text(r["interactivity_tokens_per_s_per_user"], 1),
              number_text(r["ttft_s"], 2)] for r in sorted(plan["allocation"], key=lambda r: (r["workload"], r["sku"]))]
 
 
-def cost_rows(plan: dict) -> list[list[str]]:
-    costs, total = plan["costs_usd_per_year"], plan["annual_cost_usd"]
+def cost_rows(plan: PlanDocument) -> list[list[str]]:
+    costs, total = cost_components(plan), plan["annual_cost_usd"]
     rows = [[COST_LABELS.get(k, k), usd_text(v), f"{100 * v / total:.1f}%" if total else "-"]
             for k, v in costs.items() if v]
     return rows + [["total", usd_text(total), "100.0%"]]
@@ -88,7 +90,7 @@ def cost_rows(plan: dict) -> list[list[str]]:
 ALTERNATIVES_HEADERS = ["system alone", "cost per M tokens", "tokens/s per MW", "nodes", "plan's advantage", "status"]
 
 
-def alternatives_rows(plan: dict) -> list[list[str]]:
+def alternatives_rows(plan: PlanDocument) -> list[list[str]]:
     """The best single-system plans (`pipelines.planning.comparisons`); advantage = their cost per token / the plan's."""
     return [[r["sku"], usd_text(r["cost_per_million_tokens_usd"]),
              number_text(r["tokens_per_s_per_mw"]), number_text(r["nodes"]),
@@ -99,7 +101,7 @@ def alternatives_rows(plan: dict) -> list[list[str]]:
 MONTHLY_HEADERS = ["month", "energy MWh", "energy", "peak grid MW", "demand charges"]
 
 
-def time_rows(plan: dict) -> list[list[str]]:
+def time_rows(plan: PlanDocument) -> list[list[str]]:
     """A time-resolved plan against the flat year of the same inputs."""
     utilization = plan["realized_utilization"]
     return [
@@ -111,12 +113,12 @@ def time_rows(plan: dict) -> list[list[str]]:
     ]
 
 
-def monthly_rows(plan: dict) -> list[list[str]]:
+def monthly_rows(plan: PlanDocument) -> list[list[str]]:
     return [[str(r["month"]), number_text(r["energy_kwh"] / 1000.0), usd_text(r["energy_usd"]),
              number_text(r["peak_grid_kw"] / 1000.0, 2), usd_text(r["demand_usd"])] for r in plan["monthly"]]
 
 
-def plan_text(plan: dict, markdown: bool = False) -> str:
+def plan_text(plan: PlanDocument, markdown: bool = False) -> str:
     """Summary, fleet, allocation, annual costs and solver status of a plan."""
     title = f"Build plan: {plan.get('name', 'site')} ({plan['objective']}, status {plan['status']})"
     solver = plan["solver"]

@@ -1,7 +1,6 @@
 """run the Dagster job `replan` (ingest → design → plan) on the instance and print the plan"""
 
 import argparse
-import json
 from pathlib import Path
 
 from pipelines.cli import options
@@ -13,8 +12,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipelines.ingest.sources import read_inputs
     from pipelines.cli.run_job import run_job
+    from pipelines.ingest.sources import read_inputs
+    from pipelines.warehouse.history import read_plan
 
     data, warehouse = gather(lambda: options.data_dir(args), lambda: options.warehouse_dir(args, write=True))
     read_inputs(data)  # every problem reported before anything is written
@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
                                   "time_resolution": args.time_resolution}},
     }}
     result = run_job("replan", data, warehouse, run_config)
-    plan = json.loads(Path(result.written["build_plan"]).read_text())
+    plan = read_plan(Path(result.written["build_plan"]))
     options.print_plan(plan, args.json)
     if not args.json:
         print(f"\nDagster run {result.run_id}; plan {plan['plan_id']} in {result.written['build_plan']}")
