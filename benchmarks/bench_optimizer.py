@@ -72,7 +72,9 @@ SIZES = (
 QUICK_SIZES = SIZES[:3]
 
 
-def generate(n_skus: int, n_coolings: int, n_power: int, n_workloads: int, budget_mw: float, seed: int) -> PlanInputs:
+def generate(
+    n_skus: int, n_coolings: int, n_power: int, n_workloads: int, budget_mw: float, seed: int
+) -> PlanInputs:
     """A random but plausible instance: ~10% rented SKUs, some supply caps, Dirichlet shares."""
     rng = random.Random(seed)
     systems = []
@@ -100,7 +102,9 @@ def generate(n_skus: int, n_coolings: int, n_power: int, n_workloads: int, budge
         if gpus == 72:
             kinds, per_rack = ("liquid",), 1
         else:
-            kinds = rng.choice((("air", "liquid", "immersion"), ("air", "liquid"), ("liquid", "immersion")))
+            kinds = rng.choice(
+                (("air", "liquid", "immersion"), ("air", "liquid"), ("liquid", "immersion"))
+            )
             per_rack = rng.randint(2, 6)
         systems.append(
             System(
@@ -126,7 +130,9 @@ def generate(n_skus: int, n_coolings: int, n_power: int, n_workloads: int, budge
         OperatingPoint(
             sku=s.sku,
             workload=w.name,
-            tokens_per_s_per_gpu=round(base[s.accelerator] * workload_factor[j] * rng.lognormvariate(0, 0.3), 1),
+            tokens_per_s_per_gpu=round(
+                base[s.accelerator] * workload_factor[j] * rng.lognormvariate(0, 0.3), 1
+            ),
         )
         for s in systems
         for j, w in enumerate(workloads)
@@ -138,7 +144,12 @@ def generate(n_skus: int, n_coolings: int, n_power: int, n_workloads: int, budge
         power_designs=POWER_DESIGNS[:n_power],
         workloads=workloads,
         operating_points=points,
-        energy=EnergyPrice("flat", 0.0892, demand_usd_per_kw_month=rng.choice((0.0, 8.0)), fixed_usd_per_year=12_000),
+        energy=EnergyPrice(
+            "flat",
+            0.0892,
+            demand_usd_per_kw_month=rng.choice((0.0, 8.0)),
+            fixed_usd_per_year=12_000,
+        ),
         finance=Finance(
             wacc=0.08,
             facility_lifetime_years=15,
@@ -155,11 +166,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only the small sizes")
     parser.add_argument("--gap", type=float, default=1e-3, help="relative MIP gap (default 0.1%%)")
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds per instance")
-    parser.add_argument("--progress", action="store_true", help="print Dinkelbach iterations to stderr")
+    parser.add_argument(
+        "--progress", action="store_true", help="print Dinkelbach iterations to stderr"
+    )
     args = parser.parse_args()
-    options = SolverOptions(time_limit_s=args.time_limit, mip_rel_gap=args.gap, progress=args.progress)
+    options = SolverOptions(
+        time_limit_s=args.time_limit, mip_rel_gap=args.gap, progress=args.progress
+    )
 
-    solve(generate(2, 1, 1, 1, 1, SEED), options=options)  # warm up imports (scipy.sparse, pyomo writers)
+    solve(
+        generate(2, 1, 1, 1, 1, SEED), options=options
+    )  # warm up imports (scipy.sparse, pyomo writers)
     header = (
         f"{'instance (sku x cool x power x wl)':>36} {'vars':>7} {'cons':>6} {'nnz':>8} "
         f"{'build s':>8} {'HiGHS s':>8} {'iters':>5} {'total s':>8} {'gap':>9} {'status':>10} {'USD/M tok':>10}"

@@ -44,18 +44,33 @@ def data_with_tariff(tariff_id: str, folder: Path) -> Path:
     data = folder / tariff_id
     shutil.copytree(REPO / "datasets", data)
     scenario = data / "scenario.yaml"
-    scenario.write_text(scenario.read_text().replace("tariff: eia-2023-virginia", f"tariff: {tariff_id}"))
+    scenario.write_text(
+        scenario.read_text().replace("tariff: eia-2023-virginia", f"tariff: {tariff_id}")
+    )
     return data
 
 
-def row(tariff: str, resolution: str, solution, seconds: float, flat_cost: float, inputs) -> list[str]:
+def row(
+    tariff: str, resolution: str, solution, seconds: float, flat_cost: float, inputs
+) -> list[str]:
     cost = solution.cost_per_million_tokens_usd
     utilization = "-"
     if solution.time_resolution != "flat":
         utilization = f"{plan_document(inputs, solution, 'cost-per-token')['realized_utilization']['fleet']:.1%}"
-    return [tariff, resolution, f"{solution.n_variables:,}", f"{solution.n_constraints:,}",
-            f"{solution.n_nonzeros:,}", f"{solution.build_seconds:.2f}", f"{solution.solve_seconds:.2f}",
-            f"{seconds:.2f}", f"${cost:.5f}", f"{cost / flat_cost - 1:+.2%}", utilization, solution.status]
+    return [
+        tariff,
+        resolution,
+        f"{solution.n_variables:,}",
+        f"{solution.n_constraints:,}",
+        f"{solution.n_nonzeros:,}",
+        f"{solution.build_seconds:.2f}",
+        f"{solution.solve_seconds:.2f}",
+        f"{seconds:.2f}",
+        f"${cost:.5f}",
+        f"{cost / flat_cost - 1:+.2%}",
+        utilization,
+        solution.status,
+    ]
 
 
 def main() -> None:
@@ -63,8 +78,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="the scenario's own tariff only")
     args = parser.parse_args()
     tariffs = list(TARIFFS)[:1] if args.quick else list(TARIFFS)
-    header = ["tariff", "resolution", "vars", "cons", "nnz", "build s", "HiGHS s", "total s", "cost/M tok",
-              "vs flat", "utilization", "status"]
+    header = [
+        "tariff",
+        "resolution",
+        "vars",
+        "cons",
+        "nnz",
+        "build s",
+        "HiGHS s",
+        "total s",
+        "cost/M tok",
+        "vs flat",
+        "utilization",
+        "status",
+    ]
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for tariff_id in tariffs:
@@ -72,24 +99,55 @@ def main() -> None:
             began = time.perf_counter()
             flat = solve(inputs, options=OPTIONS)
             flat_seconds = time.perf_counter() - began
-            rows.append(row(TARIFFS[tariff_id], "flat", flat, flat_seconds, flat.cost_per_million_tokens_usd, inputs))
+            rows.append(
+                row(
+                    TARIFFS[tariff_id],
+                    "flat",
+                    flat,
+                    flat_seconds,
+                    flat.cost_per_million_tokens_usd,
+                    inputs,
+                )
+            )
             for resolution in ("representative", "hourly"):
                 began = time.perf_counter()
                 solution = solve(inputs, options=OPTIONS, time_resolution=resolution, start=flat)
                 seconds = time.perf_counter() - began + flat_seconds
-                rows.append(row(TARIFFS[tariff_id], resolution, solution, seconds,
-                                flat.cost_per_million_tokens_usd, inputs))
+                rows.append(
+                    row(
+                        TARIFFS[tariff_id],
+                        resolution,
+                        solution,
+                        seconds,
+                        flat.cost_per_million_tokens_usd,
+                        inputs,
+                    )
+                )
                 print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for r in [header, *rows]:
             print("  ".join(cell.rjust(width) for cell, width in zip(r, widths)))
 
         began = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "pipelines.cli", "plan", "--time-resolution", "representative",
-                        "--warehouse", str(Path(folder) / "warehouse")], check=True, cwd=REPO,
-                       stdout=subprocess.DEVNULL)
-        print(f"\ntokenplan plan --time-resolution representative (bundled data, end to end): "
-              f"{time.perf_counter() - began:.1f} s")
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "plan",
+                "--time-resolution",
+                "representative",
+                "--warehouse",
+                str(Path(folder) / "warehouse"),
+            ],
+            check=True,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+        )
+        print(
+            f"\ntokenplan plan --time-resolution representative (bundled data, end to end): "
+            f"{time.perf_counter() - began:.1f} s"
+        )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,17 @@ from test_sam_peer import LOADS, SIZE_KW, TARIFFS, our_bill, sam_bill, sam_rates
 
 
 def main() -> None:
-    header = ["tariff", "load", "kW", "ours USD", "SAM USD", "energy ours/SAM", "demand ours/SAM",
-              "fixed ours/SAM", "max rel diff"]
+    header = [
+        "tariff",
+        "load",
+        "kW",
+        "ours USD",
+        "SAM USD",
+        "energy ours/SAM",
+        "demand ours/SAM",
+        "fixed ours/SAM",
+        "max rel diff",
+    ]
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         for name, file in TARIFFS.items():
@@ -30,11 +39,24 @@ def main() -> None:
                 load = make(SIZE_KW[file])
                 ours = our_bill(doc, load, Path(folder))
                 sam = sam_bill(sam_rates(doc), load)
-                pairs = [(ours.annual_usd, float(sam["annual"])), (ours.energy_usd, sam["energy"].sum()),
-                         (ours.demand_usd, sam["demand"].sum()), (ours.fixed_usd, sam["fixed"].sum())]
+                pairs = [
+                    (ours.annual_usd, float(sam["annual"])),
+                    (ours.energy_usd, sam["energy"].sum()),
+                    (ours.demand_usd, sam["demand"].sum()),
+                    (ours.fixed_usd, sam["fixed"].sum()),
+                ]
                 worst = max(abs(a - b) / abs(b) for a, b in pairs if b)
-                rows.append([name, shape, f"{SIZE_KW[file]:,.0f}", f"{pairs[0][0]:,.2f}", f"{pairs[0][1]:,.2f}",
-                             *(f"{a:,.0f} / {b:,.0f}" for a, b in pairs[1:]), f"{worst:.1e}"])
+                rows.append(
+                    [
+                        name,
+                        shape,
+                        f"{SIZE_KW[file]:,.0f}",
+                        f"{pairs[0][0]:,.2f}",
+                        f"{pairs[0][1]:,.2f}",
+                        *(f"{a:,.0f} / {b:,.0f}" for a, b in pairs[1:]),
+                        f"{worst:.1e}",
+                    ]
+                )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, *rows]:
         print("  ".join(cell.rjust(width) for cell, width in zip(r, widths)))

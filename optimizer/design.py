@@ -34,15 +34,25 @@ from collections.abc import Mapping
 import polars as pl
 
 from optimizer.errors import Infeasible
-from optimizer.inputs import (Cooling, EnergyPrice, Finance, OperatingPoint, PlanInputs, PowerDesign, System,
-                              Workload)
-from optimizer.tariff import DAY_TYPES, TariffTables, Tariff, flat_year_price, slice_prices
+from optimizer.inputs import (
+    Cooling,
+    EnergyPrice,
+    Finance,
+    OperatingPoint,
+    PlanInputs,
+    PowerDesign,
+    System,
+    Workload,
+)
+from optimizer.tariff import DAY_TYPES, Tariff, TariffTables, flat_year_price, slice_prices
 from optimizer.timeslices import priced_slices
 
 Tables = Mapping[str, pl.DataFrame]
 
 
-def plan_inputs(tables: Tables, budget_mw: float | None = None, interpolate: bool = True) -> PlanInputs:
+def plan_inputs(
+    tables: Tables, budget_mw: float | None = None, interpolate: bool = True
+) -> PlanInputs:
     """Everything one solve needs, from the canonical tables (`budget_mw` overrides the scenario's)."""
     scenario = tables["scenario"].row(0, named=True)
     budget_mw = float(budget_mw if budget_mw is not None else scenario["budget_mw"])
@@ -57,20 +67,34 @@ def plan_inputs(tables: Tables, budget_mw: float | None = None, interpolate: boo
                 points.append(point)
     served = {p.sku for p in points}
     measured = set(tables["benchmarks"]["accelerator"])
-    notes += [f"{s.sku}: no operating point meets any workload's SLO; left out" for s in systems
-              if s.sku not in served and s.accelerator in measured]
+    notes += [
+        f"{s.sku}: no operating point meets any workload's SLO; left out"
+        for s in systems
+        if s.sku not in served and s.accelerator in measured
+    ]
     tariff = Tariff.from_tables(tariff_tables(tables), scenario["tariff"])
-    energy_usd_per_kwh, demand_usd_per_kw_month, fixed_usd_per_year = flat_year_price(tariff, budget_mw * 1000.0)
+    energy_usd_per_kwh, demand_usd_per_kw_month, fixed_usd_per_year = flat_year_price(
+        tariff, budget_mw * 1000.0
+    )
     return PlanInputs(
         name=scenario["name"],
         budget_mw=budget_mw,
         systems=tuple(s for s in systems if s.sku in served),
-        coolings=tuple(Cooling(**_fields(row, Cooling)) for row in tables["cooling"].iter_rows(named=True)),
-        power_designs=tuple(PowerDesign(**_fields(row, PowerDesign)) for row in tables["power"].iter_rows(named=True)),
+        coolings=tuple(
+            Cooling(**_fields(row, Cooling)) for row in tables["cooling"].iter_rows(named=True)
+        ),
+        power_designs=tuple(
+            PowerDesign(**_fields(row, PowerDesign))
+            for row in tables["power"].iter_rows(named=True)
+        ),
         workloads=tuple(_workload(w) for w in workloads),
         operating_points=tuple(points),
-        energy=EnergyPrice(tariff_id=scenario["tariff"], energy_usd_per_kwh=energy_usd_per_kwh,
-                           demand_usd_per_kw_month=demand_usd_per_kw_month, fixed_usd_per_year=fixed_usd_per_year),
+        energy=EnergyPrice(
+            tariff_id=scenario["tariff"],
+            energy_usd_per_kwh=energy_usd_per_kwh,
+            demand_usd_per_kw_month=demand_usd_per_kw_month,
+            fixed_usd_per_year=fixed_usd_per_year,
+        ),
         finance=Finance(**_fields(scenario, Finance)),
         notes=tuple(notes),
         tariff_slices=slice_prices(tariff, budget_mw * 1000.0),
@@ -85,22 +109,31 @@ def measured_workloads(tables: Tables) -> tuple[list[dict], list[str]]:
     and in cost-per-token mode the others' shares are scaled to sum to 1. None left is
     `Infeasible`, with every workload's note as the reason.
     """
-    benchmarks = tables["benchmarks"].filter(pl.col("accelerator").is_in(tables["hardware"]["accelerator"].to_list()))
+    benchmarks = tables["benchmarks"].filter(
+        pl.col("accelerator").is_in(tables["hardware"]["accelerator"].to_list())
+    )
     kept, notes = [], []
     for workload in tables["workloads"].iter_rows(named=True):
         rows = benchmarks.filter(pl.col("model") == workload["model"])
         if candidate_points(rows, None, workload).height:
             kept.append(workload)
             continue
-        lengths = "" if workload["isl"] is None and workload["osl"] is None else \
-            f" at isl {workload['isl']} / osl {workload['osl']}"
+        lengths = (
+            ""
+            if workload["isl"] is None and workload["osl"] is None
+            else f" at isl {workload['isl']} / osl {workload['osl']}"
+        )
         measured = sorted({f"{isl}/{osl}" for isl, osl in rows.select("isl", "osl").iter_rows()})
         if rows.height:
             known = f"measured isl/osl for it: {', '.join(measured)}"
         else:
-            known = f"models with benchmarks: {', '.join(sorted(set(benchmarks['model']))) or 'none'}"
-        notes.append(f"workload {workload['name']} (model {workload['model']}): no benchmark rows{lengths} on the "
-                     f"systems of the price sheets ({known}); planned without it")
+            known = (
+                f"models with benchmarks: {', '.join(sorted(set(benchmarks['model']))) or 'none'}"
+            )
+        notes.append(
+            f"workload {workload['name']} (model {workload['model']}): no benchmark rows{lengths} on the "
+            f"systems of the price sheets ({known}); planned without it"
+        )
     if not kept:
         raise Infeasible("; ".join(notes))
     shares = [w["share"] for w in kept]
@@ -109,25 +142,34 @@ def measured_workloads(tables: Tables) -> tuple[list[dict], list[str]]:
         if total <= 0:
             raise Infeasible("; ".join(notes) + "; the workloads left have no share of the tokens")
         kept = [w | {"share": w["share"] / total} for w in kept]
-        notes.append(f"shares of the workloads planned ({', '.join(w['name'] for w in kept)}) scaled by "
-                     f"1/{total:g} to sum to 1")
+        notes.append(
+            f"shares of the workloads planned ({', '.join(w['name'] for w in kept)}) scaled by "
+            f"1/{total:g} to sum to 1"
+        )
     return kept, notes
 
 
 def unmeasured_system_notes(tables: Tables) -> list[str]:
     """A note for each system whose accelerator has no benchmark row, naming the ones that have."""
     measured = sorted(set(tables["benchmarks"]["accelerator"]))
-    return [f"{row['sku']} (accelerator {row['accelerator']}): no benchmark rows for this accelerator "
-            f"(accelerators with benchmarks: {', '.join(measured)}); left out"
-            for row in tables["hardware"].iter_rows(named=True) if row["accelerator"] not in measured]
+    return [
+        f"{row['sku']} (accelerator {row['accelerator']}): no benchmark rows for this accelerator "
+        f"(accelerators with benchmarks: {', '.join(measured)}); left out"
+        for row in tables["hardware"].iter_rows(named=True)
+        if row["accelerator"] not in measured
+    ]
 
 
 def _workload(row: Mapping) -> Workload:
     profile = row.get("load_profile")
-    return Workload(name=row["name"], share=row["share"], demand_tokens_per_s=row["demand_tokens_per_s"],
-                    load_shape=row.get("load_shape") or "interactive",
-                    load_profile=None if profile is None else tuple(profile),
-                    batch_quota=row.get("batch_quota") or "annual")
+    return Workload(
+        name=row["name"],
+        share=row["share"],
+        demand_tokens_per_s=row["demand_tokens_per_s"],
+        load_shape=row.get("load_shape") or "interactive",
+        load_profile=None if profile is None else tuple(profile),
+        batch_quota=row.get("batch_quota") or "annual",
+    )
 
 
 def tariff_profile_frame(tables: Tables, site_kw: float) -> pl.DataFrame:
@@ -142,20 +184,34 @@ def tariff_profile_frame(tables: Tables, site_kw: float) -> pl.DataFrame:
         prices = slice_prices(Tariff.from_tables(tariff_tables(tables), tariff_id), site_kw)
         slices = priced_slices(prices, "representative")
         period = slices.demand_period
-        frames.append(pl.DataFrame({
-            "tariff_id": [tariff_id] * len(slices),
-            "month": slices.month, "day_type": [DAY_TYPES[d] for d in slices.day_type], "hour": slices.hour,
-            "weight_days": slices.weight_days, "energy_usd_per_kwh": slices.price_usd_per_kwh,
-            "demand_period": [None if d < 0 else int(d) for d in period],
-            "demand_usd_per_kw": [0.0 if d < 0 else float(slices.demand_usd_per_kw[d]) for d in period],
-            "flat_demand_usd_per_kw": slices.flat_demand_usd_per_kw[slices.month - 1],
-        }, schema_overrides={"month": pl.Int64, "hour": pl.Int64, "demand_period": pl.Int64}))
+        frames.append(
+            pl.DataFrame(
+                {
+                    "tariff_id": [tariff_id] * len(slices),
+                    "month": slices.month,
+                    "day_type": [DAY_TYPES[d] for d in slices.day_type],
+                    "hour": slices.hour,
+                    "weight_days": slices.weight_days,
+                    "energy_usd_per_kwh": slices.price_usd_per_kwh,
+                    "demand_period": [None if d < 0 else int(d) for d in period],
+                    "demand_usd_per_kw": [
+                        0.0 if d < 0 else float(slices.demand_usd_per_kw[d]) for d in period
+                    ],
+                    "flat_demand_usd_per_kw": slices.flat_demand_usd_per_kw[slices.month - 1],
+                },
+                schema_overrides={"month": pl.Int64, "hour": pl.Int64, "demand_period": pl.Int64},
+            )
+        )
     return pl.concat(frames)
 
 
 def tariff_tables(tables: Tables) -> TariffTables:
-    return TariffTables(tariffs=tables["tariffs"], energy_rates=tables["tariff_energy_rates"],
-                        demand_rates=tables["tariff_demand_rates"], schedules=tables["tariff_schedules"])
+    return TariffTables(
+        tariffs=tables["tariffs"],
+        energy_rates=tables["tariff_energy_rates"],
+        demand_rates=tables["tariff_demand_rates"],
+        schedules=tables["tariff_schedules"],
+    )
 
 
 def _fields(row: Mapping, cls) -> dict:
@@ -171,13 +227,19 @@ def _system(row: Mapping, scenario: Mapping) -> System:
     return System(**fields)
 
 
-def candidate_points(benchmarks: pl.DataFrame, accelerator: str | None, workload: Mapping) -> pl.DataFrame:
+def candidate_points(
+    benchmarks: pl.DataFrame, accelerator: str | None, workload: Mapping
+) -> pl.DataFrame:
     """Benchmark rows of this accelerator (None: any) and the workload's model and sequence lengths."""
     rows = benchmarks.filter(pl.col("model") == workload["model"])
     if accelerator is not None:
         rows = rows.filter(pl.col("accelerator") == accelerator)
     for length in ("isl", "osl"):
-        rows = rows.filter(pl.col(length).is_null() if workload[length] is None else pl.col(length) == workload[length])
+        rows = rows.filter(
+            pl.col(length).is_null()
+            if workload[length] is None
+            else pl.col(length) == workload[length]
+        )
     return rows
 
 
@@ -192,8 +254,9 @@ def meets_slo(workload: Mapping) -> pl.Expr:
     return condition
 
 
-def best_operating_point(benchmarks: pl.DataFrame, system: System, workload: Mapping,
-                         interpolate: bool = True) -> OperatingPoint | None:
+def best_operating_point(
+    benchmarks: pl.DataFrame, system: System, workload: Mapping, interpolate: bool = True
+) -> OperatingPoint | None:
     """The highest tokens/s per GPU that meets the workload's SLO, measured or interpolated."""
     rows = candidate_points(benchmarks, system.accelerator, workload)
     measured = rows.filter(meets_slo(workload)).sort("tokens_per_s_per_gpu", descending=True)
@@ -208,16 +271,24 @@ def best_operating_point(benchmarks: pl.DataFrame, system: System, workload: Map
 
 def _point(system: System, workload: Mapping, row: Mapping, interpolated: bool) -> OperatingPoint:
     return OperatingPoint(
-        sku=system.sku, workload=workload["name"], tokens_per_s_per_gpu=row["tokens_per_s_per_gpu"],
-        interactivity_tokens_per_s_per_user=row["interactivity_tokens_per_s_per_user"], ttft_s=row["ttft_s"],
-        concurrency=row["concurrency"], framework=row["framework"], precision=row["precision"],
-        source=row["source"], interpolated=interpolated,
+        sku=system.sku,
+        workload=workload["name"],
+        tokens_per_s_per_gpu=row["tokens_per_s_per_gpu"],
+        interactivity_tokens_per_s_per_user=row["interactivity_tokens_per_s_per_user"],
+        ttft_s=row["ttft_s"],
+        concurrency=row["concurrency"],
+        framework=row["framework"],
+        precision=row["precision"],
+        source=row["source"],
+        interpolated=interpolated,
     )
 
 
 def pareto_front(points: pl.DataFrame) -> pl.DataFrame:
     """Points no other point beats on both interactivity and throughput, by interactivity ascending."""
-    ordered = points.sort(["interactivity_tokens_per_s_per_user", "tokens_per_s_per_gpu"], descending=[True, True])
+    ordered = points.sort(
+        ["interactivity_tokens_per_s_per_user", "tokens_per_s_per_gpu"], descending=[True, True]
+    )
     front, best = [], float("-inf")
     for row in ordered.iter_rows(named=True):
         if row["tokens_per_s_per_gpu"] > best:
@@ -231,23 +302,31 @@ def _interpolated_points(rows: pl.DataFrame, workload: Mapping) -> list[dict]:
     target = workload["min_interactivity_tokens_per_s_per_user"]
     if not target:
         return []
-    rows = rows.filter(pl.col("interactivity_tokens_per_s_per_user").is_not_null() & pl.col("ttft_s").is_not_null())
+    rows = rows.filter(
+        pl.col("interactivity_tokens_per_s_per_user").is_not_null() & pl.col("ttft_s").is_not_null()
+    )
     found = []
     for _, group in rows.group_by(["framework", "precision"], maintain_order=True):
         front = pareto_front(group).to_dicts()
         for low, high in zip(front, front[1:]):
-            i1, i2 = low["interactivity_tokens_per_s_per_user"], high["interactivity_tokens_per_s_per_user"]
+            i1, i2 = (
+                low["interactivity_tokens_per_s_per_user"],
+                high["interactivity_tokens_per_s_per_user"],
+            )
             if not (i1 < target < i2):
                 continue
             weight = (i2 - target) / (i2 - i1)
             point = dict(high)
             point["tokens_per_s_per_gpu"] = high["tokens_per_s_per_gpu"] + weight * (
-                low["tokens_per_s_per_gpu"] - high["tokens_per_s_per_gpu"])
+                low["tokens_per_s_per_gpu"] - high["tokens_per_s_per_gpu"]
+            )
             point["ttft_s"] = high["ttft_s"] + weight * (low["ttft_s"] - high["ttft_s"])
             point["interactivity_tokens_per_s_per_user"] = target
             point["concurrency"] = None
-            point["source"] = f"interpolated between {low['source']} (conc {low['concurrency']}) and " \
-                              f"conc {high['concurrency']}"
+            point["source"] = (
+                f"interpolated between {low['source']} (conc {low['concurrency']}) and "
+                f"conc {high['concurrency']}"
+            )
             if workload["max_ttft_s"] is None or point["ttft_s"] <= workload["max_ttft_s"]:
                 found.append(point)
     return found

@@ -197,7 +197,9 @@ def inputs_from_dict(data: dict) -> PlanInputs:
     """The inverse of `inputs_to_dict`."""
     return PlanInputs(
         budget_mw=data["budget_mw"],
-        systems=tuple(System(**{**s, "cooling_kinds": tuple(s["cooling_kinds"])}) for s in data["systems"]),
+        systems=tuple(
+            System(**{**s, "cooling_kinds": tuple(s["cooling_kinds"])}) for s in data["systems"]
+        ),
         coolings=tuple(Cooling(**c) for c in data["coolings"]),
         power_designs=tuple(PowerDesign(**p) for p in data["power_designs"]),
         workloads=tuple(_workload(w) for w in data["workloads"]),
@@ -218,4 +220,6 @@ def _workload(data: dict) -> Workload:
 def _tariff_slices(data: dict | None) -> TariffSlices | None:
     if data is None:
         return None
-    return TariffSlices(**{name: value if isinstance(value, str) else tuple(value) for name, value in data.items()})
+    return TariffSlices(
+        **{name: value if isinstance(value, str) else tuple(value) for name, value in data.items()}
+    )

@@ -65,12 +65,17 @@ from optimizer.types import (
 )
 
 
-def _combinations_by_key(inputs: PlanInputs) -> dict[tuple[str, str | None, str | None], Combination]:
+def _combinations_by_key(
+    inputs: PlanInputs,
+) -> dict[tuple[str, str | None, str | None], Combination]:
     return {combo.key: combo for combo in combinations(inputs)}
 
 
-def fleet_costs_usd_per_year(nodes: dict[tuple[str, str | None, str | None], int], inputs: PlanInputs,
-                             monthly: list[dict] | None = None) -> dict[str, float]:
+def fleet_costs_usd_per_year(
+    nodes: dict[tuple[str, str | None, str | None], int],
+    inputs: PlanInputs,
+    monthly: list[dict] | None = None,
+) -> dict[str, float]:
     """Annual cost by `COST_COMPONENTS` key of a fleet (nodes per combination key) plus site costs [USD/year].
 
     `monthly` (time-resolved, `PricedSlices.monthly`): energy and demand charges are its
@@ -100,7 +105,9 @@ def recompute_annual_cost(plan: PlanDocument, inputs: PlanInputs) -> float:
     priced by the inputs' tariff (slice weights and prices recomputed from the inputs,
     peaks taken from the slices).
     """
-    nodes = {(row["sku"], row["cooling_id"], row["power_id"]): row["nodes"] for row in plan["fleet"]}
+    nodes = {
+        (row["sku"], row["cooling_id"], row["power_id"]): row["nodes"] for row in plan["fleet"]
+    }
     monthly = None
     if "time_resolution" in plan:
         slices = inputs_priced_slices(inputs, plan["time_resolution"])
@@ -124,7 +131,11 @@ def plan_document(
     site_kwh_per_year = 0.0
     for key, count in solution.nodes.items():
         combo = by_key[key]
-        per_node = node_cost(combo, inputs) if timeline is None else node_cost_without_energy(combo, inputs)
+        per_node = (
+            node_cost(combo, inputs)
+            if timeline is None
+            else node_cost_without_energy(combo, inputs)
+        )
         system = combo.system
         fleet.append(
             {
@@ -153,8 +164,11 @@ def plan_document(
         point = points[sku, workload]
         tokens_per_s = gpus * point.tokens_per_s_per_gpu
         tokens_per_s_by_workload[workload] += tokens_per_s
-        tokens_per_year = (gpus * tokens_per_gpu_year(point, inputs.finance) if timeline is None
-                           else timeline.tokens_per_year[sku, workload])
+        tokens_per_year = (
+            gpus * tokens_per_gpu_year(point, inputs.finance)
+            if timeline is None
+            else timeline.tokens_per_year[sku, workload]
+        )
         if not systems[sku].rented:
             owned_tokens_per_s += tokens_per_s
             owned_tokens_per_year += tokens_per_year
@@ -185,7 +199,9 @@ def plan_document(
     else:
         tokens_per_s_by_workload |= {w: max(series) for w, series in timeline.tokens_per_s.items()}
         site_kwh_per_year = sum(row["energy_kwh"] for row in monthly)
-        owned_tokens_per_s = owned_tokens_per_year / (SECONDS_PER_HOUR * float(slices.weight_hours.sum()))
+        owned_tokens_per_s = owned_tokens_per_year / (
+            SECONDS_PER_HOUR * float(slices.weight_hours.sum())
+        )
     status = Status(solution.status).value
     document: PlanDocument = {
         "name": inputs.name,
@@ -210,10 +226,16 @@ def plan_document(
         "tokens_per_year": tokens_per_year,
         "annual_cost_usd": annual_cost,
         "capex_usd": float(sum(row["capex_usd"] for row in fleet)),
-        "costs_usd_per_year": cast(CostComponents, {
-            name: float(usd) for name, usd in fleet_costs_usd_per_year(solution.nodes, inputs, monthly).items()
-        }),
-        "cost_per_million_tokens_usd": annual_cost / tokens_per_year * 1e6 if tokens_per_year > 0 else None,
+        "costs_usd_per_year": cast(
+            CostComponents,
+            {
+                name: float(usd)
+                for name, usd in fleet_costs_usd_per_year(solution.nodes, inputs, monthly).items()
+            },
+        ),
+        "cost_per_million_tokens_usd": annual_cost / tokens_per_year * 1e6
+        if tokens_per_year > 0
+        else None,
         "tokens_per_s_per_mw": owned_tokens_per_s / (grid_kw / 1000.0) if grid_kw > 0 else None,
         "kwh_per_million_tokens": (
             site_kwh_per_year / owned_tokens_per_year * 1e6 if owned_tokens_per_year > 0 else None
@@ -241,8 +263,13 @@ def plan_document(
     return document
 
 
-def _add_time_fields(document: PlanDocument, inputs: PlanInputs, solution: Solution,
-                     slices: PricedSlices, monthly: list[dict]) -> None:
+def _add_time_fields(
+    document: PlanDocument,
+    inputs: PlanInputs,
+    solution: Solution,
+    slices: PricedSlices,
+    monthly: list[dict],
+) -> None:
     """Add the fields only a time-resolved plan has (see the module docstring), in this order."""
     timeline = solution.timeline
     hours = float(slices.weight_hours.sum())

@@ -154,24 +154,44 @@ class Tariff:
             raise KeyError(f"no tariff '{tariff_id}' (tariffs: {known})")
         year = reference_year_hours(start_weekday)
         schedules = tables.schedules.filter(pl.col("tariff_id") == tariff_id)
-        energy = _tiers(tables.energy_rates.filter(pl.col("tariff_id") == tariff_id),
-                        "max_kwh", "rate_usd_per_kwh", "adj_usd_per_kwh")
+        energy = _tiers(
+            tables.energy_rates.filter(pl.col("tariff_id") == tariff_id),
+            "max_kwh",
+            "rate_usd_per_kwh",
+            "adj_usd_per_kwh",
+        )
         demand_rates = tables.demand_rates.filter(pl.col("tariff_id") == tariff_id)
-        demand = _tiers(demand_rates.filter(pl.col("kind") == "tou"), "max_kw", "rate_usd_per_kw", "adj_usd_per_kw")
-        flat = _tiers(demand_rates.filter(pl.col("kind") == "flat"), "max_kw", "rate_usd_per_kw", "adj_usd_per_kw")
+        demand = _tiers(
+            demand_rates.filter(pl.col("kind") == "tou"),
+            "max_kw",
+            "rate_usd_per_kw",
+            "adj_usd_per_kw",
+        )
+        flat = _tiers(
+            demand_rates.filter(pl.col("kind") == "flat"),
+            "max_kw",
+            "rate_usd_per_kw",
+            "adj_usd_per_kw",
+        )
         flat_months = np.zeros(12, dtype=int)
         if flat.periods:
             flat_rows = schedules.filter(pl.col("schedule") == "flat_demand").sort("month")
             if flat_rows["month"].to_list() != list(range(1, 13)):
-                raise ValueError(f"tariff '{tariff_id}': flat demand needs a period for each of the 12 months")
+                raise ValueError(
+                    f"tariff '{tariff_id}': flat demand needs a period for each of the 12 months"
+                )
             flat_months = flat_rows["period"].to_numpy()
         no_periods = np.zeros(HOURS_PER_YEAR, dtype=int)
         tariff = row.row(0, named=True)
         return cls(
             tariff_id=tariff_id,
-            energy_period=_hourly_periods(schedules, "energy", year, tariff_id) if energy.periods else no_periods,
+            energy_period=_hourly_periods(schedules, "energy", year, tariff_id)
+            if energy.periods
+            else no_periods,
             energy=energy,
-            demand_period=_hourly_periods(schedules, "demand", year, tariff_id) if demand.periods else no_periods,
+            demand_period=_hourly_periods(schedules, "demand", year, tariff_id)
+            if demand.periods
+            else no_periods,
             demand=demand,
             flat_demand_period=flat_months,
             flat_demand=flat,
@@ -202,19 +222,28 @@ def _tiers(rates: pl.DataFrame, upper: str, rate: str, adj: str) -> Tiers:
     return Tiers(upper=bounds, price_usd=price)
 
 
-def _hourly_periods(schedules: pl.DataFrame, schedule: str, year: YearHours, tariff_id: str) -> np.ndarray:
+def _hourly_periods(
+    schedules: pl.DataFrame, schedule: str, year: YearHours, tariff_id: str
+) -> np.ndarray:
     """(8760,) period of each hour from the weekday and weekend 12 × 24 schedules ('all' fills both)."""
     grids = {}
     for day_type in ("weekday", "weekend"):
         grid = np.full((12, 24), -1)
-        rows = schedules.filter((pl.col("schedule") == schedule) & pl.col("day_type").is_in(["all", day_type]))
+        rows = schedules.filter(
+            (pl.col("schedule") == schedule) & pl.col("day_type").is_in(["all", day_type])
+        )
         for r in rows.sort(pl.col("day_type") != "all").iter_rows(named=True):
             grid[r["month"] - 1, r["hour"]] = r["period"]
         if (grid < 0).any():
-            raise ValueError(f"tariff '{tariff_id}': the {day_type} {schedule} schedule misses some month/hour")
+            raise ValueError(
+                f"tariff '{tariff_id}': the {day_type} {schedule} schedule misses some month/hour"
+            )
         grids[day_type] = grid
-    return np.where(year.weekend, grids["weekend"][year.month - 1, year.hour],
-                    grids["weekday"][year.month - 1, year.hour])
+    return np.where(
+        year.weekend,
+        grids["weekend"][year.month - 1, year.hour],
+        grids["weekday"][year.month - 1, year.hour],
+    )
 
 
 @dataclass(frozen=True)
@@ -237,7 +266,9 @@ def bill(tariff: Tariff, load_kw: np.ndarray) -> Bill:
     """
     load_kw = np.asarray(load_kw, dtype=float)
     if load_kw.shape != (HOURS_PER_YEAR,):
-        raise ValueError(f"load_kw must have {HOURS_PER_YEAR} hourly values, got shape {load_kw.shape}")
+        raise ValueError(
+            f"load_kw must have {HOURS_PER_YEAR} hourly values, got shape {load_kw.shape}"
+        )
     if (load_kw < 0).any() or not np.isfinite(load_kw).all():
         raise ValueError("load_kw must be finite and >= 0 (no export)")
     month_of_hour = reference_year_hours().month
@@ -252,15 +283,30 @@ def bill(tariff: Tariff, load_kw: np.ndarray) -> Bill:
         fixed_usd = tariff.fixed_usd_per_month + tariff.fixed_usd_per_day * DAYS_IN_MONTH[m - 1]
         subtotal = energy_usd + demand_usd + fixed_usd
         minimum_usd = max(0.0, tariff.min_usd_per_month - subtotal)
-        months.append({"month": m, "energy_kwh": float(load.sum()), "peak_kw": float(load.max()),
-                       "energy_usd": energy_usd, "demand_usd": demand_usd, "fixed_usd": float(fixed_usd),
-                       "minimum_usd": minimum_usd, "total_usd": float(subtotal + minimum_usd)})
+        months.append(
+            {
+                "month": m,
+                "energy_kwh": float(load.sum()),
+                "peak_kw": float(load.max()),
+                "energy_usd": energy_usd,
+                "demand_usd": demand_usd,
+                "fixed_usd": float(fixed_usd),
+                "minimum_usd": minimum_usd,
+                "total_usd": float(subtotal + minimum_usd),
+            }
+        )
 
     def total(key: str) -> float:
         return float(sum(month[key] for month in months))
 
-    return Bill(annual_usd=total("total_usd"), energy_usd=total("energy_usd"), demand_usd=total("demand_usd"),
-                fixed_usd=total("fixed_usd"), minimum_usd=total("minimum_usd"), months=months)
+    return Bill(
+        annual_usd=total("total_usd"),
+        energy_usd=total("energy_usd"),
+        demand_usd=total("demand_usd"),
+        fixed_usd=total("fixed_usd"),
+        minimum_usd=total("minimum_usd"),
+        months=months,
+    )
 
 
 def _energy_charge(tariff: Tariff, load_kwh: np.ndarray, periods: np.ndarray) -> float:
@@ -271,15 +317,21 @@ def _energy_charge(tariff: Tariff, load_kwh: np.ndarray, periods: np.ndarray) ->
     total_kwh = period_kwh.sum()
     if total_kwh <= 0:
         return 0.0
-    return float(sum(period_kwh[p] / total_kwh * tariff.energy.charge(total_kwh, int(p))
-                     for p in np.flatnonzero(period_kwh)))
+    return float(
+        sum(
+            period_kwh[p] / total_kwh * tariff.energy.charge(total_kwh, int(p))
+            for p in np.flatnonzero(period_kwh)
+        )
+    )
 
 
 def _tou_demand_charge(tariff: Tariff, load_kw: np.ndarray, periods: np.ndarray) -> float:
     """One month's TOU demand charge: each period's peak within the month, on that period's tiers."""
     if not tariff.demand.periods:
         return 0.0
-    return float(sum(tariff.demand.charge(load_kw[periods == p].max(), p) for p in np.unique(periods)))
+    return float(
+        sum(tariff.demand.charge(load_kw[periods == p].max(), p) for p in np.unique(periods))
+    )
 
 
 def flat_year_price(tariff: Tariff, load_kw: float) -> tuple[float, float, float]:
@@ -328,19 +380,31 @@ def slice_prices(tariff: Tariff, site_kw: float) -> TariffSlices:
     energy = np.zeros(REPRESENTATIVE_SLICES)
     if tariff.energy.periods:
         monthly_kwh = site_kw * 24 * DAYS_IN_MONTH[month - 1]
-        energy = np.array([tariff.energy.marginal_price(kwh, p)
-                           for kwh, p in zip(monthly_kwh, tariff.energy_period[first_hour])])
-    demand_period = tariff.demand_period[first_hour] if tariff.demand.periods else np.full(REPRESENTATIVE_SLICES, -1)
-    flat = [tariff.flat_demand.marginal_price(site_kw, p) if tariff.flat_demand.periods else 0.0
-            for p in tariff.flat_demand_period]
+        energy = np.array(
+            [
+                tariff.energy.marginal_price(kwh, p)
+                for kwh, p in zip(monthly_kwh, tariff.energy_period[first_hour])
+            ]
+        )
+    demand_period = (
+        tariff.demand_period[first_hour]
+        if tariff.demand.periods
+        else np.full(REPRESENTATIVE_SLICES, -1)
+    )
+    flat = [
+        tariff.flat_demand.marginal_price(site_kw, p) if tariff.flat_demand.periods else 0.0
+        for p in tariff.flat_demand_period
+    ]
     tou = [tariff.demand.marginal_price(site_kw, p) for p in range(tariff.demand.periods)]
 
     # The adjustments: the bill of a constant site_kw less its charges at the marginal prices.
     constant = bill(tariff, np.full(HOURS_PER_YEAR, float(site_kw)))
-    marginal_energy = np.bincount(year.month - 1, weights=energy[representative_slice(year)] * site_kw, minlength=12)
+    marginal_energy = np.bincount(
+        year.month - 1, weights=energy[representative_slice(year)] * site_kw, minlength=12
+    )
     energy_adjustment, demand_adjustment = [], []
     for m, month_bill in enumerate(constant.months):
-        periods = np.unique(demand_period[m * 48:(m + 1) * 48])  # the month's 48 slices
+        periods = np.unique(demand_period[m * 48 : (m + 1) * 48])  # the month's 48 slices
         marginal_demand = site_kw * (flat[m] + sum(tou[d] for d in periods if d >= 0))
         energy_usd, demand_usd = month_bill["energy_usd"], month_bill["demand_usd"]
         energy_adjustment.append(_beyond_rounding(energy_usd - marginal_energy[m], energy_usd))

@@ -51,14 +51,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizer.inputs import BATCH_QUOTAS, LOAD_SHAPES, PlanInputs, TariffSlices, Workload
-from optimizer.tariff import HOURS_PER_YEAR, REPRESENTATIVE_SLICES, reference_year_hours, representative_slice
+from optimizer.tariff import (
+    HOURS_PER_YEAR,
+    REPRESENTATIVE_SLICES,
+    reference_year_hours,
+    representative_slice,
+)
 from optimizer.types import TimeResolution
 
 TIME_RESOLUTIONS = tuple(resolution.value for resolution in TimeResolution)
 """The `TimeResolution` texts, in order (text, so that a message listing them reads well)."""
 HOURS_PER_DAY = 24
-DEFAULT_DIURNAL_PROFILE = tuple(0.7 + 0.3 * math.cos(2 * math.pi * (h - 14) / HOURS_PER_DAY)
-                                for h in range(HOURS_PER_DAY))
+DEFAULT_DIURNAL_PROFILE = tuple(
+    0.7 + 0.3 * math.cos(2 * math.pi * (h - 14) / HOURS_PER_DAY) for h in range(HOURS_PER_DAY)
+)
 """The interactive load shape when the scenario gives none (see the module docstring)."""
 
 
@@ -111,11 +117,26 @@ class PricedSlices:
             load, hours = grid_kw[in_month], self.weight_hours[in_month]
             periods = self.demand_period[in_month]
             peak = float(load.max())
-            demand = self.flat_demand_usd_per_kw[m - 1] * peak + self.demand_adjustment_usd[m - 1] + sum(
-                self.demand_usd_per_kw[d] * load[periods == d].max() for d in np.unique(periods[periods >= 0]))
-            energy = (hours * self.price_usd_per_kwh[in_month]) @ load + self.energy_adjustment_usd[m - 1]
-            rows.append({"month": m, "energy_kwh": float(hours @ load), "energy_usd": float(energy),
-                         "peak_grid_kw": peak, "demand_usd": float(demand)})
+            demand = (
+                self.flat_demand_usd_per_kw[m - 1] * peak
+                + self.demand_adjustment_usd[m - 1]
+                + sum(
+                    self.demand_usd_per_kw[d] * load[periods == d].max()
+                    for d in np.unique(periods[periods >= 0])
+                )
+            )
+            energy = (hours * self.price_usd_per_kwh[in_month]) @ load + self.energy_adjustment_usd[
+                m - 1
+            ]
+            rows.append(
+                {
+                    "month": m,
+                    "energy_kwh": float(hours @ load),
+                    "energy_usd": float(energy),
+                    "peak_grid_kw": peak,
+                    "demand_usd": float(demand),
+                }
+            )
         return rows
 
     def hourly(self, values: np.ndarray) -> np.ndarray:
@@ -123,7 +144,9 @@ class PricedSlices:
         return np.asarray(values, dtype=float)[self.slice_of_hour]
 
 
-def priced_slices(tariff: TariffSlices, resolution: str, hours_per_year: float = HOURS_PER_YEAR) -> PricedSlices:
+def priced_slices(
+    tariff: TariffSlices, resolution: str, hours_per_year: float = HOURS_PER_YEAR
+) -> PricedSlices:
     """The slices of `resolution` (representative | hourly) with the tariff's prices."""
     year = reference_year_hours()
     representative = representative_slice(year)
@@ -140,9 +163,16 @@ def priced_slices(tariff: TariffSlices, resolution: str, hours_per_year: float =
         index = representative
         slice_of_hour = np.arange(HOURS_PER_YEAR)
     else:
-        raise ValueError(f"time resolution must be representative or hourly to have slices, got {resolution!r}")
+        raise ValueError(
+            f"time resolution must be representative or hourly to have slices, got {resolution!r}"
+        )
     return PricedSlices(
-        resolution=resolution, month=month, day_type=day_type, hour=hour, day=day, weight_days=weight_days,
+        resolution=resolution,
+        month=month,
+        day_type=day_type,
+        hour=hour,
+        day=day,
+        weight_days=weight_days,
         weight_hours=weight_days * hours_per_year / HOURS_PER_YEAR,
         price_usd_per_kwh=np.asarray(tariff.energy_usd_per_kwh)[index],
         demand_period=np.asarray(tariff.demand_period, dtype=int)[index],
@@ -157,17 +187,27 @@ def priced_slices(tariff: TariffSlices, resolution: str, hours_per_year: float =
 def inputs_priced_slices(inputs: PlanInputs, resolution: str) -> PricedSlices:
     """`priced_slices` of the inputs' tariff and planning year."""
     if inputs.tariff_slices is None:
-        raise ValueError("a time-resolved plan needs the tariff per slice (PlanInputs.tariff_slices)")
+        raise ValueError(
+            "a time-resolved plan needs the tariff per slice (PlanInputs.tariff_slices)"
+        )
     return priced_slices(inputs.tariff_slices, resolution, inputs.finance.hours_per_year)
 
 
 def load_profile(workload: Workload) -> np.ndarray:
     """f_w(h), h = 0..23: the workload's profile (or the default) scaled so that its peak is 1."""
-    profile = np.asarray(workload.load_profile if workload.load_profile is not None else DEFAULT_DIURNAL_PROFILE,
-                         dtype=float)
-    if profile.shape != (HOURS_PER_DAY,) or not np.isfinite(profile).all() or (profile < 0).any() \
-            or profile.max() <= 0:
-        raise ValueError(f"workload {workload.name}: load_profile must be 24 hourly fractions >= 0, not all 0")
+    profile = np.asarray(
+        workload.load_profile if workload.load_profile is not None else DEFAULT_DIURNAL_PROFILE,
+        dtype=float,
+    )
+    if (
+        profile.shape != (HOURS_PER_DAY,)
+        or not np.isfinite(profile).all()
+        or (profile < 0).any()
+        or profile.max() <= 0
+    ):
+        raise ValueError(
+            f"workload {workload.name}: load_profile must be 24 hourly fractions >= 0, not all 0"
+        )
     return profile / profile.max()
 
 
@@ -217,8 +257,10 @@ def time_slices(inputs: PlanInputs, resolution: str, workloads: Iterable[str]) -
     active = [by_name[name] for name in workloads]
     for w in active:
         if w.load_shape not in LOAD_SHAPES or w.batch_quota not in BATCH_QUOTAS:
-            raise ValueError(f"workload {w.name}: load_shape must be one of {LOAD_SHAPES} and batch_quota one of "
-                             f"{BATCH_QUOTAS}, got {w.load_shape!r}, {w.batch_quota!r}")
+            raise ValueError(
+                f"workload {w.name}: load_shape must be one of {LOAD_SHAPES} and batch_quota one of "
+                f"{BATCH_QUOTAS}, got {w.load_shape!r}, {w.batch_quota!r}"
+            )
     batch = tuple(w.name for w in active if w.load_shape == "batch")
     state_of_slice = np.arange(len(slices)) if batch else slices.hour
     states = int(state_of_slice.max()) + 1
@@ -232,21 +274,34 @@ def time_slices(inputs: PlanInputs, resolution: str, workloads: Iterable[str]) -
     for m in range(1, 13):
         periods = slices.demand_period[slices.month == m]
         for d in np.unique(periods[periods >= 0]):
-            period_states[m, int(d)] = states_where((slices.month == m) & (slices.demand_period == d))
+            period_states[m, int(d)] = states_where(
+                (slices.month == m) & (slices.demand_period == d)
+            )
     days = int(slices.day.max()) + 1
     return TimeSlices(
         slices=slices,
         state_of_slice=state_of_slice,
         state_hour=tuple(int(h) for h in state_hour),
-        state_weight_hours=np.bincount(state_of_slice, weights=slices.weight_hours, minlength=states),
-        state_energy_usd_per_kw=np.bincount(state_of_slice, weights=slices.weight_hours * slices.price_usd_per_kwh,
-                                            minlength=states),
+        state_weight_hours=np.bincount(
+            state_of_slice, weights=slices.weight_hours, minlength=states
+        ),
+        state_energy_usd_per_kw=np.bincount(
+            state_of_slice, weights=slices.weight_hours * slices.price_usd_per_kwh, minlength=states
+        ),
         month_states=tuple(states_where(slices.month == m) for m in range(1, 13)),
         period_states=period_states,
-        day_states=tuple(tuple(int(q) for q in state_of_slice[slices.day == d]) for d in range(days)) if batch else (),
-        day_share_of_year=np.bincount(slices.day, weights=slices.weight_hours) / slices.weight_hours.sum()
-        if batch else np.zeros(0),
-        first_state_of_hour=tuple(int(np.flatnonzero(state_hour == h)[0]) for h in range(HOURS_PER_DAY)),
+        day_states=tuple(
+            tuple(int(q) for q in state_of_slice[slices.day == d]) for d in range(days)
+        )
+        if batch
+        else (),
+        day_share_of_year=np.bincount(slices.day, weights=slices.weight_hours)
+        / slices.weight_hours.sum()
+        if batch
+        else np.zeros(0),
+        first_state_of_hour=tuple(
+            int(np.flatnonzero(state_hour == h)[0]) for h in range(HOURS_PER_DAY)
+        ),
         profiles={w.name: load_profile(w) for w in active if w.load_shape == "interactive"},
         batch=batch,
         daily=tuple(w.name for w in active if w.load_shape == "batch" and w.batch_quota == "daily"),

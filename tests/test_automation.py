@@ -16,17 +16,19 @@ import dagster as dg
 import pytest
 
 from pipelines.definitions import build_defs
-from pipelines.defs.resources import default_resources
-from pipelines.warehouse.history import plan_files
-from pipelines.ingest.sources import SOURCES
-from pipelines.ingest.files import sha256
 from pipelines.defs.automation.watch import Cursor, folder_hashes, next_tick, sources_reading
+from pipelines.defs.resources import default_resources
+from pipelines.ingest.files import sha256
+from pipelines.ingest.sources import SOURCES
+from pipelines.warehouse.history import plan_files
 
 SENSOR = "input_folder_sensor"
 PRICE_SHEET = "hardware/price_sheet.csv"
 INGESTED = {t for s in SOURCES for t in s.tables}
 GRAPH = build_defs().resolve_asset_graph()
-EXECUTED = {key.to_user_string() for key in dg.AssetSelection.assets("build_plan").upstream().resolve(GRAPH)}
+EXECUTED = {
+    key.to_user_string() for key in dg.AssetSelection.assets("build_plan").upstream().resolve(GRAPH)
+}
 """What a test run executes of a requested selection: the plan and what it is made from;
 the frontier and the exports are tested elsewhere and left out to keep these runs short."""
 
@@ -40,8 +42,13 @@ class Folder:
         self.cursor: str | None = None
 
     def tick(self) -> dg.SensorResult:
-        context = dg.build_sensor_context(instance=self.instance, definitions=self.defs, cursor=self.cursor,
-                                          resources=default_resources(self.data, self.warehouse), sensor_name=SENSOR)
+        context = dg.build_sensor_context(
+            instance=self.instance,
+            definitions=self.defs,
+            cursor=self.cursor,
+            resources=default_resources(self.data, self.warehouse),
+            sensor_name=SENSOR,
+        )
         result = self.defs.resolve_sensor_def(SENSOR)(context)
         self.cursor = result.cursor
         return result
@@ -50,12 +57,16 @@ class Folder:
         tags = {**request.tags, "dagster/sensor_name": SENSOR, "dagster/run_key": request.run_key}
         selection = [key for key in request.asset_selection if key.to_user_string() in EXECUTED]
         return self.defs.resolve_job_def("replan").execute_in_process(
-            instance=self.instance, asset_selection=selection, tags=tags, raise_on_error=False)
+            instance=self.instance, asset_selection=selection, tags=tags, raise_on_error=False
+        )
 
 
 def downstream(*tables: str) -> set[str]:
     """`tables` and every asset that depends on them, directly or not."""
-    return {key.to_user_string() for key in dg.AssetSelection.assets(*tables).downstream().resolve(GRAPH)}
+    return {
+        key.to_user_string()
+        for key in dg.AssetSelection.assets(*tables).downstream().resolve(GRAPH)
+    }
 
 
 def selected(request: dg.RunRequest) -> set[str]:
@@ -63,15 +74,22 @@ def selected(request: dg.RunRequest) -> set[str]:
 
 
 def warehouse_files(warehouse: Path) -> dict[str, str]:
-    return {str(p.relative_to(warehouse)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(warehouse.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(warehouse)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(warehouse.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_files_map_to_the_sources_that_glob_them():
     assert [s.name for s in sources_reading(["hardware/quote.xlsx"])] == ["hardware"]
-    assert [s.name for s in sources_reading(["benchmarks/mlperf/r.json", "tariffs/t.csv"])] == ["benchmarks",
-                                                                                                 "tariffs"]
-    assert [s.name for s in sources_reading(["hardware/cooling.csv"])] == ["hardware"]  # not cooling.csv
+    assert [s.name for s in sources_reading(["benchmarks/mlperf/r.json", "tariffs/t.csv"])] == [
+        "benchmarks",
+        "tariffs",
+    ]
+    assert [s.name for s in sources_reading(["hardware/cooling.csv"])] == [
+        "hardware"
+    ]  # not cooling.csv
     assert sources_reading(["notes.txt", "hardware/old/sheet.csv"]) == []
 
 
@@ -85,7 +103,9 @@ def test_a_burst_of_changes_settles_into_one_request():
     assert not third.request
     fourth = next_tick(third.cursor, {"cooling.csv": "b", "power.csv": "c"}, now=15.1, settle_s=10)
     assert fourth.request and fourth.changed == ["cooling.csv", "power.csv"]
-    assert not next_tick(fourth.cursor, {"cooling.csv": "b", "power.csv": "c"}, now=99.0, settle_s=10).request
+    assert not next_tick(
+        fourth.cursor, {"cooling.csv": "b", "power.csv": "c"}, now=99.0, settle_s=10
+    ).request
 
 
 def test_going_back_to_earlier_content_gets_a_new_run_key():
@@ -97,8 +117,9 @@ def test_going_back_to_earlier_content_gets_a_new_run_key():
     assert all(t.request for t in (to_b, back_to_a, again_b)) and len(set(keys)) == 3
 
 
-def test_a_tariff_change_selects_the_tariffs_the_scenario_and_everything_after(data: Path, tmp_path: Path,
-                                                                                 monkeypatch: pytest.MonkeyPatch):
+def test_a_tariff_change_selects_the_tariffs_the_scenario_and_everything_after(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("TOKENPLAN_SENSOR_SETTLE_S", "0")
     with dg.instance_for_test() as instance:
         folder = Folder(data, tmp_path / "warehouse", instance)
@@ -113,8 +134,9 @@ def test_a_tariff_change_selects_the_tariffs_the_scenario_and_everything_after(d
     assert request.tags["tokenplan/changed_files"] == "tariffs/eia_state_industrial.csv"
 
 
-def test_a_bad_file_fails_once_keeps_the_last_good_plan_and_its_fix_replans(data: Path, tmp_path: Path,
-                                                                              monkeypatch: pytest.MonkeyPatch):
+def test_a_bad_file_fails_once_keeps_the_last_good_plan_and_its_fix_replans(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     monkeypatch.setenv("TOKENPLAN_SENSOR_SETTLE_S", "0")
     warehouse = tmp_path / "warehouse"
     with dg.instance_for_test() as instance:
@@ -125,7 +147,9 @@ def test_a_bad_file_fails_once_keeps_the_last_good_plan_and_its_fix_replans(data
         assert selected(first) == {key.to_user_string() for key in GRAPH.get_all_asset_keys()}
         run = folder.launch(first)
         assert run.success
-        checked = {(e.asset_key.to_user_string(), e.check_name) for e in run.get_asset_check_evaluations()}
+        checked = {
+            (e.asset_key.to_user_string(), e.check_name) for e in run.get_asset_check_evaluations()
+        }
         assert {("hardware", "matches_contract"), ("build_plan", "within_budget")} <= checked
         good = warehouse_files(warehouse)
         assert len(plan_files(warehouse)) == 1
@@ -137,22 +161,30 @@ def test_a_bad_file_fails_once_keeps_the_last_good_plan_and_its_fix_replans(data
         # A bad price sheet lands: one run of hardware and what depends on it, which fails in ingest.
         bad = data / "hardware" / "late_quote.csv"
         header = (data / PRICE_SHEET).read_text().splitlines()[0]
-        bad.write_text(header + "\nLate rack,NVIDIA,B200,-8,480000,14.3,5.72,3,air;liquid,5,4,0,,,quote,2026\n")
+        bad.write_text(
+            header + "\nLate rack,NVIDIA,B200,-8,480000,14.3,5.72,3,air;liquid,5,4,0,,,quote,2026\n"
+        )
         (failing,) = folder.tick().run_requests
         assert selected(failing) == downstream("hardware")
         assert {"hardware", "design_space", "build_plan"} <= selected(failing)
         assert not selected(failing) & (INGESTED - {"hardware"})
         result = folder.launch(failing)
         assert not result.success
-        assert [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE] == [
-            "ingest_hardware"]
+        assert [
+            e.step_key
+            for e in result.all_events
+            if e.event_type == dg.DagsterEventType.STEP_FAILURE
+        ] == ["ingest_hardware"]
         assert warehouse_files(warehouse) == good  # the last good tables and plan are in place
 
         # The next ticks do not retry; they say which run failed.
         for _ in range(2):
             quiet = folder.tick()
             assert quiet.run_requests == []
-            assert result.run_id in quiet.skip_reason.skip_message and "failed" in quiet.skip_reason.skip_message
+            assert (
+                result.run_id in quiet.skip_reason.skip_message
+                and "failed" in quiet.skip_reason.skip_message
+            )
 
         # Fixing the file re-plans.
         bad.write_text(bad.read_text().replace(",-8,", ",8,"))
@@ -161,5 +193,7 @@ def test_a_bad_file_fails_once_keeps_the_last_good_plan_and_its_fix_replans(data
         assert folder.launch(fixed).success
         assert len(plan_files(warehouse)) == 2
         latest = json.loads(plan_files(warehouse)[-1].read_text())
-        assert {f["file"]: f["sha256"] for f in latest["inputs"]}["hardware/late_quote.csv"] == sha256(bad)
+        assert {f["file"]: f["sha256"] for f in latest["inputs"]}[
+            "hardware/late_quote.csv"
+        ] == sha256(bad)
         assert folder.tick().run_requests == []

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import DATASETS
 
 from pipelines.contract.errors import InputError
+from pipelines.contract.schema import BENCHMARKS
+from pipelines.ingest.names import ACCELERATORS, accelerator_key, model_key
 from pipelines.ingest.readers.benchmarks import (
     MLPERF_LATENCY_LIMITS_MS,
     read_benchmark_csv,
@@ -17,10 +20,6 @@ from pipelines.ingest.readers.benchmarks import (
     read_inferencemax,
     read_mlperf,
 )
-from pipelines.ingest.names import ACCELERATORS, accelerator_key, model_key
-from pipelines.contract.schema import BENCHMARKS
-
-from conftest import DATASETS
 
 INFERENCEMAX_NAME = "benchmarks/inferencemax/agg_dsr1_1k1k.json"
 MLPERF_NAME = "benchmarks/mlperf/summary_results_v5.1_llm.json"
@@ -29,7 +28,9 @@ INFERENCEMAX = DATASETS / INFERENCEMAX_NAME
 MLPERF = DATASETS / MLPERF_NAME
 """The published MLPerf Inference v5.1 LLM summary, as bundled in the repo's datasets."""
 
-CSV_HEADER = "accelerator,model,framework,precision,isl,osl,concurrency,tokens_per_s_per_gpu,source\n"
+CSV_HEADER = (
+    "accelerator,model,framework,precision,isl,osl,concurrency,tokens_per_s_per_gpu,source\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,9 @@ def mlperf_rows() -> list[dict]:
     return json.loads(MLPERF.read_text())
 
 
-def problems_of(error: pytest.ExceptionInfo[InputError]) -> list[tuple[str, int | None, str | None, str]]:
+def problems_of(
+    error: pytest.ExceptionInfo[InputError],
+) -> list[tuple[str, int | None, str | None, str]]:
     return [(p.file, p.row, p.field, p.message) for p in error.value.problems]
 
 
@@ -56,18 +59,44 @@ def write(path: Path, text: str | bytes) -> Path:
 
 
 def inferencemax_record(**changes: object) -> dict:
-    record = {"hw": "h200", "model": "deepseek-ai/DeepSeek-R1-0528", "framework": "sglang", "precision": "fp8",
-              "isl": 1024, "osl": 1024, "conc": 4, "tput_per_gpu": 100.0, "output_tput_per_gpu": 50.0,
-              "median_intvty": 40.0, "median_ttft": 0.5, "tp": 8, "ep": 1, "disagg": False}
+    record = {
+        "hw": "h200",
+        "model": "deepseek-ai/DeepSeek-R1-0528",
+        "framework": "sglang",
+        "precision": "fp8",
+        "isl": 1024,
+        "osl": 1024,
+        "conc": 4,
+        "tput_per_gpu": 100.0,
+        "output_tput_per_gpu": 50.0,
+        "median_intvty": 40.0,
+        "median_ttft": 0.5,
+        "tp": 8,
+        "ep": 1,
+        "disagg": False,
+    }
     return record | changes
 
 
 def mlperf_record(**changes: object) -> dict:
-    record = {"ID": "5.1-9999", "Category": "closed", "Availability": "available", "Submitter": "Example",
-              "System": "Example 8xH200", "Model": "llama2-70b-99", "UsedModel": "llama2-70b-99",
-              "Scenario": "Offline", "Accelerator": "NVIDIA H200-SXM-141GB", "Nodes": 1, "a#": 8,
-              "Software": "TensorRT 10.11, CUDA 12.9", "weight_data_types": "fp8", "version": "v5.1",
-              "Performance_Result": 8000.0, "Performance_Units": "Tokens/s"}
+    record = {
+        "ID": "5.1-9999",
+        "Category": "closed",
+        "Availability": "available",
+        "Submitter": "Example",
+        "System": "Example 8xH200",
+        "Model": "llama2-70b-99",
+        "UsedModel": "llama2-70b-99",
+        "Scenario": "Offline",
+        "Accelerator": "NVIDIA H200-SXM-141GB",
+        "Nodes": 1,
+        "a#": 8,
+        "Software": "TensorRT 10.11, CUDA 12.9",
+        "weight_data_types": "fp8",
+        "version": "v5.1",
+        "Performance_Result": 8000.0,
+        "Performance_Units": "Tokens/s",
+    }
     return record | changes
 
 
@@ -89,16 +118,26 @@ def test_every_single_accelerator_mlperf_spelling_maps(mlperf_rows: list[dict]) 
     own_keys = {n for n in names - mixed if accelerator_key(n) not in keys}
     assert len(mixed) == 2
     assert own_keys == {"", "[MAXSUN] MS-Intel Arc Pro B60 Dual 48G Turbo"}
-    assert accelerator_key("[MAXSUN] MS-Intel Arc Pro B60 Dual 48G Turbo") == "[maxsun] ms-intel arc pro b60 dual 48g turbo"
+    assert (
+        accelerator_key("[MAXSUN] MS-Intel Arc Pro B60 Dual 48G Turbo")
+        == "[maxsun] ms-intel arc pro b60 dual 48g turbo"
+    )
     assert accelerator_key("Virtualized NVIDIA H200-SXM-141GB") == "H200"
     assert accelerator_key("NVIDIA H200-NVL-141GB") == "H200-NVL"
     assert accelerator_key("AMD Instinct MI325X 256GB HBM3e") == "MI325X"
     assert accelerator_key("NVIDIA RTX PRO 6000 Blackwell Server Edition") == "RTX-PRO-6000"
     assert {model_key(r["Model"]) for r in mlperf_rows} == {
-        "llama2-70b", "llama3.1-405b", "llama3.1-8b", "mixtral-8x7b", "deepseek-r1"}
+        "llama2-70b",
+        "llama3.1-405b",
+        "llama3.1-8b",
+        "mixtral-8x7b",
+        "deepseek-r1",
+    }
 
 
-@pytest.mark.parametrize("key", ["H100", "H200", "B200", "B300", "GB200", "GB300", "MI300X", "MI325X", "MI355X"])
+@pytest.mark.parametrize(
+    "key", ["H100", "H200", "B200", "B300", "GB200", "GB300", "MI300X", "MI325X", "MI355X"]
+)
 def test_keys_map_to_themselves(key: str) -> None:
     assert accelerator_key(key) == key
     assert accelerator_key(key.lower()) == key
@@ -107,7 +146,9 @@ def test_keys_map_to_themselves(key: str) -> None:
 def test_lookup_is_exact_on_normalized_names_and_other_names_are_their_own_keys() -> None:
     assert accelerator_key("  nvidia   H200-SXM-141gb ") == "H200"
     assert model_key("LLAMA2-70B-99.9") == "llama2-70b"
-    assert accelerator_key("H200 SXM") == "h200 sxm"  # no fuzzy matching: a space is not a separator
+    assert (
+        accelerator_key("H200 SXM") == "h200 sxm"
+    )  # no fuzzy matching: a space is not a separator
     assert accelerator_key("TPU v5e") == "tpu v5e"
     assert model_key("llama3_1-70b-fp8_dyn") == "llama3_1-70b-fp8_dyn"
     assert model_key("") == ""
@@ -127,16 +168,27 @@ def test_inferencemax_reference_file(inferencemax_rows: list[dict]) -> None:
     first = frame.row(0, named=True)  # record 1 is the first mi355x row
     assert first["accelerator"] == "MI355X"
     assert first["model"] == "deepseek-r1"
-    assert (first["framework"], first["precision"], first["isl"], first["osl"]) == ("atom", "fp4", 1024, 1024)
+    assert (first["framework"], first["precision"], first["isl"], first["osl"]) == (
+        "atom",
+        "fp4",
+        1024,
+        1024,
+    )
     assert first["concurrency"] == 32
     assert first["tokens_per_s_per_gpu"] == pytest.approx(808.1055624210264)
     assert first["output_tokens_per_s_per_gpu"] == pytest.approx(403.684140920073)
     assert first["interactivity_tokens_per_s_per_user"] == pytest.approx(51.113084261632665)
     assert first["ttft_s"] == pytest.approx(0.09806155227124691)
-    assert "tp=4" in first["source"] and "disagg=false" in first["source"] and "_gha_run_id=raw" in first["source"]
+    assert (
+        "tp=4" in first["source"]
+        and "disagg=false" in first["source"]
+        and "_gha_run_id=raw" in first["source"]
+    )
 
 
-def test_inferencemax_disaggregated_rows_keep_per_gpu_throughput(inferencemax_rows: list[dict]) -> None:
+def test_inferencemax_disaggregated_rows_keep_per_gpu_throughput(
+    inferencemax_rows: list[dict],
+) -> None:
     index = next(i for i, r in enumerate(inferencemax_rows) if r["disagg"])
     record = inferencemax_rows[index]
     row = read_inferencemax(INFERENCEMAX, INFERENCEMAX_NAME).row(index, named=True)
@@ -149,7 +201,12 @@ def test_inferencemax_disaggregated_rows_keep_per_gpu_throughput(inferencemax_ro
 def test_inferencemax_missing_key_is_a_problem_and_a_new_hw_is_its_own_key(tmp_path: Path) -> None:
     bad = inferencemax_record()
     del bad["tput_per_gpu"]
-    records = [inferencemax_record(), bad, inferencemax_record(hw="TPU-v7"), inferencemax_record(conc="many")]
+    records = [
+        inferencemax_record(),
+        bad,
+        inferencemax_record(hw="TPU-v7"),
+        inferencemax_record(conc="many"),
+    ]
     path = write(tmp_path / "agg.json", json.dumps(records))
     with pytest.raises(InputError) as error:
         read_inferencemax(path, "agg.json")
@@ -175,25 +232,48 @@ def test_inferencemax_range_checks_name_the_record(tmp_path: Path) -> None:
 def test_mlperf_reference_file(mlperf_rows: list[dict]) -> None:
     frame, skipped = read_mlperf(MLPERF, MLPERF_NAME)
     assert frame.schema == pl.Schema(BENCHMARKS.schema)
-    assert skipped == {"mixed_accelerators": 8, "no_accelerator": 12, "not_tokens_per_s": 8,
-                       "substituted_model": 21}
+    assert skipped == {
+        "mixed_accelerators": 8,
+        "no_accelerator": 12,
+        "not_tokens_per_s": 8,
+        "substituted_model": 21,
+    }
     assert frame.height == 363 == len(mlperf_rows) - sum(skipped.values())
-    assert frame["isl"].is_null().all() and frame["osl"].is_null().all() and frame["concurrency"].is_null().all()
+    assert (
+        frame["isl"].is_null().all()
+        and frame["osl"].is_null().all()
+        and frame["concurrency"].is_null().all()
+    )
     assert (frame["tokens_per_s_per_gpu"] == frame["output_tokens_per_s_per_gpu"]).all()
-    assert set(frame["accelerator"]) == {"B200", "GB200", "GB300", "H100", "H200", "H200-NVL", "L40S", "MI300X",
-                                         "MI325X", "MI355X", "RTX-PRO-6000",
-                                         "[maxsun] ms-intel arc pro b60 dual 48g turbo"}
+    assert set(frame["accelerator"]) == {
+        "B200",
+        "GB200",
+        "GB300",
+        "H100",
+        "H200",
+        "H200-NVL",
+        "L40S",
+        "MI300X",
+        "MI325X",
+        "MI355X",
+        "RTX-PRO-6000",
+        "[maxsun] ms-intel arc pro b60 dual 48g turbo",
+    }
     assert frame.filter(pl.col("source").str.contains(" open ")).height == 9
 
 
 def test_mlperf_per_gpu_throughput_on_multi_node_rows(mlperf_rows: list[dict]) -> None:
     frame, _ = read_mlperf(MLPERF, MLPERF_NAME)
-    for record in (mlperf_rows[261], mlperf_rows[44]):  # GB200 NVL72: 18 nodes x 4; Cisco H200: 2 nodes x 8
+    for record in (
+        mlperf_rows[261],
+        mlperf_rows[44],
+    ):  # GB200 NVL72: 18 nodes x 4; Cisco H200: 2 nodes x 8
         assert record["Nodes"] > 1
         per_gpu = record["Performance_Result"] / (record["Nodes"] * record["a#"])
-        [row] = frame.filter(pl.col("source").str.contains(f"{record['ID']} {record['Model']}:", literal=True)
-                             & pl.col("source").str.contains(f", {record['Scenario']},", literal=True)).iter_rows(
-            named=True)
+        [row] = frame.filter(
+            pl.col("source").str.contains(f"{record['ID']} {record['Model']}:", literal=True)
+            & pl.col("source").str.contains(f", {record['Scenario']},", literal=True)
+        ).iter_rows(named=True)
         assert row["accelerator"] == accelerator_key(record["Accelerator"])
         assert row["tokens_per_s_per_gpu"] == pytest.approx(per_gpu)
     assert mlperf_rows[261]["Performance_Result"] / 72 == pytest.approx(4023.777777777778)
@@ -201,39 +281,62 @@ def test_mlperf_per_gpu_throughput_on_multi_node_rows(mlperf_rows: list[dict]) -
 
 def test_mlperf_scenarios_carry_the_benchmark_latency_limits(mlperf_rows: list[dict]) -> None:
     frame, _ = read_mlperf(MLPERF, MLPERF_NAME)
-    first = frame.row(0, named=True)  # record 1: AMD MI300X llama2-70b-99 Interactive, 8840.42 tokens/s on 8 GPUs
+    first = frame.row(
+        0, named=True
+    )  # record 1: AMD MI300X llama2-70b-99 Interactive, 8840.42 tokens/s on 8 GPUs
     assert mlperf_rows[0]["Scenario"] == "Interactive"
     assert first["tokens_per_s_per_gpu"] == pytest.approx(8840.42 / 8)
     assert first["interactivity_tokens_per_s_per_user"] == pytest.approx(1000 / 40)
     assert first["ttft_s"] == pytest.approx(0.45)
-    assert (first["framework"], first["precision"]) == (mlperf_rows[0]["Software"].split(",")[0], "fp8")
+    assert (first["framework"], first["precision"]) == (
+        mlperf_rows[0]["Software"].split(",")[0],
+        "fp8",
+    )
     offline = frame.filter(pl.col("source").str.contains(", Offline,", literal=True))
-    assert offline["interactivity_tokens_per_s_per_user"].is_null().all() and offline["ttft_s"].is_null().all()
-    server_405b = frame.filter(pl.col("source").str.contains(", Server,", literal=True)
-                               & (pl.col("model") == "llama3.1-405b"))
+    assert (
+        offline["interactivity_tokens_per_s_per_user"].is_null().all()
+        and offline["ttft_s"].is_null().all()
+    )
+    server_405b = frame.filter(
+        pl.col("source").str.contains(", Server,", literal=True)
+        & (pl.col("model") == "llama3.1-405b")
+    )
     assert server_405b["interactivity_tokens_per_s_per_user"].to_list() == pytest.approx(
-        [1000 / 175] * server_405b.height)
+        [1000 / 175] * server_405b.height
+    )
     assert set(server_405b["ttft_s"]) == {6.0}
     assert MLPERF_LATENCY_LIMITS_MS[("deepseek-r1", "Server")] == (2000.0, 80.0)
 
 
 def test_mlperf_zero_gpus_is_a_problem_and_skipped_rows_keep_numbering(tmp_path: Path) -> None:
-    records = [mlperf_record(Accelerator="", **{"a#": ""}), mlperf_record(**{"a#": 0}),
-               mlperf_record(Performance_Result="fast"), mlperf_record(Performance_Result=-1.0)]
+    records = [
+        mlperf_record(Accelerator="", **{"a#": ""}),
+        mlperf_record(**{"a#": 0}),
+        mlperf_record(Performance_Result="fast"),
+        mlperf_record(Performance_Result=-1.0),
+    ]
     path = write(tmp_path / "summary.json", json.dumps(records))
     with pytest.raises(InputError) as error:
         read_mlperf(path, "summary.json")
     found = problems_of(error)
-    assert [p[:3] for p in found] == [("summary.json", 2, "a#"), ("summary.json", 3, "Performance_Result"),
-                                      ("summary.json", 4, "Performance_Result")]
+    assert [p[:3] for p in found] == [
+        ("summary.json", 2, "a#"),
+        ("summary.json", 3, "Performance_Result"),
+        ("summary.json", 4, "Performance_Result"),
+    ]
     assert found[0][3] == "expected a whole number > 0, got 0"
     assert found[2][3] == "expected a number > 0, got -1.0"
 
 
 def test_mlperf_skips_are_counted_not_errors(tmp_path: Path) -> None:
-    records = [mlperf_record(), mlperf_record(Performance_Units="Queries/s"), mlperf_record(Model="resnet50"),
-               mlperf_record(Accelerator="Example NPU 9000"), mlperf_record(UsedModel="llama3_1-70b-fp8_dyn"),
-               mlperf_record(Scenario="SingleStream")]
+    records = [
+        mlperf_record(),
+        mlperf_record(Performance_Units="Queries/s"),
+        mlperf_record(Model="resnet50"),
+        mlperf_record(Accelerator="Example NPU 9000"),
+        mlperf_record(UsedModel="llama3_1-70b-fp8_dyn"),
+        mlperf_record(Scenario="SingleStream"),
+    ]
     path = write(tmp_path / "summary.json", json.dumps(records))
     frame, skipped = read_mlperf(path, "summary.json")
     assert frame.height == 2  # a new accelerator is its own key
@@ -247,7 +350,10 @@ def test_mlperf_skips_are_counted_not_errors(tmp_path: Path) -> None:
 
 
 def test_benchmark_csv_maps_names(tmp_path: Path) -> None:
-    path = write(tmp_path / "points.csv", CSV_HEADER + "h200,llama2-70b-99,vllm,fp8,1024,1024,8,1500,lab run\n")
+    path = write(
+        tmp_path / "points.csv",
+        CSV_HEADER + "h200,llama2-70b-99,vllm,fp8,1024,1024,8,1500,lab run\n",
+    )
     row = read_benchmark_csv(path, "benchmarks/points.csv").row(0, named=True)
     assert (row["accelerator"], row["model"], row["concurrency"]) == ("H200", "llama2-70b", 8)
     assert row["tokens_per_s_per_gpu"] == pytest.approx(1500.0)
@@ -255,12 +361,18 @@ def test_benchmark_csv_maps_names(tmp_path: Path) -> None:
 
 
 def test_benchmark_csv_new_accelerator_and_model_are_their_own_keys(tmp_path: Path) -> None:
-    path = write(tmp_path / "points.csv", CSV_HEADER + "H200,deepseek-r1,,,,,,10,a\n"
-                                                       "Gaudi 3,deepseek-r1,,,,,,10,b\n"
-                                                       "b200-trt,openai/gpt-5,,,,,,10,c\n")
+    path = write(
+        tmp_path / "points.csv",
+        CSV_HEADER + "H200,deepseek-r1,,,,,,10,a\n"
+        "Gaudi 3,deepseek-r1,,,,,,10,b\n"
+        "b200-trt,openai/gpt-5,,,,,,10,c\n",
+    )
     frame = read_benchmark_csv(path, "benchmarks/points.csv")
     assert frame.select("accelerator", "model").rows() == [
-        ("H200", "deepseek-r1"), ("gaudi 3", "deepseek-r1"), ("B200", "gpt-5")]
+        ("H200", "deepseek-r1"),
+        ("gaudi 3", "deepseek-r1"),
+        ("B200", "gpt-5"),
+    ]
 
 
 # --- files that are not result lists -----------------------------------------------------
@@ -308,12 +420,18 @@ def test_not_utf8(tmp_path: Path, reader) -> None:
 def test_read_benchmarks_folder(tmp_path: Path) -> None:
     shutil.copy(INFERENCEMAX, write(tmp_path / INFERENCEMAX_NAME, "x"))
     shutil.copy(MLPERF, write(tmp_path / MLPERF_NAME, "x"))
-    write(tmp_path / "benchmarks" / "lab.csv", CSV_HEADER + "B300,deepseek-r1,vllm,fp4,1024,1024,16,3000,lab\n")
+    write(
+        tmp_path / "benchmarks" / "lab.csv",
+        CSV_HEADER + "B300,deepseek-r1,vllm,fp4,1024,1024,16,3000,lab\n",
+    )
     frame = read_benchmarks(tmp_path)
     assert frame.schema == pl.Schema(BENCHMARKS.schema)
     assert frame.height == 295 + 363 + 1
     assert dict(frame.group_by("source_file").len().iter_rows()) == {
-        INFERENCEMAX_NAME: 295, MLPERF_NAME: 363, "benchmarks/lab.csv": 1}
+        INFERENCEMAX_NAME: 295,
+        MLPERF_NAME: 363,
+        "benchmarks/lab.csv": 1,
+    }
     assert frame.equals(frame.sort(list(BENCHMARKS.schema), nulls_last=True))
     assert frame.equals(read_benchmarks(tmp_path))
 
@@ -321,7 +439,10 @@ def test_read_benchmarks_folder(tmp_path: Path) -> None:
 def test_read_benchmarks_reports_every_file(tmp_path: Path) -> None:
     write(tmp_path / "benchmarks" / "lab.csv", CSV_HEADER + "Gaudi 3,deepseek-r1,,,,,,inf,a\n")
     write(tmp_path / "benchmarks" / "inferencemax" / "agg.json", "{}")
-    write(tmp_path / "benchmarks" / "mlperf" / "summary.json", json.dumps([mlperf_record(**{"a#": 0})]))
+    write(
+        tmp_path / "benchmarks" / "mlperf" / "summary.json",
+        json.dumps([mlperf_record(**{"a#": 0})]),
+    )
     with pytest.raises(InputError) as error:
         read_benchmarks(tmp_path)
     assert [(p.file, p.row, p.field) for p in error.value.problems] == [

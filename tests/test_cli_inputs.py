@@ -17,10 +17,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DATASETS, REPO
 
 from pipelines.cli.main import main
-
-from conftest import DATASETS, REPO
 
 TARIFF_ID = "eia-2023-virginia"
 
@@ -36,8 +35,12 @@ def run_cli(argv: list[str], capsys) -> tuple[int, str]:
 
 def contents(folder: Path) -> dict[str, str]:
     """Every file (its SHA-256) and folder under `folder`, by relative path."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "folder"
-            for p in sorted(folder.rglob("*"))}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        if p.is_file()
+        else "folder"
+        for p in sorted(folder.rglob("*"))
+    }
 
 
 @pytest.fixture
@@ -52,15 +55,19 @@ def warehouse(tmp_path: Path) -> Path:
 @pytest.fixture
 def no_work(monkeypatch):
     """Fail the test if a command gets as far as reading the inputs, solving, running a job or starting the UI."""
+    import pipelines.cli.run_job
     import pipelines.ingest.sources
     import pipelines.planning.make_plan
-    import pipelines.cli.run_job
 
     def started(*args, **kwargs):
         raise AssertionError("the command started work before reporting its bad input")
 
-    for module, name in ((pipelines.ingest.sources, "read_inputs"), (pipelines.planning.make_plan, "make_plan"),
-                         (pipelines.cli.run_job, "run_job"), (os, "execv")):
+    for module, name in (
+        (pipelines.ingest.sources, "read_inputs"),
+        (pipelines.planning.make_plan, "make_plan"),
+        (pipelines.cli.run_job, "run_job"),
+        (os, "execv"),
+    ):
         monkeypatch.setattr(module, name, started)
 
 
@@ -136,7 +143,9 @@ def with_folders(argv: list[str], warehouse: Path) -> list[str]:
     return [*argv, *extra]
 
 
-@pytest.mark.parametrize("argv, option", BAD_OPTIONS, ids=[" ".join(a)[:40] for a, _ in BAD_OPTIONS])
+@pytest.mark.parametrize(
+    "argv, option", BAD_OPTIONS, ids=[" ".join(a)[:40] for a, _ in BAD_OPTIONS]
+)
 def test_a_bad_option_value_exits_2_naming_the_option(argv, option, warehouse, no_work, capsys):
     before = contents(warehouse)
     code, err = run_cli(with_folders(argv, warehouse), capsys)
@@ -146,12 +155,15 @@ def test_a_bad_option_value_exits_2_naming_the_option(argv, option, warehouse, n
     assert contents(warehouse) == before
 
 
-@pytest.mark.parametrize("option, value, words", [
-    ("--budget-mw", "-5", "> 0 and <= 10,000 MW"),
-    ("--time-limit", "inf", "> 0 and <= 604,800 s"),
-    ("--gap", "nan", ">= 0 and < 1"),
-    ("--threads", "0", "whole number >= 1 and <= 256"),
-])
+@pytest.mark.parametrize(
+    "option, value, words",
+    [
+        ("--budget-mw", "-5", "> 0 and <= 10,000 MW"),
+        ("--time-limit", "inf", "> 0 and <= 604,800 s"),
+        ("--gap", "nan", ">= 0 and < 1"),
+        ("--threads", "0", "whole number >= 1 and <= 256"),
+    ],
+)
 def test_the_message_says_the_range_and_the_value(option, value, words, warehouse, no_work, capsys):
     code, err = run_cli(with_folders(["plan", option, value], warehouse), capsys)
     assert code == 2
@@ -159,8 +171,13 @@ def test_the_message_says_the_range_and_the_value(option, value, words, warehous
 
 
 def test_every_bad_option_is_listed_at_once(warehouse, no_work, capsys):
-    code, err = run_cli(with_folders(["plan", "--budget-mw", "0", "--time-limit", "nan", "--threads", "999",
-                                      "--gap", "2"], warehouse), capsys)
+    code, err = run_cli(
+        with_folders(
+            ["plan", "--budget-mw", "0", "--time-limit", "nan", "--threads", "999", "--gap", "2"],
+            warehouse,
+        ),
+        capsys,
+    )
     assert code == 2
     assert "bad input (4 problems)" in err
     for option in ("--budget-mw", "--time-limit", "--threads", "--gap"):
@@ -170,9 +187,15 @@ def test_every_bad_option_is_listed_at_once(warehouse, no_work, capsys):
 def test_good_values_at_the_ends_of_the_ranges_parse():
     from pipelines.cli.main import _parser
 
-    args = _parser().parse_args(["plan", "--budget-mw", "10000", "--time-limit", "604800", "--threads", "256",
-                                 "--gap", "0"])
-    assert (args.budget_mw, args.time_limit, args.threads, args.gap) == (10000.0, 604800.0, 256, 0.0)
+    args = _parser().parse_args(
+        ["plan", "--budget-mw", "10000", "--time-limit", "604800", "--threads", "256", "--gap", "0"]
+    )
+    assert (args.budget_mw, args.time_limit, args.threads, args.gap) == (
+        10000.0,
+        604800.0,
+        256,
+        0.0,
+    )
     args = _parser().parse_args(["sweep", "--budget-mw", "1:1000:1", "--jobs", "256"])
     assert len(args.budget_mw) == 1000 and args.jobs == 256
     assert _parser().parse_args(["ui", "--port", "65535"]).port == 65535
@@ -202,7 +225,12 @@ BAD_FOLDERS = [
     (["ingest"], "--warehouse", "under", "is a file"),
     (["ui"], "--warehouse", "file", "is a file, not a folder"),
     (["export", "--format", "csv"], "--warehouse", "file", "is a file"),
-    (["export", "--format", "csv", "--plan", "PLAN_FILE"], "--out", "file", "is a file, not a folder"),
+    (
+        ["export", "--format", "csv", "--plan", "PLAN_FILE"],
+        "--out",
+        "file",
+        "is a file, not a folder",
+    ),
     (["export", "--format", "md", "--plan", "PLAN_FILE"], "--out", "under", "is a file"),
     (["sweep", "--budget-mw", "5:10:5"], "--chart", "under", "is a file"),
     (["plan"], "--data", "file", "is a file, not an input folder"),
@@ -211,14 +239,21 @@ BAD_FOLDERS = [
     (["ingest"], "--data", "file", "is a file, not an input folder"),
     (["validate"], "--data", "missing", "input folder not found"),
     (["sweep", "--budget-mw", "5:10:5"], "--data", "file", "is a file, not an input folder"),
-    (["bill", "--tariff", TARIFF_ID, "--load", "10"], "--data", "missing", "input folder not found"),
+    (
+        ["bill", "--tariff", TARIFF_ID, "--load", "10"],
+        "--data",
+        "missing",
+        "input folder not found",
+    ),
 ]
 
 
-@pytest.mark.parametrize("argv, option, kind, words", BAD_FOLDERS,
-                         ids=[f"{a[0]} {o} {k}" for a, o, k, _ in BAD_FOLDERS])
-def test_a_folder_that_cannot_be_used_exits_2_before_any_work(argv, option, kind, words, a_file, tmp_path,
-                                                              warehouse, no_work, capsys):
+@pytest.mark.parametrize(
+    "argv, option, kind, words", BAD_FOLDERS, ids=[f"{a[0]} {o} {k}" for a, o, k, _ in BAD_FOLDERS]
+)
+def test_a_folder_that_cannot_be_used_exits_2_before_any_work(
+    argv, option, kind, words, a_file, tmp_path, warehouse, no_work, capsys
+):
     path = {"file": a_file, "under": a_file / "sub", "missing": tmp_path / "missing"}[kind]
     if option == "--chart":
         path = path / "frontier.svg"
@@ -239,17 +274,23 @@ def test_a_folder_that_cannot_be_used_exits_2_before_any_work(argv, option, kind
 def test_a_read_only_warehouse_exits_2_before_the_solve(warehouse, no_work, capsys):
     """Read-only for root too: an immutable folder (chattr +i); for other users, mode 0o555."""
     if os.geteuid() == 0:
-        if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(warehouse)],
-                                                        capture_output=True).returncode != 0:
-            pytest.skip("as root, only an immutable folder is read-only, and chattr +i is not available here "
-                        "(the file and folder-under-a-file cases still run)")
+        if (
+            not shutil.which("chattr")
+            or subprocess.run(["chattr", "+i", str(warehouse)], capture_output=True).returncode != 0
+        ):
+            pytest.skip(
+                "as root, only an immutable folder is read-only, and chattr +i is not available here "
+                "(the file and folder-under-a-file cases still run)"
+            )
         undo = ["chattr", "-i", str(warehouse)]
     else:
         warehouse.chmod(0o555)
         undo = ["chmod", "755", str(warehouse)]
     try:
         before = contents(warehouse)
-        code, err = run_cli(["plan", "--data", str(DATASETS), "--warehouse", str(warehouse)], capsys)
+        code, err = run_cli(
+            ["plan", "--data", str(DATASETS), "--warehouse", str(warehouse)], capsys
+        )
         assert contents(warehouse) == before
     finally:
         subprocess.run(undo, check=True)
@@ -279,17 +320,38 @@ def test_an_os_error_writing_an_output_exits_2_with_the_path(tmp_path: Path, cap
     """The export's target is a folder: the rename over it fails (past every check, in the OS)."""
     out = tmp_path / "out"
     (out / "p1.json").mkdir(parents=True)
-    code, err = run_cli(["export", "--format", "json", "--plan", str(plan_file(tmp_path)), "--out", str(out),
-                         "--warehouse", str(tmp_path / "warehouse")], capsys)
+    code, err = run_cli(
+        [
+            "export",
+            "--format",
+            "json",
+            "--plan",
+            str(plan_file(tmp_path)),
+            "--out",
+            str(out),
+            "--warehouse",
+            str(tmp_path / "warehouse"),
+        ],
+        capsys,
+    )
     assert code == 2
     assert f"{out / 'p1.json'}: Is a directory" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("error, words", [
-    (PermissionError(13, "Permission denied", "/srv/inputs/power.csv"), "/srv/inputs/power.csv: Permission denied"),
-    (OSError(28, "No space left on device"), "No space left on device"),
-    (IsADirectoryError(21, "Is a directory", "/tmp/a", None, "/tmp/b"), "/tmp/a -> /tmp/b: Is a directory"),
-])
+@pytest.mark.parametrize(
+    "error, words",
+    [
+        (
+            PermissionError(13, "Permission denied", "/srv/inputs/power.csv"),
+            "/srv/inputs/power.csv: Permission denied",
+        ),
+        (OSError(28, "No space left on device"), "No space left on device"),
+        (
+            IsADirectoryError(21, "Is a directory", "/tmp/a", None, "/tmp/b"),
+            "/tmp/a -> /tmp/b: Is a directory",
+        ),
+    ],
+)
 def test_any_os_error_reaching_the_cli_exits_2(error, words, monkeypatch, capsys):
     import pipelines.cli.commands.validate
 
@@ -322,7 +384,9 @@ def test_a_closed_stdout_in_process_ends_quietly(monkeypatch, capsys):
     assert run_cli(["validate"], capsys) == (0, "")
 
 
-@pytest.mark.parametrize("argv", [["plan", "--json"], ["validate"]], ids=["plan --json", "validate"])
+@pytest.mark.parametrize(
+    "argv", [["plan", "--json"], ["validate"]], ids=["plan --json", "validate"]
+)
 def test_a_reader_that_stops_early_ends_quietly(argv, tmp_path: Path):
     """`tokenplan plan --json | head -1`: a pipe of one page (smaller than the plan, so the writer blocks and then
     finds the pipe closed), one line read, the pipe closed: exit 0, nothing on stderr."""
@@ -331,8 +395,13 @@ def test_a_reader_that_stops_early_ends_quietly(argv, tmp_path: Path):
     command = [sys.executable, "-m", "pipelines.cli", *argv, "--data", str(DATASETS)]
     if argv[0] == "plan":
         command += ["--warehouse", str(tmp_path)]
-    process = subprocess.Popen(command, cwd=REPO, stdout=write_end, stderr=subprocess.PIPE,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     os.close(write_end)
     with os.fdopen(read_end, "rb") as reader:
         first = reader.readline()

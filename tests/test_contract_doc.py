@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.ingest.sources import SOURCES
 from pipelines.contract.schema import TABLES, TARIFF_CSV, Table, contract_markdown
+from pipelines.ingest.sources import SOURCES
 
 CONTRACT = Path(__file__).resolve().parents[1] / "docs" / "contract.md"
 DOCUMENTED_TABLES = {**TABLES, TARIFF_CSV.name: TARIFF_CSV}
@@ -27,8 +27,8 @@ def test_column_table_matches_schema(contract: str, table: Table) -> None:
     assert expected in contract, (
         f"docs/contract.md does not contain the column table of '{table.name}' as pipelines/contract/schema.py "
         f"defines it. Regenerate it with\n\n"
-        f"    .venv/bin/python -c \"from pipelines.contract.schema import *; "
-        f"print(contract_markdown({table.name.upper()}))\"\n\n"
+        f'    .venv/bin/python -c "from pipelines.contract.schema import *; '
+        f'print(contract_markdown({table.name.upper()}))"\n\n'
         f"and replace the table in docs/contract.md with exactly:\n\n{expected}\n"
     )
 

@@ -12,17 +12,31 @@ import os
 import dagster as dg
 import pytest
 
-from pipelines.definitions import build_defs
 from pipelines.contract.schema import TABLES
+from pipelines.definitions import build_defs
 
 ASSET_GROUPS = {
-    "hardware": "ingest", "benchmarks": "ingest", "cooling": "ingest", "power": "ingest", "tariffs": "ingest",
-    "tariff_energy_rates": "ingest", "tariff_demand_rates": "ingest", "tariff_schedules": "ingest",
-    "scenario": "ingest", "workloads": "ingest", "tables_snapshot": "ingest",
-    "design_space": "design", "tariff_profiles": "design",
-    "build_plan": "plan", "pareto_frontier": "plan",
-    "plan_json": "export", "plan_csv": "export", "plan_parquet": "export", "plan_workbook": "export",
-    "plan_report_md": "export", "plan_report_html": "export",
+    "hardware": "ingest",
+    "benchmarks": "ingest",
+    "cooling": "ingest",
+    "power": "ingest",
+    "tariffs": "ingest",
+    "tariff_energy_rates": "ingest",
+    "tariff_demand_rates": "ingest",
+    "tariff_schedules": "ingest",
+    "scenario": "ingest",
+    "workloads": "ingest",
+    "tables_snapshot": "ingest",
+    "design_space": "design",
+    "tariff_profiles": "design",
+    "build_plan": "plan",
+    "pareto_frontier": "plan",
+    "plan_json": "export",
+    "plan_csv": "export",
+    "plan_parquet": "export",
+    "plan_workbook": "export",
+    "plan_report_md": "export",
+    "plan_report_html": "export",
 }
 CHECKS = {
     **{table: {"matches_contract"} for table in TABLES},
@@ -30,11 +44,17 @@ CHECKS = {
     "build_plan": {"solver_status", "within_budget", "cost_matches_rows"},
     "pareto_frontier": {"cost_never_rises_with_budget"},
 }
-JOBS = {"ingest_only": "multi_or_in_process_executor", "replan": "multiprocess", "sweep_budgets": "dask"}
+JOBS = {
+    "ingest_only": "multi_or_in_process_executor",
+    "replan": "multiprocess",
+    "sweep_budgets": "dask",
+}
 """Job → the executor a run launched from the UI or the daemon uses (`execute_in_process` ignores it)."""
 SCHEDULES = {"scheduled_replan": ("replan", os.environ.get("TOKENPLAN_REPLAN_CRON", "0 6 * * 1"))}
-SENSORS = {"input_folder_sensor": dg.DefaultSensorStatus.RUNNING,
-           "automation_condition_sensor": dg.DefaultSensorStatus.RUNNING}
+SENSORS = {
+    "input_folder_sensor": dg.DefaultSensorStatus.RUNNING,
+    "automation_condition_sensor": dg.DefaultSensorStatus.RUNNING,
+}
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +89,11 @@ def test_asset_checks(defs: dg.Definitions):
 
 
 def test_jobs_and_their_executors(defs: dg.Definitions):
-    jobs = {job.name: job.executor_def.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")}
+    jobs = {
+        job.name: job.executor_def.name
+        for job in defs.resolve_all_job_defs()
+        if not job.name.startswith("__")
+    }
     assert jobs == JOBS
 
 

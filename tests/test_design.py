@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from conftest import DATASETS
 
 from optimizer.design import best_operating_point, pareto_front, plan_inputs
 from optimizer.inputs import System
-from pipelines.ingest.sources import read_inputs
 from pipelines.contract.schema import BENCHMARKS
+from pipelines.ingest.sources import read_inputs
 
-from conftest import DATASETS
-
-SYSTEM = System(sku="box", accelerator="H200", gpus_per_node=8, node_capex_usd=1.0, node_power_kw=10.0,
-                node_idle_power_kw=4.0, nodes_per_rack=1, cooling_kinds=("air",), lifetime_years=5.0)
+SYSTEM = System(
+    sku="box",
+    accelerator="H200",
+    gpus_per_node=8,
+    node_capex_usd=1.0,
+    node_power_kw=10.0,
+    node_idle_power_kw=4.0,
+    nodes_per_rack=1,
+    cooling_kinds=("air",),
+    lifetime_years=5.0,
+)
 
 
 def points(*rows: tuple) -> pl.DataFrame:
@@ -22,16 +30,35 @@ def points(*rows: tuple) -> pl.DataFrame:
     for i, row in enumerate(rows):
         interactivity, ttft, tps, *lengths = row
         isl, osl = lengths or (1024, 1024)
-        records.append({"accelerator": "H200", "model": "m", "framework": "f", "precision": "fp8", "isl": isl,
-                        "osl": osl, "concurrency": 2 ** i, "tokens_per_s_per_gpu": tps,
-                        "output_tokens_per_s_per_gpu": None, "interactivity_tokens_per_s_per_user": interactivity,
-                        "ttft_s": ttft, "source": f"row {i}", "source_file": "test"})
+        records.append(
+            {
+                "accelerator": "H200",
+                "model": "m",
+                "framework": "f",
+                "precision": "fp8",
+                "isl": isl,
+                "osl": osl,
+                "concurrency": 2**i,
+                "tokens_per_s_per_gpu": tps,
+                "output_tokens_per_s_per_gpu": None,
+                "interactivity_tokens_per_s_per_user": interactivity,
+                "ttft_s": ttft,
+                "source": f"row {i}",
+                "source_file": "test",
+            }
+        )
     return pl.DataFrame(records, schema=BENCHMARKS.schema)
 
 
 def workload(min_interactivity=None, max_ttft=None, isl=1024, osl=1024) -> dict:
-    return {"name": "w", "model": "m", "isl": isl, "osl": osl,
-            "min_interactivity_tokens_per_s_per_user": min_interactivity, "max_ttft_s": max_ttft}
+    return {
+        "name": "w",
+        "model": "m",
+        "isl": isl,
+        "osl": osl,
+        "min_interactivity_tokens_per_s_per_user": min_interactivity,
+        "max_ttft_s": max_ttft,
+    }
 
 
 def test_best_measured_point_meets_both_bounds():
@@ -43,7 +70,9 @@ def test_best_measured_point_meets_both_bounds():
 
 def test_ttft_bound_excludes_the_fastest_point():
     rows = points((30, 0.5, 2500), (20, 4.0, 3000))
-    assert best_operating_point(rows, SYSTEM, workload(10, 1.0)).tokens_per_s_per_gpu == pytest.approx(2500)
+    assert best_operating_point(
+        rows, SYSTEM, workload(10, 1.0)
+    ).tokens_per_s_per_gpu == pytest.approx(2500)
 
 
 def test_no_point_meets_the_slo():
@@ -54,13 +83,18 @@ def test_no_point_meets_the_slo():
 def test_sequence_lengths_must_match():
     rows = points((30, 0.5, 2500, 8192, 1024))
     assert best_operating_point(rows, SYSTEM, workload(10)) is None
-    assert best_operating_point(rows, SYSTEM, workload(10, isl=8192)).tokens_per_s_per_gpu == pytest.approx(2500)
+    assert best_operating_point(
+        rows, SYSTEM, workload(10, isl=8192)
+    ).tokens_per_s_per_gpu == pytest.approx(2500)
 
 
 def test_offline_point_meets_only_unbounded_workloads():
     rows = points((None, None, 9000, None, None))
     assert best_operating_point(rows, SYSTEM, workload(5, None, None, None)) is None
-    assert best_operating_point(rows, SYSTEM, workload(None, None, None, None)).tokens_per_s_per_gpu == 9000
+    assert (
+        best_operating_point(rows, SYSTEM, workload(None, None, None, None)).tokens_per_s_per_gpu
+        == 9000
+    )
 
 
 def test_interpolation_at_the_slo_by_hand():
@@ -97,6 +131,8 @@ def test_bundled_design_space():
     skus = {s.sku for s in inputs.systems}
     for note in inputs.notes:
         assert note.split(":")[0] not in skus
-    assert inputs.energy.energy_usd_per_kwh == pytest.approx(0.0892)  # EIA 2023 Virginia industrial, 8.92 ¢/kWh
+    assert inputs.energy.energy_usd_per_kwh == pytest.approx(
+        0.0892
+    )  # EIA 2023 Virginia industrial, 8.92 ¢/kWh
     for point in inputs.operating_points:
         assert point.tokens_per_s_per_gpu > 0

@@ -32,13 +32,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from pipelines.definitions import build_defs
-from pipelines.warehouse.history import plan_files
-from pipelines.ingest.files import sha256
-from pipelines.cli.run_job import run_job
-
 from conftest import DATASETS, REPO, processes_using
+
+from pipelines.cli.run_job import run_job
+from pipelines.definitions import build_defs
+from pipelines.ingest.files import sha256
+from pipelines.warehouse.history import plan_files
 
 START_WAIT_S = 180
 RUN_WAIT_S = 180
@@ -117,8 +116,9 @@ class Dagster:
 
     def graphql(self, query: str, **variables: Any) -> dict:
         body = json.dumps({"query": query, "variables": variables}).encode()
-        request = urllib.request.Request(f"{self.url}/graphql", data=body,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             answer = json.load(response)
         assert "errors" not in answer, answer["errors"]
@@ -128,7 +128,9 @@ class Dagster:
         """Poll `ready()` until it returns something truthy; fail with the log's tail after `timeout_s`."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, f"dagster dev exited ({self.process.returncode}):\n{self.tail()}"
+            assert self.process.poll() is None, (
+                f"dagster dev exited ({self.process.returncode}):\n{self.tail()}"
+            )
             with suppress(urllib.error.URLError, ConnectionError):
                 if value := ready():
                     return value
@@ -175,7 +177,12 @@ def stop(process: subprocess.Popen, home: Path) -> None:
 @pytest.fixture(scope="module")
 def dagster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dagster]:
     root = tmp_path_factory.mktemp("e2e")
-    home, data, warehouse, log = root / "dagster_home", root / "data", root / "warehouse", root / "dagster_dev.log"
+    home, data, warehouse, log = (
+        root / "dagster_home",
+        root / "data",
+        root / "warehouse",
+        root / "dagster_dev.log",
+    )
     home.mkdir()
     (home / "dagster.yaml").write_text(DAGSTER_YAML)
     shutil.copytree(DATASETS, data)
@@ -185,17 +192,42 @@ def dagster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dagster]:
         run_job("replan", data, warehouse, {"ops": {"pareto_frontier": {"config": FRONTIER_20_MW}}})
     port = free_port()
     # The sensors tick at the daemon's pace (every 5 s); a change waits one tick to settle.
-    environment = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "yes",
-                   "TOKENPLAN_SENSOR_INTERVAL_S": "1", "TOKENPLAN_SENSOR_SETTLE_S": "1"}
+    environment = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_DISABLE_TELEMETRY": "yes",
+        "TOKENPLAN_SENSOR_INTERVAL_S": "1",
+        "TOKENPLAN_SENSOR_SETTLE_S": "1",
+    }
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pipelines.cli", "ui", "--port", str(port), "--host", "127.0.0.1",
-             "--data", str(data), "--warehouse", str(warehouse)],
-            cwd=REPO, env=environment, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "ui",
+                "--port",
+                str(port),
+                "--host",
+                "127.0.0.1",
+                "--data",
+                str(data),
+                "--warehouse",
+                str(warehouse),
+            ],
+            cwd=REPO,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     server = Dagster(f"http://127.0.0.1:{port}", home, data, warehouse, log, process)
     try:
-        server.wait("the code location to load",
-                    lambda: server.instigators().get("__typename") == "Repository", START_WAIT_S)
+        server.wait(
+            "the code location to load",
+            lambda: server.instigators().get("__typename") == "Repository",
+            START_WAIT_S,
+        )
         yield server
     finally:
         stop(process, home)
@@ -211,7 +243,9 @@ class Page:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def asset_graph_page(dagster: Dagster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Page | None]:
+def asset_graph_page(
+    dagster: Dagster, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Page | None]:
     """build_plan's lineage two levels each way (every group: ingest → design → plan → export),
     rendered by Chromium from the moment the UI is up, while the other tests run."""
     if not CHROMIUM.exists():
@@ -219,18 +253,39 @@ def asset_graph_page(dagster: Dagster, tmp_path_factory: pytest.TempPathFactory)
         return
     root = tmp_path_factory.mktemp("chromium")
     page = f"{dagster.url}/assets/build_plan?view=lineage&lineageScope=neighbors&lineageDepth=2"
-    made = Page(Path(os.environ.get("TOKENPLAN_SCREENSHOT", root / "asset_graph.png")), root / "asset_graph.html", [])
+    made = Page(
+        Path(os.environ.get("TOKENPLAN_SCREENSHOT", root / "asset_graph.png")),
+        root / "asset_graph.html",
+        [],
+    )
 
     def chromium(action: str, profile: str, output=subprocess.DEVNULL) -> subprocess.Popen:
-        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={root / profile}", "--virtual-time-budget=15000",
-                 "--window-size=1600,1000"]
-        return subprocess.Popen([str(CHROMIUM), *flags, action, page], stdout=output, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        flags = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={root / profile}",
+            "--virtual-time-budget=15000",
+            "--window-size=1600,1000",
+        ]
+        return subprocess.Popen(
+            [str(CHROMIUM), *flags, action, page],
+            stdout=output,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     with made.dom.open("wb") as html:
-        made.browsers = [chromium(f"--screenshot={made.screenshot}", "shot"), chromium("--dump-dom", "dom", html)]
+        made.browsers = [
+            chromium(f"--screenshot={made.screenshot}", "shot"),
+            chromium("--dump-dom", "dom", html),
+        ]
     try:
         yield made
     finally:
@@ -254,8 +309,11 @@ def test_the_ui_serves_the_asset_graph_with_upstreams_and_checks(dagster: Dagste
         assert node["groupName"] == spec.group_name, name
         assert node["description"] and node["kinds"], name
         assert {"/".join(k["path"]) for k in node["dependencyKeys"]} == {
-            d.asset_key.to_user_string() for d in spec.deps}, name
-        assert {c["name"] for c in node["assetChecksOrError"].get("checks", [])} == checks.get(name, set()), name
+            d.asset_key.to_user_string() for d in spec.deps
+        }, name
+        assert {c["name"] for c in node["assetChecksOrError"].get("checks", [])} == checks.get(
+            name, set()
+        ), name
     assert {"ingest", "design", "plan"} <= {n["groupName"] for n in nodes.values()}
     assert "design_space" in {"/".join(k["path"]) for k in nodes["build_plan"]["dependencyKeys"]}
 
@@ -267,10 +325,17 @@ def test_sensors_and_schedule_are_on_and_an_unchanged_folder_launches_nothing(da
         assert dagster.sensor(name)["sensorState"]["status"] == "RUNNING"
     (schedule,) = dagster.instigators()["schedules"]
     assert (schedule["name"], schedule["cronSchedule"], schedule["scheduleState"]["status"]) == (
-        "scheduled_replan", "0 6 * * 1", "RUNNING")
+        "scheduled_replan",
+        "0 6 * * 1",
+        "RUNNING",
+    )
 
     def finished_ticks():
-        ticks = [t for t in dagster.sensor("input_folder_sensor")["sensorState"]["ticks"] if t["status"] != "STARTED"]
+        ticks = [
+            t
+            for t in dagster.sensor("input_folder_sensor")["sensorState"]["ticks"]
+            if t["status"] != "STARTED"
+        ]
         return len(ticks) >= 2 and ticks
 
     ticks = dagster.wait("two input-folder sensor ticks", finished_ticks, 60)
@@ -294,7 +359,11 @@ def test_a_changed_price_replans_through_the_sensor(dagster: Dagster):
     (run,) = dagster.wait("the sensor's run to finish", finished_run, RUN_WAIT_S)
     assert run["status"] == "SUCCESS", dagster.tail()
     assert run["jobName"] == "replan"
-    assert {"/".join(k["path"]) for k in run["assetSelection"]} >= {"hardware", "design_space", "build_plan"}
+    assert {"/".join(k["path"]) for k in run["assetSelection"]} >= {
+        "hardware",
+        "design_space",
+        "build_plan",
+    }
     assert "benchmarks" not in {"/".join(k["path"]) for k in run["assetSelection"]}
     assert {t["key"]: t["value"] for t in run["tags"]}["tokenplan/changed_files"] == PRICE_SHEET
 
@@ -308,7 +377,9 @@ def test_a_changed_price_replans_through_the_sensor(dagster: Dagster):
     (materialization,) = dagster.graphql(LATEST_PLAN)["assetNodes"][0]["assetMaterializations"]
     assert materialization["runId"] == run["runId"]
     metadata = {m["label"]: m.get("floatValue") for m in materialization["metadataEntries"]}
-    assert metadata["cost_per_million_tokens_usd"] == pytest.approx(after["cost_per_million_tokens_usd"])
+    assert metadata["cost_per_million_tokens_usd"] == pytest.approx(
+        after["cost_per_million_tokens_usd"]
+    )
 
 
 def test_the_asset_graph_page_renders(asset_graph_page: Page | None):

@@ -17,15 +17,14 @@ import dagster as dg
 import openpyxl
 import polars as pl
 import pytest
+from conftest import DATASETS
 from openpyxl.utils.escape import unescape
 
 from pipelines.cli.main import main
+from pipelines.cli.run_job import run_job
 from pipelines.contract.errors import InputError
 from pipelines.reports.exports import SHEETS, TABLES, export_plan, plan_table
 from pipelines.warehouse.history import load_plan, plan_files
-from pipelines.cli.run_job import run_job
-
-from conftest import DATASETS
 
 
 def run_cli(*argv: str) -> tuple[int, str]:
@@ -52,7 +51,9 @@ def plan(warehouse: Path) -> dict:
 def exported(warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """`tokenplan export --format all` of the latest plan: file name → path."""
     out = tmp_path_factory.mktemp("exports")
-    code, printed = run_cli("export", "--format", "all", "--warehouse", str(warehouse), "--out", str(out))
+    code, printed = run_cli(
+        "export", "--format", "all", "--warehouse", str(warehouse), "--out", str(out)
+    )
     assert code == 0
     paths = [Path(line) for line in printed.splitlines()]
     assert all(p.is_file() for p in paths)
@@ -66,7 +67,8 @@ def by_sku(rows) -> dict:
 def test_every_file_is_named_by_its_plan(plan: dict, exported: dict[str, Path]):
     plan_id = plan["plan_id"]
     assert set(exported) == {f"{plan_id}.{ext}" for ext in ("json", "xlsx", "md", "html")} | {
-        f"{plan_id}_{table}.{ext}" for table in TABLES for ext in ("csv", "parquet")}
+        f"{plan_id}_{table}.{ext}" for table in TABLES for ext in ("csv", "parquet")
+    }
 
 
 def test_json_is_the_plan_document(plan: dict, exported: dict[str, Path]):
@@ -90,20 +92,27 @@ def test_tables_match_the_plan(plan: dict, exported: dict[str, Path], fmt: str):
 
     allocation = {(r["workload"], r["sku"]): r for r in tables["allocation"].to_dicts()}
     for row in plan["allocation"]:
-        assert allocation[row["workload"], row["sku"]]["tokens_per_s"] == pytest.approx(row["tokens_per_s"])
+        assert allocation[row["workload"], row["sku"]]["tokens_per_s"] == pytest.approx(
+            row["tokens_per_s"]
+        )
 
     costs = {r["component"]: r for r in tables["costs"].to_dicts()}
-    assert {k: r["annual_cost_usd"] for k, r in costs.items()} == pytest.approx(plan["costs_usd_per_year"])
+    assert {k: r["annual_cost_usd"] for k, r in costs.items()} == pytest.approx(
+        plan["costs_usd_per_year"]
+    )
     assert sum(r["usd_per_million_tokens"] for r in costs.values()) == pytest.approx(
-        plan["cost_per_million_tokens_usd"])
+        plan["cost_per_million_tokens_usd"]
+    )
 
     assert tables["inputs"].select("file", "sha256").to_dicts() == [
-        {"file": f["file"], "sha256": f["sha256"]} for f in plan["inputs"]]
+        {"file": f["file"], "sha256": f["sha256"]} for f in plan["inputs"]
+    ]
     alternatives = {r["sku"]: r for r in tables["alternatives"].to_dicts()}
     for row in plan["alternatives"]:
         assert alternatives[row["sku"]]["status"] == row["status"]
         assert alternatives[row["sku"]]["cost_per_million_tokens_usd"] == pytest.approx(
-            row["cost_per_million_tokens_usd"])
+            row["cost_per_million_tokens_usd"]
+        )
 
 
 def test_workbook_has_formatted_sheets_with_units(plan: dict, exported: dict[str, Path]):
@@ -116,20 +125,27 @@ def test_workbook_has_formatted_sheets_with_units(plan: dict, exported: dict[str
 
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["plan id"] == plan["plan_id"]
-    assert summary["cost per million tokens (USD)"] == pytest.approx(plan["cost_per_million_tokens_usd"])
+    assert summary["cost per million tokens (USD)"] == pytest.approx(
+        plan["cost_per_million_tokens_usd"]
+    )
     assert summary["grid power provisioned (MW)"] == pytest.approx(plan["grid_power_mw"])
 
     fleet = book["Fleet"]
     headers = [c.value for c in fleet[1]]
     assert {"grid power (kW)", "annual cost (USD/year)", "capex (USD)"} <= set(headers)
     rows = [dict(zip(headers, r)) for r in fleet.iter_rows(min_row=2, values_only=True)]
-    assert sorted((r["system"], r["nodes"]) for r in rows) == sorted((r["sku"], r["nodes"]) for r in plan["fleet"])
+    assert sorted((r["system"], r["nodes"]) for r in rows) == sorted(
+        (r["sku"], r["nodes"]) for r in plan["fleet"]
+    )
     cost_column = headers.index("annual cost (USD/year)") + 1
     assert "$" in fleet.cell(row=2, column=cost_column).number_format
 
     costs = book["Costs"]
     cost_headers = [c.value for c in costs[1]]
-    total = sum(r[cost_headers.index("annual cost (USD/year)")] for r in costs.iter_rows(min_row=2, values_only=True))
+    total = sum(
+        r[cost_headers.index("annual cost (USD/year)")]
+        for r in costs.iter_rows(min_row=2, values_only=True)
+    )
     assert total == pytest.approx(plan["annual_cost_usd"])
     inputs = [r[0] for r in book["Inputs"].iter_rows(min_row=2, values_only=True)]
     assert inputs == [f["file"] for f in plan["inputs"]]
@@ -138,26 +154,62 @@ def test_workbook_has_formatted_sheets_with_units(plan: dict, exported: dict[str
 def test_markdown_report_names_the_plan(plan: dict, exported: dict[str, Path]):
     text = exported[f"{plan['plan_id']}.md"].read_text()
     assert text.startswith(f"# Build plan: {plan['name']} — plan {plan['plan_id']}")
-    for heading in ("## Summary", "## Annual cost by component", "## Fleet by system and cooling",
-                    "## Against the best single-system plans", "## Inputs"):
+    for heading in (
+        "## Summary",
+        "## Annual cost by component",
+        "## Fleet by system and cooling",
+        "## Against the best single-system plans",
+        "## Inputs",
+    ):
         assert heading in text
     assert "█" in text  # the text bar charts
 
 
-def test_export_by_plan_id_and_file_and_to_a_named_file(plan: dict, warehouse: Path, tmp_path: Path):
+def test_export_by_plan_id_and_file_and_to_a_named_file(
+    plan: dict, warehouse: Path, tmp_path: Path
+):
     target = tmp_path / "shared.xlsx"
-    assert run_cli("export", "--format", "xlsx", "--plan", plan["plan_id"][:20], "--warehouse", str(warehouse),
-                   "--out", str(target)) == (0, f"{target}\n")
+    assert run_cli(
+        "export",
+        "--format",
+        "xlsx",
+        "--plan",
+        plan["plan_id"][:20],
+        "--warehouse",
+        str(warehouse),
+        "--out",
+        str(target),
+    ) == (0, f"{target}\n")
     assert openpyxl.load_workbook(target)["Summary"]["B2"].value == plan["plan_id"]
     source = plan_files(warehouse)[-1]
-    code, printed = run_cli("export", "--format", "md", "--plan", str(source), "--out", str(tmp_path))
+    code, printed = run_cli(
+        "export", "--format", "md", "--plan", str(source), "--out", str(tmp_path)
+    )
     assert code == 0 and Path(printed.strip()).name == f"{plan['plan_id']}.md"
 
 
 def test_unknown_plan_is_bad_input(warehouse: Path, capsys):
-    assert main(["export", "--format", "json", "--plan", "no-such-plan", "--warehouse", str(warehouse)]) == 2
+    assert (
+        main(
+            ["export", "--format", "json", "--plan", "no-such-plan", "--warehouse", str(warehouse)]
+        )
+        == 2
+    )
     assert "no-such-plan" in capsys.readouterr().err
-    assert main(["export", "--format", "html", "--frontier", "missing.json", "--warehouse", str(warehouse)]) == 2
+    assert (
+        main(
+            [
+                "export",
+                "--format",
+                "html",
+                "--frontier",
+                "missing.json",
+                "--warehouse",
+                str(warehouse),
+            ]
+        )
+        == 2
+    )
     assert "missing.json" in capsys.readouterr().err
 
 
@@ -185,8 +237,10 @@ def test_listing_the_formats_imports_no_polars():
     import subprocess
     import sys
 
-    code = ("import sys; from pipelines.cli.main import _parser; _parser(); "
-            "assert 'polars' not in sys.modules, 'polars imported'")
+    code = (
+        "import sys; from pipelines.cli.main import _parser; _parser(); "
+        "assert 'polars' not in sys.modules, 'polars imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=DATASETS.parent)
 
 
@@ -221,8 +275,13 @@ def hostile(plan: dict) -> dict:
 def text_cells(plan: dict, table: str) -> list[tuple[int, str, str]]:
     """(row index, column, text) of every text cell of the plan's `table`."""
     frame = plan_table(plan, table)
-    return [(i, c.name, value) for c in TABLES[table] if c.dtype == "String"
-            for i, value in enumerate(frame[c.name]) if value is not None]
+    return [
+        (i, c.name, value)
+        for c in TABLES[table]
+        if c.dtype == "String"
+        for i, value in enumerate(frame[c.name])
+        if value is not None
+    ]
 
 
 def test_workbook_writes_text_as_text_never_a_formula(plan: dict, tmp_path: Path):
@@ -231,26 +290,39 @@ def test_workbook_writes_text_as_text_never_a_formula(plan: dict, tmp_path: Path
     bad = hostile(plan)
     [path] = export_plan(bad, "xlsx", tmp_path)
     book = openpyxl.load_workbook(path)
-    formulas = [f"{s.title}!{c.coordinate}" for s in book.worksheets for row in s.iter_rows() for c in row
-                if c.data_type == "f"]
+    formulas = [
+        f"{s.title}!{c.coordinate}"
+        for s in book.worksheets
+        for row in s.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    ]
     assert formulas == []
 
     assert book["Fleet"]["A2"].data_type == "s"
     assert book["Fleet"]["A2"].value == '=HYPERLINK("http://x","GB200")'
     summary = {row[0].value: row[1] for row in book["Summary"].iter_rows(min_row=2)}
     assert (summary["site"].data_type, summary["site"].value) == ("s", FORMULA_TEXT[0])
-    assert (summary["power design"].data_type, summary["power design"].value) == ("s", FORMULA_TEXT[3])
+    assert (summary["power design"].data_type, summary["power design"].value) == (
+        "s",
+        FORMULA_TEXT[3],
+    )
 
     seen = set()
     for sheet_name, table in SHEETS.items():
         sheet, names = book[sheet_name], [c.name for c in TABLES[table]]
         for index, name, text in text_cells(bad, table):
             cell = sheet.cell(row=index + 2, column=names.index(name) + 1)
-            assert (cell.data_type, unescape(cell.value)) == ("s", text), (sheet_name, cell.coordinate)
+            assert (cell.data_type, unescape(cell.value)) == ("s", text), (
+                sheet_name,
+                cell.coordinate,
+            )
             seen.add(text[0])
     assert seen >= {t[0] for t in FORMULA_TEXT}
 
-    capex = book["Fleet"].cell(row=2, column=[c.name for c in TABLES["fleet"]].index("capex_usd") + 1)
+    capex = book["Fleet"].cell(
+        row=2, column=[c.name for c in TABLES["fleet"]].index("capex_usd") + 1
+    )
     assert (capex.data_type, capex.value) == ("n", -1234.5)
 
 
@@ -305,7 +377,9 @@ def test_formulas_in_a_price_sheet_stay_text_in_the_exports(data: Path, tmp_path
     workbook holds them as text, the CSV with a leading '."""
     sheet = data / "hardware/price_sheet.csv"
     frame = pl.read_csv(sheet, infer_schema=False)
-    skus = ['=HYPERLINK("http://x","GB200")'] + [f"{p}{s}" for p, s in zip(itertools.cycle("+-@="), frame["sku"][1:])]
+    skus = ['=HYPERLINK("http://x","GB200")'] + [
+        f"{p}{s}" for p, s in zip(itertools.cycle("+-@="), frame["sku"][1:])
+    ]
     frame.with_columns(pl.Series("sku", skus)).write_csv(sheet)
     warehouse, out = tmp_path / "warehouse", tmp_path / "out"
     assert run_cli("plan", "--data", str(data), "--warehouse", str(warehouse))[0] == 0
@@ -314,10 +388,20 @@ def test_formulas_in_a_price_sheet_stay_text_in_the_exports(data: Path, tmp_path
     assert '=HYPERLINK("http://x","GB200")' in alternatives
     assert {s[0] for s in alternatives} >= set("=+-@")
 
-    assert run_cli("export", "--format", "xlsx", "--warehouse", str(warehouse), "--out", str(out))[0] == 0
-    assert run_cli("export", "--format", "csv", "--warehouse", str(warehouse), "--out", str(out))[0] == 0
-    cells = [row[0] for row in openpyxl.load_workbook(out / f"{planned['plan_id']}.xlsx")["Alternatives"].iter_rows(
-        min_row=2, max_col=1)]
+    assert (
+        run_cli("export", "--format", "xlsx", "--warehouse", str(warehouse), "--out", str(out))[0]
+        == 0
+    )
+    assert (
+        run_cli("export", "--format", "csv", "--warehouse", str(warehouse), "--out", str(out))[0]
+        == 0
+    )
+    cells = [
+        row[0]
+        for row in openpyxl.load_workbook(out / f"{planned['plan_id']}.xlsx")[
+            "Alternatives"
+        ].iter_rows(min_row=2, max_col=1)
+    ]
     assert [(c.data_type, c.value) for c in cells] == [("s", s) for s in alternatives]
     written = pl.read_csv(out / f"{planned['plan_id']}_alternatives.csv")["sku"].to_list()
     assert written == [("'" + s if s[0] in "=+-@" else s) for s in alternatives]
@@ -326,7 +410,9 @@ def test_formulas_in_a_price_sheet_stay_text_in_the_exports(data: Path, tmp_path
 # --------------------------------------------------------------------------- Dagster
 
 
-SMALL_FRONTIER = {"pareto_frontier": {"config": {"start_mw": 10.0, "stop_mw": 20.0, "step_mw": 10.0, "jobs": 1}}}
+SMALL_FRONTIER = {
+    "pareto_frontier": {"config": {"start_mw": 10.0, "stop_mw": 20.0, "step_mw": 10.0, "jobs": 1}}
+}
 
 
 @pytest.fixture(scope="module")
@@ -347,12 +433,25 @@ def test_export_assets_write_the_plan_and_link_the_report(replanned: tuple[Path,
     exports = warehouse / "exports"
     assert json.loads((exports / f"{plan['plan_id']}.json").read_text()) == plan
     report = exports / f"{plan['plan_id']}.html"
-    assert "Cost per token across grid budgets" in report.read_text()  # charted from pareto_frontier
+    assert (
+        "Cost per token across grid budgets" in report.read_text()
+    )  # charted from pareto_frontier
     with dg.DagsterInstance.get() as instance:
-        built = instance.get_latest_materialization_event(dg.AssetKey("build_plan")).asset_materialization
+        built = instance.get_latest_materialization_event(
+            dg.AssetKey("build_plan")
+        ).asset_materialization
         assert built.metadata["report_html"].value == str(report)
-        for name in ("plan_json", "plan_csv", "plan_parquet", "plan_workbook", "plan_report_md", "plan_report_html"):
-            exported = instance.get_latest_materialization_event(dg.AssetKey(name)).asset_materialization
+        for name in (
+            "plan_json",
+            "plan_csv",
+            "plan_parquet",
+            "plan_workbook",
+            "plan_report_md",
+            "plan_report_html",
+        ):
+            exported = instance.get_latest_materialization_event(
+                dg.AssetKey(name)
+            ).asset_materialization
             assert exported.metadata["plan_id"].value == plan["plan_id"], name
             assert Path(exported.metadata["path"].value).is_file(), name
             assert plan["plan_id"] in Path(exported.metadata["path"].value).name, name
@@ -370,16 +469,23 @@ def test_a_failed_run_keeps_the_latest_plan_and_its_exports(replanned: tuple[Pat
     assert load_plan("latest", warehouse) == latest
     assert json.loads((warehouse / "build_plan.json").read_text())["plan_id"] == latest["plan_id"]
     assert sorted(p.name for p in (warehouse / "exports").iterdir()) == exports
-    code, printed = run_cli("export", "--format", "json", "--warehouse", str(warehouse), "--out", str(data))
+    code, printed = run_cli(
+        "export", "--format", "json", "--warehouse", str(warehouse), "--out", str(data)
+    )
     assert code == 0 and Path(printed.strip()).name == f"{latest['plan_id']}.json"
 
 
 def test_an_infeasible_plan_keeps_the_latest_plan(data: Path, tmp_path: Path, capsys):
     """Without rentals a budget below one node admits no plan: exit 1, `latest` unchanged."""
     sheet = data / "hardware/price_sheet.csv"
-    pl.read_csv(sheet, infer_schema=False).filter(pl.col("node_capex_usd").is_not_null()).write_csv(sheet)
+    pl.read_csv(sheet, infer_schema=False).filter(pl.col("node_capex_usd").is_not_null()).write_csv(
+        sheet
+    )
     assert main(["plan", "--data", str(data), "--warehouse", str(tmp_path)]) == 0
     latest = load_plan("latest", tmp_path)
-    assert main(["plan", "--data", str(data), "--warehouse", str(tmp_path), "--budget-mw", "0.01"]) == 1
+    assert (
+        main(["plan", "--data", str(data), "--warehouse", str(tmp_path), "--budget-mw", "0.01"])
+        == 1
+    )
     assert "infeasible" in capsys.readouterr().err
     assert load_plan("latest", tmp_path) == latest

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import DATASETS
 
 from pipelines.cli.main import main
-from pipelines.ingest.sources import SOURCES
 from pipelines.contract.schema import TABLES
+from pipelines.ingest.sources import SOURCES
 from pipelines.warehouse.snapshots import current_tables
-
-from conftest import DATASETS
 
 URDB_ENTERGY = "tariffs/entergy_arkansas_LPS_TOU_industrial_5a592c995457a3371c423a7d.json"
 PRICE_SHEET = "hardware/price_sheet.csv"
@@ -53,8 +52,11 @@ def test_bundled_tables_hold_the_source_rows(good_warehouse: Path):
     assert row["cooling_kinds"] == first["cooling_kinds"].split(";")
 
     tariffs = tables["tariffs"]
-    assert {"5a592c995457a3371c423a7d", "53ac8daa5257a3406ac32a35", "5cef0a415457a33576f60fe2"} <= set(
-        tariffs["tariff_id"])
+    assert {
+        "5a592c995457a3371c423a7d",
+        "53ac8daa5257a3406ac32a35",
+        "5cef0a415457a33576f60fe2",
+    } <= set(tariffs["tariff_id"])
     scenario = tables["scenario"]
     assert scenario["tariff"][0] in set(tariffs["tariff_id"])
     workloads = tables["workloads"]
@@ -76,10 +78,13 @@ def test_every_reader_source_is_read_after_its_upstream():
     import pipelines.ingest.readers
     from pipelines.ingest.source import Source
 
-    modules = [importlib.import_module(f"pipelines.ingest.readers.{info.name}")
-               for info in pkgutil.iter_modules(pipelines.ingest.readers.__path__)]
-    declared = [value for module in modules for value in vars(module).values()
-                if isinstance(value, Source)]
+    modules = [
+        importlib.import_module(f"pipelines.ingest.readers.{info.name}")
+        for info in pkgutil.iter_modules(pipelines.ingest.readers.__path__)
+    ]
+    declared = [
+        value for module in modules for value in vars(module).values() if isinstance(value, Source)
+    ]
     assert sorted(s.name for s in declared) == sorted(s.name for s in SOURCES)
     assert all(any(s is d for d in declared) for s in SOURCES)
     read: set[str] = set()

@@ -19,8 +19,11 @@ REPO = Path(__file__).resolve().parents[1]
 GOLDEN = Path(__file__).resolve().parent / "golden"
 VOLATILE = {"plan_id", "created_at"}
 """Keys whose values differ from run to run (and any key ending in `seconds`: times)."""
-GENERATED = {"generated-3x2": (3, 2, 1, 2, 5), "generated-10x5": (10, 3, 2, 5, 20),
-             "generated-25x10": (25, 3, 2, 10, 50)}
+GENERATED = {
+    "generated-3x2": (3, 2, 1, 2, 5),
+    "generated-10x5": (10, 3, 2, 5, 20),
+    "generated-25x10": (25, 3, 2, 10, 50),
+}
 
 
 def plan(case: str) -> dict:
@@ -31,7 +34,9 @@ def plan(case: str) -> dict:
     if case.startswith("bundled-"):
         from pipelines.planning.make_plan import make_plan
 
-        return make_plan(REPO / "datasets", None, "cost-per-token", options, case.removeprefix("bundled-"))
+        return make_plan(
+            REPO / "datasets", None, "cost-per-token", options, case.removeprefix("bundled-")
+        )
     sys.path.insert(0, str(REPO / "benchmarks"))
     from bench_optimizer import SEED, generate
 
@@ -47,11 +52,17 @@ def stable(value):
     solver is deterministic on one thread; rounding hides only the last bits of a sum taken in
     another order)."""
     if isinstance(value, dict):
-        return {k: stable(v) for k, v in value.items() if k not in VOLATILE and not k.endswith("seconds")}
+        return {
+            k: stable(v)
+            for k, v in value.items()
+            if k not in VOLATILE and not k.endswith("seconds")
+        }
     if isinstance(value, list):
         return [stable(v) for v in value]
     if isinstance(value, float) and math.isfinite(value):
-        return 0.0 if abs(value) < 1e-9 else float(f"{value:.12g}")  # a gap of 1e-16 is rounding noise
+        return (
+            0.0 if abs(value) < 1e-9 else float(f"{value:.12g}")
+        )  # a gap of 1e-16 is rounding noise
     return value
 
 
@@ -68,5 +79,7 @@ if __name__ == "__main__" and sys.argv[1:] == ["--record"]:
     sys.path.insert(0, str(REPO))
     GOLDEN.mkdir(exist_ok=True)
     for case in CASES:
-        (GOLDEN / f"{case}.json").write_text(json.dumps(stable(plan(case)), indent=1, sort_keys=True) + "\n")
+        (GOLDEN / f"{case}.json").write_text(
+            json.dumps(stable(plan(case)), indent=1, sort_keys=True) + "\n"
+        )
         print("recorded", case)

@@ -33,12 +33,28 @@ HOURS = 8760.0
 EXACT = SolverOptions(mip_rel_gap=1e-9, dinkelbach_tolerance=1e-10, time_limit_s=60)
 
 # Plain parts for hand calculations: wacc 0 (CRF = 1/n), PUE 1, no facility capex.
-AIR = Cooling("air", "air", overhead_kw_per_kw_it=0.0, capex_usd_per_kw_it=0.0, opex_pct_per_year=0.0, max_rack_kw=50)
+AIR = Cooling(
+    "air",
+    "air",
+    overhead_kw_per_kw_it=0.0,
+    capex_usd_per_kw_it=0.0,
+    opex_pct_per_year=0.0,
+    max_rack_kw=50,
+)
 LIQUID = Cooling("dlc", "liquid", 0.0, 0.0, 0.0, max_rack_kw=200)
-LOSSLESS = PowerDesign("ideal", "ideal", efficiency=1.0, capex_usd_per_kw_it=0.0, maintenance_usd_per_kw_year=0.0, max_rack_kw=1000)
+LOSSLESS = PowerDesign(
+    "ideal",
+    "ideal",
+    efficiency=1.0,
+    capex_usd_per_kw_it=0.0,
+    maintenance_usd_per_kw_year=0.0,
+    max_rack_kw=1000,
+)
 
 
-def owned(sku, capex, kw, gpus=8, kinds=("air", "liquid"), per_rack=1, max_nodes=None, idle_kw=None):
+def owned(
+    sku, capex, kw, gpus=8, kinds=("air", "liquid"), per_rack=1, max_nodes=None, idle_kw=None
+):
     return System(
         sku=sku,
         accelerator=sku,
@@ -54,7 +70,19 @@ def owned(sku, capex, kw, gpus=8, kinds=("air", "liquid"), per_rack=1, max_nodes
 
 
 def rented(sku, usd_per_gpu_hour, gpus=8, max_nodes=None):
-    return System(sku, sku, gpus, None, 0.0, 0.0, 1, (), 5, max_nodes=max_nodes, rental_usd_per_gpu_hour=usd_per_gpu_hour)
+    return System(
+        sku,
+        sku,
+        gpus,
+        None,
+        0.0,
+        0.0,
+        1,
+        (),
+        5,
+        max_nodes=max_nodes,
+        rental_usd_per_gpu_hour=usd_per_gpu_hour,
+    )
 
 
 def plan_inputs(
@@ -131,10 +159,19 @@ def test_node_cost_follows_design_formulas():
     cooling = Cooling("air", "air", 0.35, 2480, 3, 50)
     power = PowerDesign("ac415", "ac", 0.91, 3721, 75, 150)
     system = owned("H100", 400_000, 10.2, idle_kw=4.08, per_rack=4)
-    system = System(**{**system.__dict__, "maintenance_pct_per_year": 4.0, "opex_usd_per_gpu_year": 100.0})
+    system = System(
+        **{**system.__dict__, "maintenance_pct_per_year": 4.0, "opex_usd_per_gpu_year": 100.0}
+    )
     inputs = plan_inputs(
-        [system], [("H100", "chat", 100)], coolings=[cooling], power_designs=[power],
-        energy_usd_per_kwh=0.09, utilization=0.7, wacc=0.08, shell=5500, demand_usd_per_kw_month=10.0,
+        [system],
+        [("H100", "chat", 100)],
+        coolings=[cooling],
+        power_designs=[power],
+        energy_usd_per_kwh=0.09,
+        utilization=0.7,
+        wacc=0.08,
+        shell=5500,
+        demand_usd_per_kw_month=10.0,
     )
     (combo,) = combinations(inputs)
     cost = node_cost(combo, inputs)
@@ -157,7 +194,9 @@ def test_node_cost_follows_design_formulas():
 
 
 def test_design_rented_example_is_4_35_per_million_tokens():
-    inputs = plan_inputs([rented("H200 rental", 1.41)], [("H200 rental", "chat", 90)], energy_usd_per_kwh=0.0)
+    inputs = plan_inputs(
+        [rented("H200 rental", 1.41)], [("H200 rental", "chat", 90)], energy_usd_per_kwh=0.0
+    )
     solution = solve(inputs, options=EXACT)
     expected = 1.41 / (90 * 3600) * 1e6
     assert expected == pytest.approx(4.35, abs=0.005)
@@ -194,26 +233,35 @@ def test_better_system_fills_the_budget(fixed_opex, expected_nodes):
     solution = solve(inputs, options=EXACT)
     assert nodes_by_sku(solution) == expected_nodes
     cost = fixed_opex + expected_nodes.get("A", 0) * A_COST + expected_nodes["B"] * B_COST
-    tokens = expected_nodes.get("A", 0) * tokens_per_node_year(8, 1000) + expected_nodes["B"] * tokens_per_node_year(8, 4000)
+    tokens = expected_nodes.get("A", 0) * tokens_per_node_year(8, 1000) + expected_nodes[
+        "B"
+    ] * tokens_per_node_year(8, 4000)
     assert solution.cost_per_million_tokens_usd == pytest.approx(per_million(cost, tokens))
     assert solution.status == "optimal"
 
 
-@pytest.mark.parametrize(("liquid_capex_usd_per_kw", "expected"), [(1000.0, "dlc"), (5000.0, "air")])
+@pytest.mark.parametrize(
+    ("liquid_capex_usd_per_kw", "expected"), [(1000.0, "dlc"), (5000.0, "air")]
+)
 def test_cooling_choice_trades_pue_against_capex(liquid_capex_usd_per_kw, expected):
     # 10 kW node; air PUE 1.4 (14 kW grid, 10 fit in 140 kW), liquid PUE 1.1 (11 kW, 12 fit).
     # Per node: air energy 10 x 8760 x 1.4 x 0.1 = 12,264; liquid 9,636 + capex 10 kW x C / 10 years.
     air = Cooling("air", "air", 0.4, 0.0, 0.0, 50)
     liquid = Cooling("dlc", "liquid", 0.1, liquid_capex_usd_per_kw, 0.0, 200)
     inputs = plan_inputs(
-        [owned("A", 100_000, 10)], [("A", "chat", 1000)], budget_mw=0.140, coolings=[air, liquid], fixed_opex=1000
+        [owned("A", 100_000, 10)],
+        [("A", "chat", 1000)],
+        budget_mw=0.140,
+        coolings=[air, liquid],
+        fixed_opex=1000,
     )
     candidates = {
         "air": (10, 20_000 + 10 * HOURS * 1.4 * 0.1),
         "dlc": (12, 20_000 + 10 * HOURS * 1.1 * 0.1 + 10 * liquid_capex_usd_per_kw / 10),
     }
     ratios = {
-        c: per_million(1000 + n * per_node, n * tokens_per_node_year(8, 1000)) for c, (n, per_node) in candidates.items()
+        c: per_million(1000 + n * per_node, n * tokens_per_node_year(8, 1000))
+        for c, (n, per_node) in candidates.items()
     }
     assert min(ratios, key=ratios.get) == expected
     solution = solve(inputs, options=EXACT)
@@ -225,13 +273,18 @@ def test_rack_density_excludes_a_combination():
     # 6 nodes x 10 kW = 60 kW per rack: over air's 50 kW, so only liquid although it costs more.
     liquid = Cooling("dlc", "liquid", 0.0, 2000.0, 0.0, 200)
     inputs = plan_inputs(
-        [owned("A", 100_000, 10, per_rack=6)], [("A", "chat", 1000)], budget_mw=0.05, coolings=[AIR, liquid]
+        [owned("A", 100_000, 10, per_rack=6)],
+        [("A", "chat", 1000)],
+        budget_mw=0.05,
+        coolings=[AIR, liquid],
     )
     assert [c.key for c in combinations(inputs)] == [("A", "dlc", "ideal")]
     solution = solve(inputs, options=EXACT)
     assert solution.nodes == {("A", "dlc", "ideal"): 5}
     per_node = 20_000 + 10 * HOURS * 0.1 + 10 * 2000 / 10
-    assert solution.cost_per_million_tokens_usd == pytest.approx(per_million(per_node, tokens_per_node_year(8, 1000)))
+    assert solution.cost_per_million_tokens_usd == pytest.approx(
+        per_million(per_node, tokens_per_node_year(8, 1000))
+    )
 
 
 def test_one_power_design_for_the_site():
@@ -257,7 +310,9 @@ def test_power_design_chosen_by_efficiency_against_capex():
     ac = PowerDesign("ac", "ac", 0.8, 0.0, 0.0, 1000)
     for dc_capex, expected in [(100.0, "dc"), (20_000.0, "ac")]:
         dc = PowerDesign("dc", "dc", 1.0, dc_capex, 0.0, 1000)
-        inputs = plan_inputs([owned("A", 100_000, 10)], [("A", "chat", 1000)], budget_mw=0.1, power_designs=[ac, dc])
+        inputs = plan_inputs(
+            [owned("A", 100_000, 10)], [("A", "chat", 1000)], budget_mw=0.1, power_designs=[ac, dc]
+        )
         ratio = {
             "ac": (20_000 + 10 * HOURS * 1.25 * 0.1) / tokens_per_node_year(8, 1000),
             "dc": (20_000 + 10 * HOURS * 0.1 + 10 * dc_capex / 10) / tokens_per_node_year(8, 1000),
@@ -279,9 +334,13 @@ def test_shares_force_a_split_between_two_workloads():
     assert nodes_by_sku(solution) == {"A": 1, "B": 2}
     assert solution.allocation[("A", "chat")] == pytest.approx(8)
     assert solution.allocation[("B", "batch")] == pytest.approx(16)
-    assert solution.cost_per_million_tokens_usd == pytest.approx(per_million(3 * A_COST, 32_000 * 3600 * HOURS))
+    assert solution.cost_per_million_tokens_usd == pytest.approx(
+        per_million(3 * A_COST, 32_000 * 3600 * HOURS)
+    )
     plan = plan_document(inputs, solution, "cost-per-token")
-    assert {w["name"]: w["tokens_per_s"] for w in plan["workloads"]} == pytest.approx({"chat": 16_000, "batch": 16_000})
+    assert {w["name"]: w["tokens_per_s"] for w in plan["workloads"]} == pytest.approx(
+        {"chat": 16_000, "batch": 16_000}
+    )
 
 
 def test_supply_cap_spans_coolings():
@@ -291,12 +350,20 @@ def test_supply_cap_spans_coolings():
     air = Cooling("air", "air", 0.25, 0.0, 0.0, 50)
     liquid = Cooling("dlc", "liquid", 0.0, 5000.0, 0.0, 200)
     systems = [owned("A", 100_000, 10), owned("B", 300_000, 20, max_nodes=2)]
-    inputs = plan_inputs(systems, TWO_POINTS, budget_mw=0.100, coolings=[air, liquid], fixed_opex=1_000_000)
+    inputs = plan_inputs(
+        systems, TWO_POINTS, budget_mw=0.100, coolings=[air, liquid], fixed_opex=1_000_000
+    )
     assert len([c for c in combinations(inputs) if c.system.sku == "B"]) == 2
     solution = solve(inputs, options=EXACT)
     assert nodes_by_sku(solution)["B"] == 2
     assert solution.cost_per_million_tokens_usd == pytest.approx(enumerate_optimum(inputs)[0])
-    uncapped = plan_inputs([systems[0], owned("B", 300_000, 20)], TWO_POINTS, budget_mw=0.100, coolings=[air, liquid], fixed_opex=1_000_000)
+    uncapped = plan_inputs(
+        [systems[0], owned("B", 300_000, 20)],
+        TWO_POINTS,
+        budget_mw=0.100,
+        coolings=[air, liquid],
+        fixed_opex=1_000_000,
+    )
     assert nodes_by_sku(solve(uncapped, options=EXACT)).get("B", 0) > 2
 
 
@@ -317,7 +384,9 @@ def best_throughput(gpus_by_sku, points, shares):
     for w, share in shares.items():
         a_eq.append([points[s, ww] if ww == w else 0.0 for s, ww in pairs] + [-share])
         b_eq.append(0.0)
-    result = linprog([0.0] * (n - 1) + [-1.0], A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, method="highs")
+    result = linprog(
+        [0.0] * (n - 1) + [-1.0], A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, method="highs"
+    )
     return -result.fun if result.status == 0 else 0.0
 
 
@@ -327,7 +396,11 @@ def fleets_within_budget(grid_kw, caps, budget_kw):
         yield ()
         return
     kw, cap = grid_kw[0], caps[0]
-    most = cap if kw <= 0 else min(math.floor(budget_kw / kw + 1e-9), cap if cap is not None else math.inf)
+    most = (
+        cap
+        if kw <= 0
+        else min(math.floor(budget_kw / kw + 1e-9), cap if cap is not None else math.inf)
+    )
     for n in range(int(most) + 1):
         for rest in fleets_within_budget(grid_kw[1:], caps[1:], budget_kw - n * kw):
             yield (n, *rest)
@@ -338,7 +411,11 @@ def enumerate_optimum(inputs):
     shares = {w.name: w.share for w in inputs.workloads if w.share}
     total = sum(shares.values())
     shares = {w: s / total for w, s in shares.items()}
-    points = {(p.sku, p.workload): p.tokens_per_s_per_gpu for p in inputs.operating_points if p.workload in shares}
+    points = {
+        (p.sku, p.workload): p.tokens_per_s_per_gpu
+        for p in inputs.operating_points
+        if p.workload in shares
+    }
     budget_kw = inputs.budget_mw * 1000
     combos = combinations(inputs)
     costs = [node_cost(c, inputs) for c in combos]
@@ -349,13 +426,20 @@ def enumerate_optimum(inputs):
     cache = {}
     for power in inputs.power_designs:
         ks = [k for k, c in enumerate(combos) if c.power is None or c.power == power]
-        for counts in fleets_within_budget([costs[k].grid_kw for k in ks], [combos[k].system.max_nodes for k in ks], budget_kw):
+        for counts in fleets_within_budget(
+            [costs[k].grid_kw for k in ks], [combos[k].system.max_nodes for k in ks], budget_kw
+        ):
             by_sku = {}
             for k, n in zip(ks, counts):
                 by_sku[combos[k].system.sku] = by_sku.get(combos[k].system.sku, 0) + n
-            if any(s.max_nodes is not None and by_sku.get(s.sku, 0) > s.max_nodes for s in inputs.systems):
+            if any(
+                s.max_nodes is not None and by_sku.get(s.sku, 0) > s.max_nodes
+                for s in inputs.systems
+            ):
                 continue
-            gpus = tuple(sorted((s.sku, by_sku.get(s.sku, 0) * s.gpus_per_node) for s in inputs.systems))
+            gpus = tuple(
+                sorted((s.sku, by_sku.get(s.sku, 0) * s.gpus_per_node) for s in inputs.systems)
+            )
             if gpus not in cache:
                 cache[gpus] = best_throughput(dict(gpus), points, shares)
             theta = cache[gpus]
@@ -373,18 +457,43 @@ def small_instances(draw):
     n_systems = draw(st.integers(1, 3))
     workloads = [f"w{j}" for j in range(draw(st.integers(1, 2)))]
     coolings = [
-        Cooling("air", "air", draw(st.sampled_from([0.2, 0.4])), draw(st.sampled_from([0.0, 2000.0])), 3.0, draw(st.sampled_from([40.0, 100.0]))),
-        Cooling("dlc", "liquid", draw(st.sampled_from([0.05, 0.15])), draw(st.sampled_from([1000.0, 4000.0])), 3.0, 200.0),
+        Cooling(
+            "air",
+            "air",
+            draw(st.sampled_from([0.2, 0.4])),
+            draw(st.sampled_from([0.0, 2000.0])),
+            3.0,
+            draw(st.sampled_from([40.0, 100.0])),
+        ),
+        Cooling(
+            "dlc",
+            "liquid",
+            draw(st.sampled_from([0.05, 0.15])),
+            draw(st.sampled_from([1000.0, 4000.0])),
+            3.0,
+            200.0,
+        ),
     ][: draw(st.integers(1, 2))]
     powers = [
-        PowerDesign("ac", "ac", draw(st.sampled_from([0.85, 0.92])), 2000.0, 50.0, draw(st.sampled_from([50.0, 150.0]))),
+        PowerDesign(
+            "ac",
+            "ac",
+            draw(st.sampled_from([0.85, 0.92])),
+            2000.0,
+            50.0,
+            draw(st.sampled_from([50.0, 150.0])),
+        ),
         PowerDesign("dc", "dc", 0.97, draw(st.sampled_from([1000.0, 5000.0])), 20.0, 1000.0),
     ][: draw(st.integers(1, 2))]
     systems, points = [], []
     for i in range(n_systems):
         sku = f"s{i}"
         if draw(st.integers(0, 4)) == 0:
-            systems.append(rented(sku, draw(st.sampled_from([1.0, 2.5, 4.0])), max_nodes=draw(st.integers(0, 3))))
+            systems.append(
+                rented(
+                    sku, draw(st.sampled_from([1.0, 2.5, 4.0])), max_nodes=draw(st.integers(0, 3))
+                )
+            )
         else:
             kw = draw(st.sampled_from([12.0, 20.0, 30.0]))
             systems.append(
@@ -467,16 +576,27 @@ def enumerate_min_cost(inputs):
     best, cache = math.inf, {}
     for power in inputs.power_designs:
         ks = [k for k, c in enumerate(combos) if c.power is None or c.power == power]
-        for counts in fleets_within_budget([costs[k].grid_kw for k in ks], [combos[k].system.max_nodes for k in ks], inputs.budget_mw * 1000):
+        for counts in fleets_within_budget(
+            [costs[k].grid_kw for k in ks],
+            [combos[k].system.max_nodes for k in ks],
+            inputs.budget_mw * 1000,
+        ):
             by_sku = {}
             for k, n in zip(ks, counts):
                 by_sku[combos[k].system.sku] = by_sku.get(combos[k].system.sku, 0) + n
-            if any(s.max_nodes is not None and by_sku.get(s.sku, 0) > s.max_nodes for s in inputs.systems):
+            if any(
+                s.max_nodes is not None and by_sku.get(s.sku, 0) > s.max_nodes
+                for s in inputs.systems
+            ):
                 continue
-            cost = site_cost_usd_per_year(inputs) + sum(n * costs[k].annual_usd for k, n in zip(ks, counts))
+            cost = site_cost_usd_per_year(inputs) + sum(
+                n * costs[k].annual_usd for k, n in zip(ks, counts)
+            )
             if cost >= best:
                 continue
-            gpus = tuple(sorted((s.sku, by_sku.get(s.sku, 0) * s.gpus_per_node) for s in inputs.systems))
+            gpus = tuple(
+                sorted((s.sku, by_sku.get(s.sku, 0) * s.gpus_per_node) for s in inputs.systems)
+            )
             if gpus not in cache:
                 cache[gpus] = serves_demand(dict(gpus), points, demands)
             if cache[gpus]:
@@ -488,7 +608,9 @@ def enumerate_min_cost(inputs):
 def small_demand_instances(draw):
     inputs = draw(small_instances())
     total_tokens_per_s = draw(st.sampled_from([2_000.0, 10_000.0, 40_000.0]))
-    workloads = tuple(Workload(w.name, demand_tokens_per_s=w.share * total_tokens_per_s) for w in inputs.workloads)
+    workloads = tuple(
+        Workload(w.name, demand_tokens_per_s=w.share * total_tokens_per_s) for w in inputs.workloads
+    )
     return PlanInputs(**{**inputs.__dict__, "workloads": workloads})
 
 
@@ -515,9 +637,15 @@ def test_random_min_cost_instances_match_enumeration(inputs):
 @pytest.mark.parametrize(
     ("inputs", "objective", "reason"),
     [
-        (plan_inputs(TWO_SYSTEMS, TWO_POINTS, budget_mw=0.005), "cost-per-token", "below the grid power of the smallest node"),
         (
-            plan_inputs(TWO_SYSTEMS, TWO_POINTS, workloads=[Workload("chat", 0.5), Workload("code", 0.5)]),
+            plan_inputs(TWO_SYSTEMS, TWO_POINTS, budget_mw=0.005),
+            "cost-per-token",
+            "below the grid power of the smallest node",
+        ),
+        (
+            plan_inputs(
+                TWO_SYSTEMS, TWO_POINTS, workloads=[Workload("chat", 0.5), Workload("code", 0.5)]
+            ),
             "cost-per-token",
             "workload code: no system has an operating point",
         ),
@@ -567,7 +695,9 @@ def test_random_min_cost_instances_match_enumeration(inputs):
         ),
         (
             plan_inputs(
-                TWO_SYSTEMS, TWO_POINTS, budget_mw=0.1,
+                TWO_SYSTEMS,
+                TWO_POINTS,
+                budget_mw=0.1,
                 workloads=[Workload("chat", demand_tokens_per_s=1e7)],
             ),
             "min-cost",
@@ -604,13 +734,28 @@ def test_budget_for_one_workload_only_is_infeasible():
 
 
 def test_raising_the_budget_never_raises_cost_per_token():
-    systems = [owned("A", 100_000, 10), owned("B", 300_000, 20, max_nodes=3), owned("C", 2_000_000, 130, gpus=72, kinds=("liquid",))]
-    points = [("A", "chat", 1000), ("B", "chat", 4000), ("C", "chat", 3500), ("A", "batch", 3000), ("C", "batch", 9000)]
+    systems = [
+        owned("A", 100_000, 10),
+        owned("B", 300_000, 20, max_nodes=3),
+        owned("C", 2_000_000, 130, gpus=72, kinds=("liquid",)),
+    ]
+    points = [
+        ("A", "chat", 1000),
+        ("B", "chat", 4000),
+        ("C", "chat", 3500),
+        ("A", "batch", 3000),
+        ("C", "batch", 9000),
+    ]
     workloads = [Workload("chat", 0.6), Workload("batch", 0.4)]
     previous = math.inf
     for budget_mw in (0.02, 0.05, 0.1, 0.15, 0.3, 0.6):
         inputs = plan_inputs(
-            systems, points, budget_mw=budget_mw, workloads=workloads, coolings=[AIR, LIQUID], fixed_opex=200_000
+            systems,
+            points,
+            budget_mw=budget_mw,
+            workloads=workloads,
+            coolings=[AIR, LIQUID],
+            fixed_opex=200_000,
         )
         ratio = solve(inputs, options=EXACT).cost_per_million_tokens_usd
         assert ratio <= previous * (1 + 1e-9)
@@ -625,7 +770,10 @@ def test_min_cost_meets_every_demand_at_least_cost():
     # batch 5,000 tokens/s: A only (B has no batch point) at 1,000 -> 1 A (8,000).
     # B's spare GPUs cannot serve batch, so the plan is 1 B + 1 A.
     points = TWO_POINTS + [("A", "batch", 1000)]
-    workloads = [Workload("chat", demand_tokens_per_s=20_000), Workload("batch", demand_tokens_per_s=5_000)]
+    workloads = [
+        Workload("chat", demand_tokens_per_s=20_000),
+        Workload("batch", demand_tokens_per_s=5_000),
+    ]
     inputs = plan_inputs(TWO_SYSTEMS, points, budget_mw=0.2, workloads=workloads, fixed_opex=1000)
     solution = solve(inputs, "min-cost", EXACT)
     assert nodes_by_sku(solution) == {"A": 1, "B": 1}
@@ -645,31 +793,83 @@ def test_min_cost_meets_every_demand_at_least_cost():
 
 def test_plan_document_has_every_design_field():
     # R (rented, 2 $/GPU-hour) costs less per token than the owned average: one R joins 5 B + 1 A.
-    inputs = plan_inputs(TWO_SYSTEMS + [rented("R", 2.0, max_nodes=1)], TWO_POINTS + [("R", "chat", 3000)], budget_mw=0.110, fixed_opex=1_000_000)
+    inputs = plan_inputs(
+        TWO_SYSTEMS + [rented("R", 2.0, max_nodes=1)],
+        TWO_POINTS + [("R", "chat", 3000)],
+        budget_mw=0.110,
+        fixed_opex=1_000_000,
+    )
     solution = solve(inputs, options=EXACT)
-    plan = plan_document(inputs, solution, "cost-per-token", inputs_files=[{"file": "x.csv", "sha256": "00"}])
+    plan = plan_document(
+        inputs, solution, "cost-per-token", inputs_files=[{"file": "x.csv", "sha256": "00"}]
+    )
     for key in (
-        "status", "objective", "budget_mw", "grid_power_mw", "it_power_mw", "pue", "power_design", "fleet",
-        "allocation", "tokens_per_year", "annual_cost_usd", "capex_usd", "costs_usd_per_year",
-        "cost_per_million_tokens_usd", "tokens_per_s_per_mw", "kwh_per_million_tokens", "solver", "inputs",
-        "workloads", "notes",
+        "status",
+        "objective",
+        "budget_mw",
+        "grid_power_mw",
+        "it_power_mw",
+        "pue",
+        "power_design",
+        "fleet",
+        "allocation",
+        "tokens_per_year",
+        "annual_cost_usd",
+        "capex_usd",
+        "costs_usd_per_year",
+        "cost_per_million_tokens_usd",
+        "tokens_per_s_per_mw",
+        "kwh_per_million_tokens",
+        "solver",
+        "inputs",
+        "workloads",
+        "notes",
     ):
         assert key in plan
     assert set(plan["costs_usd_per_year"]) == {
-        "it_capex", "cooling_capex", "power_capex", "shell_capex", "energy", "demand_charges",
-        "fixed_charges", "maintenance", "other_opex", "rental",
+        "it_capex",
+        "cooling_capex",
+        "power_capex",
+        "shell_capex",
+        "energy",
+        "demand_charges",
+        "fixed_charges",
+        "maintenance",
+        "other_opex",
+        "rental",
     }
     for row in plan["fleet"]:
-        assert {"sku", "cooling_id", "power_id", "nodes", "gpus", "it_power_kw", "grid_power_kw"} <= set(row)
+        assert {
+            "sku",
+            "cooling_id",
+            "power_id",
+            "nodes",
+            "gpus",
+            "it_power_kw",
+            "grid_power_kw",
+        } <= set(row)
     for row in plan["allocation"]:
-        assert {"sku", "workload", "gpus", "tokens_per_s", "tokens_per_s_per_gpu", "ttft_s", "framework"} <= set(row)
+        assert {
+            "sku",
+            "workload",
+            "gpus",
+            "tokens_per_s",
+            "tokens_per_s_per_gpu",
+            "ttft_s",
+            "framework",
+        } <= set(row)
     assert set(plan["solver"]) >= {"name", "status", "mip_gap", "seconds", "iterations"}
     assert plan["inputs"] == [{"file": "x.csv", "sha256": "00"}]
-    assert sum(row["tokens_per_year"] for row in plan["allocation"]) == pytest.approx(plan["tokens_per_year"])
+    assert sum(row["tokens_per_year"] for row in plan["allocation"]) == pytest.approx(
+        plan["tokens_per_year"]
+    )
     assert plan["pue"] == pytest.approx(1.0)
     assert plan["capex_usd"] == pytest.approx(5 * 300_000 + 1 * 100_000)
     assert plan["kwh_per_million_tokens"] == pytest.approx(
-        (5 * 20 + 10) * HOURS / (5 * tokens_per_node_year(8, 4000) + tokens_per_node_year(8, 1000)) * 1e6
+        (5 * 20 + 10)
+        * HOURS
+        / (5 * tokens_per_node_year(8, 4000) + tokens_per_node_year(8, 1000))
+        * 1e6
     )
     json.dumps(plan, allow_nan=False)
 
@@ -696,12 +896,17 @@ def test_no_plan_is_said_by_the_optimizers_own_errors():
 def test_index_sets_are_built_once_from_the_kept_combinations_and_points():
     liquid_only = owned("C", 2_000_000, 130, gpus=72, kinds=("liquid",))
     points = TWO_POINTS + [("A", "batch", 3000), ("C", "batch", 9000)]
-    inputs = plan_inputs(TWO_SYSTEMS + [liquid_only], points, coolings=[AIR, LIQUID],
-                         workloads=[Workload("chat", 0.6), Workload("batch", 0.4)])
+    inputs = plan_inputs(
+        TWO_SYSTEMS + [liquid_only],
+        points,
+        coolings=[AIR, LIQUID],
+        workloads=[Workload("chat", 0.6), Workload("batch", 0.4)],
+    )
     data = model_data(inputs)
     skus = [combo.system.sku for combo in data.combinations]
-    assert data.sku_combinations == {s: [k for k, sku in enumerate(skus) if sku == s]
-                                     for s in data.skus}
+    assert data.sku_combinations == {
+        s: [k for k, sku in enumerate(skus) if sku == s] for s in data.skus
+    }
     assert all(data.combos_of(s) == data.sku_combinations[s] for s in data.skus)
     assert data.sku_workloads == {"A": ["chat", "batch"], "B": ["chat"], "C": ["batch"]}
     assert data.workload_skus == {"chat": ["A", "B"], "batch": ["A", "C"]}

@@ -9,22 +9,53 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import DATASETS
 
 from pipelines.cli.main import main
 from pipelines.warehouse.history import plan_files
 
-from conftest import DATASETS
-
 PLAN_FIELDS = {
-    "status", "objective", "budget_mw", "grid_power_mw", "it_power_mw", "pue", "power_design", "fleet", "allocation",
-    "tokens_per_year", "annual_cost_usd", "capex_usd", "costs_usd_per_year", "cost_per_million_tokens_usd",
-    "tokens_per_s_per_mw", "kwh_per_million_tokens", "solver", "inputs",
+    "status",
+    "objective",
+    "budget_mw",
+    "grid_power_mw",
+    "it_power_mw",
+    "pue",
+    "power_design",
+    "fleet",
+    "allocation",
+    "tokens_per_year",
+    "annual_cost_usd",
+    "capex_usd",
+    "costs_usd_per_year",
+    "cost_per_million_tokens_usd",
+    "tokens_per_s_per_mw",
+    "kwh_per_million_tokens",
+    "solver",
+    "inputs",
 }
 FLEET_FIELDS = {"sku", "cooling_id", "power_id", "nodes", "gpus", "it_power_kw", "grid_power_kw"}
-ALLOCATION_FIELDS = {"sku", "workload", "gpus", "tokens_per_s", "tokens_per_s_per_gpu",
-                     "interactivity_tokens_per_s_per_user", "ttft_s"}
-COSTS = {"it_capex", "cooling_capex", "power_capex", "shell_capex", "energy", "demand_charges", "fixed_charges",
-         "maintenance", "other_opex", "rental"}
+ALLOCATION_FIELDS = {
+    "sku",
+    "workload",
+    "gpus",
+    "tokens_per_s",
+    "tokens_per_s_per_gpu",
+    "interactivity_tokens_per_s_per_user",
+    "ttft_s",
+}
+COSTS = {
+    "it_capex",
+    "cooling_capex",
+    "power_capex",
+    "shell_capex",
+    "energy",
+    "demand_charges",
+    "fixed_charges",
+    "maintenance",
+    "other_opex",
+    "rental",
+}
 SOLVER_FIELDS = {"name", "status", "mip_gap", "seconds", "iterations"}
 
 
@@ -43,16 +74,24 @@ def test_plan_document_has_every_field(plan: dict):
     assert all(ALLOCATION_FIELDS <= set(row) for row in plan["allocation"])
     assert COSTS == set(plan["costs_usd_per_year"])
     assert SOLVER_FIELDS <= set(plan["solver"])
-    assert {entry["file"] for entry in plan["inputs"]} >= {"scenario.yaml", "hardware/price_sheet.csv"}
+    assert {entry["file"] for entry in plan["inputs"]} >= {
+        "scenario.yaml",
+        "hardware/price_sheet.csv",
+    }
 
 
 def test_plan_is_consistent(plan: dict):
     assert plan["status"] == "optimal"
     assert plan["grid_power_mw"] <= plan["budget_mw"] + 1e-9
-    assert sum(plan["costs_usd_per_year"].values()) == pytest.approx(plan["annual_cost_usd"], rel=1e-9)
+    assert sum(plan["costs_usd_per_year"].values()) == pytest.approx(
+        plan["annual_cost_usd"], rel=1e-9
+    )
     assert plan["cost_per_million_tokens_usd"] == pytest.approx(
-        plan["annual_cost_usd"] / plan["tokens_per_year"] * 1e6, rel=1e-9)
-    assert sum(r["grid_power_kw"] for r in plan["fleet"]) / 1000 == pytest.approx(plan["grid_power_mw"])
+        plan["annual_cost_usd"] / plan["tokens_per_year"] * 1e6, rel=1e-9
+    )
+    assert sum(r["grid_power_kw"] for r in plan["fleet"]) / 1000 == pytest.approx(
+        plan["grid_power_mw"]
+    )
     owned_gpus = {r["sku"]: 0 for r in plan["fleet"]}
     for row in plan["fleet"]:
         owned_gpus[row["sku"]] += row["gpus"]
@@ -67,19 +106,33 @@ def test_plan_is_consistent(plan: dict):
 def test_text_plan_prints_the_table(tmp_path: Path, capsys):
     assert main(["plan", "--data", str(DATASETS), "--warehouse", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for heading in ("cost per million tokens", "tokens/s per MW", "Fleet", "Allocation", "Annual cost", "Solver"):
+    for heading in (
+        "cost per million tokens",
+        "tokens/s per MW",
+        "Fleet",
+        "Allocation",
+        "Annual cost",
+        "Solver",
+    ):
         assert heading in out
     assert len(plan_files(tmp_path)) == 1
 
 
-def test_budget_below_one_node_is_infeasible_and_keeps_the_last_plan(data: Path, tmp_path: Path, capsys):
+def test_budget_below_one_node_is_infeasible_and_keeps_the_last_plan(
+    data: Path, tmp_path: Path, capsys
+):
     """Without rentals (which use no site power), a budget below one node's grid power admits no plan."""
     sheet = data / "hardware/price_sheet.csv"
-    pl.read_csv(sheet, infer_schema=False).filter(pl.col("node_capex_usd").is_not_null()).write_csv(sheet)
+    pl.read_csv(sheet, infer_schema=False).filter(pl.col("node_capex_usd").is_not_null()).write_csv(
+        sheet
+    )
     assert main(["plan", "--data", str(data), "--warehouse", str(tmp_path)]) == 0
     kept = plan_files(tmp_path)
     capsys.readouterr()
-    assert main(["plan", "--data", str(data), "--warehouse", str(tmp_path), "--budget-mw", "0.001"]) == 1
+    assert (
+        main(["plan", "--data", str(data), "--warehouse", str(tmp_path), "--budget-mw", "0.001"])
+        == 1
+    )
     assert "budget" in capsys.readouterr().err
     assert plan_files(tmp_path) == kept
 
@@ -97,11 +150,27 @@ def test_bad_input_exits_2_and_keeps_the_last_plan(data: Path, tmp_path: Path, c
 def test_min_cost_meets_demand(data: Path, tmp_path: Path, capsys):
     """min-cost mode: each workload's demand_tokens_per_s is served."""
     scenario = (data / "scenario.yaml").read_text()
-    scenario = scenario.replace("share: 0.5", "demand_tokens_per_s: 2000000").replace(
-        "share: 0.3", "demand_tokens_per_s: 1000000").replace("share: 0.2", "demand_tokens_per_s: 500000")
+    scenario = (
+        scenario.replace("share: 0.5", "demand_tokens_per_s: 2000000")
+        .replace("share: 0.3", "demand_tokens_per_s: 1000000")
+        .replace("share: 0.2", "demand_tokens_per_s: 500000")
+    )
     (data / "scenario.yaml").write_text(scenario)
-    assert main(["plan", "--data", str(data), "--warehouse", str(tmp_path), "--objective", "min-cost",
-                 "--json"]) == 0
+    assert (
+        main(
+            [
+                "plan",
+                "--data",
+                str(data),
+                "--warehouse",
+                str(tmp_path),
+                "--objective",
+                "min-cost",
+                "--json",
+            ]
+        )
+        == 0
+    )
     plan = json.loads(capsys.readouterr().out)
     served = {w["name"]: w["tokens_per_s"] for w in plan["workloads"]}
     assert served["chat"] >= 2_000_000 * (1 - 1e-6)
@@ -120,5 +189,7 @@ def test_replan_job_materializes_the_plan_with_passing_checks(tmp_path: Path, ca
     with dg.DagsterInstance.get() as instance:
         for check in ("solver_status", "within_budget", "cost_matches_rows"):
             key = dg.AssetCheckKey(dg.AssetKey("build_plan"), check)
-            evaluation = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[key]
+            evaluation = instance.event_log_storage.get_latest_asset_check_execution_by_key([key])[
+                key
+            ]
             assert evaluation.status.value == "SUCCEEDED", check

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from optimizer.inputs import SolverOptions
 from optimizer.types import (
@@ -36,8 +37,6 @@ from pipelines.cli import options
 from pipelines.cli.main import main
 from pipelines.warehouse.history import save_plan, stamp
 
-from conftest import REPO
-
 GOLDEN = REPO / "tests" / "golden"
 VOLATILE = {"seconds", "build_seconds", "solve_seconds"}
 """Keys the recorded plans leave out (`tests/test_no_change.py`)."""
@@ -63,11 +62,27 @@ def made() -> PlanDocument:
 
 
 def test_the_required_keys_are_every_plans_and_the_extras_optional():
-    assert {"fleet", "allocation", "costs_usd_per_year", "cost_per_million_tokens_usd", "solver",
-            "inputs", "status", "objective"} <= PlanDocument.__required_keys__
+    assert {
+        "fleet",
+        "allocation",
+        "costs_usd_per_year",
+        "cost_per_million_tokens_usd",
+        "solver",
+        "inputs",
+        "status",
+        "objective",
+    } <= PlanDocument.__required_keys__
     assert PlanDocument.__optional_keys__ == {
-        "time_resolution", "flat_cost_per_million_tokens_usd", "monthly", "realized_utilization",
-        "slices", "alternatives", "plan_id", "created_at", "inputs_snapshot"}
+        "time_resolution",
+        "flat_cost_per_million_tokens_usd",
+        "monthly",
+        "realized_utilization",
+        "slices",
+        "alternatives",
+        "plan_id",
+        "created_at",
+        "inputs_snapshot",
+    }
     assert keys(InputFile) == {"file", "sha256", "bytes"}
     assert InputFile.__optional_keys__ == {"bytes"}
 
@@ -128,8 +143,9 @@ def test_a_bad_choice_lists_the_choices_as_text(capsys):
     assert "(choose from 'cost-per-token', 'min-cost')" in capsys.readouterr().err
 
 
-def test_a_json_file_that_is_not_a_plan_is_bad_input_naming_it_and_the_missing_keys(tmp_path: Path,
-                                                                                     capsys):
+def test_a_json_file_that_is_not_a_plan_is_bad_input_naming_it_and_the_missing_keys(
+    tmp_path: Path, capsys
+):
     warehouse = tmp_path / "warehouse"
     recorded = json.loads((GOLDEN / "generated-3x2.json").read_text())
     save_plan(stamp(recorded), warehouse)
@@ -145,5 +161,7 @@ def test_a_json_file_that_is_not_a_plan_is_bad_input_naming_it_and_the_missing_k
     assert "(1 problem)" in err  # the good plan is none
 
     assert main(["diff", "latest", "latest", "--warehouse", str(warehouse), "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["plan_a"] == json.loads(
-        next((warehouse / "plans").glob("*.json")).read_text())["plan_id"]
+    assert (
+        json.loads(capsys.readouterr().out)["plan_a"]
+        == json.loads(next((warehouse / "plans").glob("*.json")).read_text())["plan_id"]
+    )

@@ -9,14 +9,13 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from conftest import DATASETS
 from PIL import Image
 
 from pipelines.planning.comparisons import single_system_inputs
-from pipelines.reports.exports import export_plan
 from pipelines.planning.make_plan import make_plan
 from pipelines.planning.sweep import sweep
-
-from conftest import DATASETS
+from pipelines.reports.exports import export_plan
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -47,7 +46,10 @@ class Elements(HTMLParser):
 
 @pytest.fixture(scope="module")
 def plan() -> dict:
-    return make_plan(DATASETS) | {"plan_id": "20260101T000000000000Z-testplan", "created_at": "2026-01-01T00:00:00+00:00"}
+    return make_plan(DATASETS) | {
+        "plan_id": "20260101T000000000000Z-testplan",
+        "created_at": "2026-01-01T00:00:00+00:00",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +87,17 @@ def test_report_is_self_contained(report: Path, page: Elements):
 
 def test_report_has_the_charts_and_tables(plan: dict, page: Elements):
     charts = [a.get("aria-label", "") for t, a in page.tags if t == "svg"]
-    for title in ("Annual cost by component", "Fleet by system and cooling",
-                  "Cost per million tokens vs. single-system plans", "Tokens/s per MW vs. single-system plans",
-                  "Cost per million tokens by grid budget"):
+    for title in (
+        "Annual cost by component",
+        "Fleet by system and cooling",
+        "Cost per million tokens vs. single-system plans",
+        "Tokens/s per MW vs. single-system plans",
+        "Cost per million tokens by grid budget",
+    ):
         assert title in charts
-    assert page.count("rect") >= len(plan["fleet"]) + sum(1 for v in plan["costs_usd_per_year"].values() if v)
+    assert page.count("rect") >= len(plan["fleet"]) + sum(
+        1 for v in plan["costs_usd_per_year"].values() if v
+    )
     assert page.count("table") >= 6
 
 
@@ -100,7 +108,8 @@ def test_single_system_alternatives_are_in_the_plan(plan: dict):
     assert feasible and all(r["reason"] for r in rows if r["cost_per_million_tokens_usd"] is None)
     for row in feasible:
         assert row["advantage_ratio"] == pytest.approx(
-            row["cost_per_million_tokens_usd"] / plan["cost_per_million_tokens_usd"])
+            row["cost_per_million_tokens_usd"] / plan["cost_per_million_tokens_usd"]
+        )
         assert row["advantage_ratio"] >= 1 - 2e-4
     assert {f["sku"] for f in plan["fleet"]} <= {r["sku"] for r in rows}
 
@@ -118,10 +127,24 @@ def test_a_rented_alternative_is_capped_like_in_the_full_model():
 
 def _chromium(*arguments: str, profile: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", *arguments],
-        capture_output=True, text=True, timeout=120, check=True)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            *arguments,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
 
 
 @pytest.fixture
@@ -138,10 +161,14 @@ def test_report_renders_in_chromium_with_its_charts(chromium, report: Path, tmp_
     assert dom.count("<svg") >= 6
     assert dom.count("<rect") >= 20
     png = tmp_path / "report.png"
-    _chromium(f"--screenshot={png}", "--window-size=1280,2400", report.as_uri(), profile=tmp_path / "shot")
+    _chromium(
+        f"--screenshot={png}", "--window-size=1280,2400", report.as_uri(), profile=tmp_path / "shot"
+    )
     image = Image.open(png).convert("RGB")
     assert image.size == (1280, 2400)
     colours = image.getcolors(maxcolors=1 << 20)
-    assert len(colours) > 200  # text, cards and charts in colour; a blank or unstyled page has a handful
+    assert (
+        len(colours) > 200
+    )  # text, cards and charts in colour; a blank or unstyled page has a handful
     bar_blue = (0x25, 0x63, 0xEB)
     assert any(colour == bar_blue for _, colour in colours)  # the highlighted bars were drawn

@@ -62,7 +62,6 @@ import pytest
 from optimizer.tariff import DAYS_IN_MONTH, HOURS_PER_YEAR, Bill, Tariff, bill, reference_year_hours
 from pipelines.ingest.readers.tariffs import read_urdb
 
-
 TARIFF_DIR = Path(__file__).resolve().parents[1] / "datasets" / "tariffs"
 ENTERGY = "entergy_arkansas_LPS_TOU_industrial_5a592c995457a3371c423a7d.json"
 PGE = "pge_E19_secondary_commercial_5cef0a415457a33576f60fe2.json"
@@ -99,15 +98,25 @@ def sam_rates(doc: dict) -> dict:
         rates["ur_monthly_fixed_charge"] = float(doc["fixedmonthlycharge"])
     if "minmonthlycharge" in doc:
         rates["ur_monthly_min_charge"] = float(doc["minmonthlycharge"])
-    return {"ur_monthly_fixed_charge": 0.0, "ur_monthly_min_charge": 0.0, "ur_annual_min_charge": 0.0,
-            "ur_en_ts_sell_rate": 0, "ur_en_ts_buy_rate": 0, "ur_sell_eq_buy": 0, "ur_nm_yearend_sell_rate": 0.0,
-            "TOU_demand_single_peak": 0, "rate_escalation": [0.0]} | rates
+    return {
+        "ur_monthly_fixed_charge": 0.0,
+        "ur_monthly_min_charge": 0.0,
+        "ur_annual_min_charge": 0.0,
+        "ur_en_ts_sell_rate": 0,
+        "ur_en_ts_buy_rate": 0,
+        "ur_sell_eq_buy": 0,
+        "ur_nm_yearend_sell_rate": 0.0,
+        "TOU_demand_single_peak": 0,
+        "rate_escalation": [0.0],
+    } | rates
 
 
 def sam_bill(rates: dict, load_kw: np.ndarray) -> dict[str, np.ndarray]:
     """SAM `Utilityrate5`'s year-1 monthly charges (12 values each, USD) for `load_kw`."""
     model = ur.new()
-    model.Lifetime.assign({"analysis_period": 1, "system_use_lifetime_output": 0, "inflation_rate": 0.0})
+    model.Lifetime.assign(
+        {"analysis_period": 1, "system_use_lifetime_output": 0, "inflation_rate": 0.0}
+    )
     model.SystemOutput.assign({"gen": [0.0] * HOURS_PER_YEAR, "degradation": [0.0]})
     model.Load.assign({"load": [float(x) for x in load_kw], "load_escalation": [0.0]})
     model.ElectricityRates.assign(rates)
@@ -147,7 +156,7 @@ def spike_load(size_kw: float) -> np.ndarray:
     and a smaller one (85 %) on Sunday 19 August at noon."""
     load = np.full(HOURS_PER_YEAR, 0.7 * size_kw)
     day = int(DAYS_IN_MONTH[:7].sum()) + 14  # 15 August, a Wednesday in the reference year
-    load[day * 24 + 14: day * 24 + 18] = size_kw
+    load[day * 24 + 14 : day * 24 + 18] = size_kw
     load[(day + 4) * 24 + 12] = 0.85 * size_kw
     return load
 
@@ -177,7 +186,9 @@ def assert_bills_agree(ours: Bill, sam: dict[str, np.ndarray]) -> None:
     months = ours.months
     assert [m["energy_usd"] for m in months] == pytest.approx(sam["energy"], rel=REL)
     assert [m["demand_usd"] for m in months] == pytest.approx(sam["demand"], rel=REL)
-    assert [m["total_usd"] - m["fixed_usd"] for m in months] == pytest.approx(sam["total"] - sam["fixed"], rel=REL)
+    assert [m["total_usd"] - m["fixed_usd"] for m in months] == pytest.approx(
+        sam["total"] - sam["fixed"], rel=REL
+    )
 
 
 @pytest.mark.parametrize("shape", LOADS)
@@ -195,9 +206,14 @@ def test_bundled_tariff_agrees_with_sam(tariff: str, shape: str, tmp_path: Path)
 def test_sam_year_starts_on_monday():
     """SAM's hour 0 is a Monday, as our reference year: 1 kWh on each of the first 8 days
     at noon, priced $1 on weekdays and $0 on weekends, costs $1 except on days 5 and 6."""
-    rates = sam_rates({"label": "probe", "energyratestructure": [[{"rate": 1.0, "unit": "kWh"}],
-                                                                 [{"rate": 0.0, "unit": "kWh"}]],
-                       "energyweekdayschedule": [[0] * 24] * 12, "energyweekendschedule": [[1] * 24] * 12})
+    rates = sam_rates(
+        {
+            "label": "probe",
+            "energyratestructure": [[{"rate": 1.0, "unit": "kWh"}], [{"rate": 0.0, "unit": "kWh"}]],
+            "energyweekdayschedule": [[0] * 24] * 12,
+            "energyweekendschedule": [[1] * 24] * 12,
+        }
+    )
     year = reference_year_hours()
     for day in range(8):
         load = np.zeros(HOURS_PER_YEAR)
@@ -212,8 +228,12 @@ def test_converter_drops_fixedmonthlycharge():
     for file in (ENTERGY, PECO):
         doc = urdb_doc(file)
         assert "fixedchargefirstmeter" not in doc
-        assert UtilityRateTools.URDBv8_to_ElectricityRates(json.loads(json.dumps(doc))).get(
-            "ur_monthly_fixed_charge", 0) == 0
+        assert (
+            UtilityRateTools.URDBv8_to_ElectricityRates(json.loads(json.dumps(doc))).get(
+                "ur_monthly_fixed_charge", 0
+            )
+            == 0
+        )
         assert sam_rates(doc)["ur_monthly_fixed_charge"] == pytest.approx(doc["fixedmonthlycharge"])
 
 
@@ -243,7 +263,9 @@ def test_peco_coincident_demand_is_left_out_by_both(tmp_path: Path):
     without = {k: v for k, v in doc.items() if not k.startswith("coincident")}
     load = spike_load(SIZE_KW[PECO])
     assert our_bill(doc, load, tmp_path).annual_usd == our_bill(without, load, tmp_path).annual_usd
-    assert float(sam_bill(sam_rates(doc), load)["annual"]) == float(sam_bill(sam_rates(without), load)["annual"])
+    assert float(sam_bill(sam_rates(doc), load)["annual"]) == float(
+        sam_bill(sam_rates(without), load)["annual"]
+    )
     assert not any(name.startswith("ur_cr") or "coincident" in name for name in sam_rates(doc))
 
 
@@ -253,11 +275,17 @@ def tiered_pge() -> dict:
     doc = urdb_doc(PGE)
     doc["label"] = "pge-tiered"
     doc["energyratestructure"] = [
-        [{"rate": t[0]["rate"], "max": 150_000, "unit": "kWh"},
-         {"rate": t[0]["rate"] + 0.01, "max": 300_000, "unit": "kWh"},
-         {"rate": t[0]["rate"] + 0.02, "unit": "kWh"}] for t in doc["energyratestructure"]]
+        [
+            {"rate": t[0]["rate"], "max": 150_000, "unit": "kWh"},
+            {"rate": t[0]["rate"] + 0.01, "max": 300_000, "unit": "kWh"},
+            {"rate": t[0]["rate"] + 0.02, "unit": "kWh"},
+        ]
+        for t in doc["energyratestructure"]
+    ]
     for key in ("demandratestructure", "flatdemandstructure"):
-        doc[key] = [[{"rate": t[0]["rate"], "max": 600}, {"rate": t[0]["rate"] + 1.0}] for t in doc[key]]
+        doc[key] = [
+            [{"rate": t[0]["rate"], "max": 600}, {"rate": t[0]["rate"] + 1.0}] for t in doc[key]
+        ]
     return doc
 
 
@@ -280,5 +308,7 @@ def test_minimum_charge_agrees(tmp_path: Path):
     ours = our_bill(doc, load, tmp_path)
     sam = sam_bill(sam_rates(doc), load)
     assert [m["month"] for m in ours.months if m["minimum_usd"] > 0] == [2, 4, 6, 9, 11]
-    assert [m["minimum_usd"] for m in ours.months] == pytest.approx(sam["minimum"], rel=REL, abs=0.01)
+    assert [m["minimum_usd"] for m in ours.months] == pytest.approx(
+        sam["minimum"], rel=REL, abs=0.01
+    )
     assert_bills_agree(ours, sam)

@@ -15,13 +15,12 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
+from conftest import DATASETS
 
 from optimizer.inputs import SolverOptions
 from pipelines.definitions import build_defs
 from pipelines.ingest.sources import read_inputs
 from pipelines.planning.sweep import budget_point
-
-from conftest import DATASETS
 
 BUDGETS_MW = (10.0, 20.0, 40.0)
 """The job's default budgets (`TOKENPLAN_SWEEP_BUDGETS_MW` unset when the code location loaded)."""
@@ -32,7 +31,9 @@ def sweep_budgets_job() -> dg.JobDefinition:
     return build_defs().resolve_job_def("sweep_budgets")
 
 
-def test_the_budget_sweep_runs_on_a_local_dask_cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def test_the_budget_sweep_runs_on_a_local_dask_cluster(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     warehouse = tmp_path / "warehouse"
     # Read when each worker process loads the code location.
     monkeypatch.setenv("TOKENPLAN_DATA", str(DATASETS))
@@ -41,10 +42,21 @@ def test_the_budget_sweep_runs_on_a_local_dask_cluster(tmp_path: Path, monkeypat
         result = dg.execute_job(dg.reconstructable(sweep_budgets_job), instance=instance)
         assert result.success
         assert result.dagster_run.tags["tokenplan/scale_out"] == "dask"
-        steps = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_SUCCESS}
+        steps = {
+            e.step_key
+            for e in result.all_events
+            if e.event_type == dg.DagsterEventType.STEP_SUCCESS
+        }
         # each budget and one MW more (`budget_pairs`), as `tokenplan sweep` solves them
-        assert steps == {"solve_10_mw", "solve_11_mw", "solve_20_mw", "solve_21_mw", "solve_40_mw",
-                         "solve_41_mw", "collect_sweep"}
+        assert steps == {
+            "solve_10_mw",
+            "solve_11_mw",
+            "solve_20_mw",
+            "solve_21_mw",
+            "solve_40_mw",
+            "solve_41_mw",
+            "collect_sweep",
+        }
 
     (sweep,) = (warehouse / "budget_sweeps").glob("*.csv")
     rows = pl.read_csv(sweep).to_dicts()
@@ -58,5 +70,7 @@ def test_the_budget_sweep_runs_on_a_local_dask_cluster(tmp_path: Path, monkeypat
     assert all(r["marginal_tokens_per_year"] > 0 for r in rows)  # the frontier's rows, +1 MW solved
 
     expected = budget_point(read_inputs(DATASETS), 20.0, "cost-per-token", SolverOptions())
-    assert rows[1]["cost_per_million_tokens_usd"] == pytest.approx(expected["cost_per_million_tokens_usd"], rel=1e-3)
+    assert rows[1]["cost_per_million_tokens_usd"] == pytest.approx(
+        expected["cost_per_million_tokens_usd"], rel=1e-3
+    )
     assert rows[1]["tokens_per_year"] == pytest.approx(expected["tokens_per_year"], rel=1e-3)

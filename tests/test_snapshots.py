@@ -24,15 +24,14 @@ from pathlib import Path
 import dagster as dg
 import polars as pl
 import pytest
-
-from pipelines.warehouse import snapshots
-from pipelines.definitions import build_defs
-from pipelines.contract.errors import InputError
-from pipelines.ingest.sources import read_inputs
-from pipelines.cli.run_job import run_job
-from pipelines.contract.schema import TABLES
-
 from conftest import DATASETS, REPO, processes_using
+
+from pipelines.cli.run_job import run_job
+from pipelines.contract.errors import InputError
+from pipelines.contract.schema import TABLES
+from pipelines.definitions import build_defs
+from pipelines.ingest.sources import read_inputs
+from pipelines.warehouse import snapshots
 
 CHANGES = {  # one number of every source raised by 1 %: folder B
     "hardware/price_sheet.csv": "node_capex_usd",
@@ -51,10 +50,16 @@ def make_b(folder: Path) -> Path:
     for file, column in CHANGES.items():
         frame = pl.read_csv(folder / file, infer_schema=False)
         raised = pl.when(pl.int_range(pl.len()) == 0).then(pl.col(column).cast(pl.Float64) * 1.01)
-        frame.with_columns(raised.otherwise(pl.col(column).cast(pl.Float64)).alias(column)).write_csv(folder / file)
+        frame.with_columns(
+            raised.otherwise(pl.col(column).cast(pl.Float64)).alias(column)
+        ).write_csv(folder / file)
     scenario = folder / "scenario.yaml"
-    text, budget = re.subn(r"^budget_mw: *([0-9.]+)", lambda m: f"budget_mw: {float(m[1]) + 5:g}",
-                           scenario.read_text(), flags=re.MULTILINE)
+    text, budget = re.subn(
+        r"^budget_mw: *([0-9.]+)",
+        lambda m: f"budget_mw: {float(m[1]) + 5:g}",
+        scenario.read_text(),
+        flags=re.MULTILINE,
+    )
     assert budget == 1
     scenario.write_text(text)
     return folder
@@ -69,18 +74,34 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> dict:
     b = make_b(root / "B")
     tables = {"A": read_inputs(a), "B": read_inputs(b)}
     differ = {name for name in TABLES if not tables["A"][name].equals(tables["B"][name])}
-    assert differ == {"hardware", "benchmarks", "cooling", "power", "tariff_energy_rates", "scenario"}
+    assert differ == {
+        "hardware",
+        "benchmarks",
+        "cooling",
+        "power",
+        "tariff_energy_rates",
+        "scenario",
+    }
     warehouse_a = root / "warehouse_a"
     result = run_job("ingest_only", a, warehouse_a)
     assert result.snapshot_id == snapshots.current_id(warehouse_a)
-    return {"A": a, "B": b, "tables": tables, "warehouse_a": warehouse_a, "root": root, "phases": []}
+    return {
+        "A": a,
+        "B": b,
+        "tables": tables,
+        "warehouse_a": warehouse_a,
+        "root": root,
+        "phases": [],
+    }
 
 
 def which(warehouse: Path, tables: dict) -> str:
     """'A' or 'B': the folder every table of the current snapshot was read from; fails on a mix."""
     snapshot_id, current = snapshots.current_tables(warehouse)
     assert set(current) == set(TABLES), snapshot_id
-    matches = [name for name in ("A", "B") if all(current[t].equals(tables[name][t]) for t in TABLES)]
+    matches = [
+        name for name in ("A", "B") if all(current[t].equals(tables[name][t]) for t in TABLES)
+    ]
     assert matches, f"snapshot {snapshot_id} mixes tables of A and B"
     manifest = snapshots.manifest(warehouse, snapshot_id)
     for name, entry in manifest["tables"].items():  # the manifest says what is in the folder
@@ -89,16 +110,33 @@ def which(warehouse: Path, tables: dict) -> str:
 
 
 def files(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def start_ingest(data: Path, warehouse: Path, home: Path) -> subprocess.Popen:
     home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "yes"}
-    return subprocess.Popen([sys.executable, "-m", "pipelines.cli", "ingest", "--data", str(data),
-                             "--warehouse", str(warehouse)], cwd=REPO, env=env, start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "ingest",
+            "--data",
+            str(data),
+            "--warehouse",
+            str(warehouse),
+        ],
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def kill(process: subprocess.Popen) -> None:
@@ -112,8 +150,14 @@ def test_two_ingests_at_once_leave_all_of_one(homes: str, folders: dict, tmp_pat
     warehouse = tmp_path / "warehouse"
     shared = folders["root"] / "shared_home"
     started = time.monotonic()
-    processes = [start_ingest(folders[name], warehouse,
-                              tmp_path / f"home_{name}" if homes == "a home each" else shared) for name in ("A", "B")]
+    processes = [
+        start_ingest(
+            folders[name],
+            warehouse,
+            tmp_path / f"home_{name}" if homes == "a home each" else shared,
+        )
+        for name in ("A", "B")
+    ]
     staged = committed = None  # when the first table was staged, when the last commit was seen
     while any(p.poll() is None for p in processes) and time.monotonic() < started + 120:
         if staged is None and list((warehouse / "snapshots" / ".staging").glob("*/*.parquet")):
@@ -125,7 +169,12 @@ def test_two_ingests_at_once_leave_all_of_one(homes: str, folders: dict, tmp_pat
     if staged is not None and committed is not None:
         folders["phases"].append((staged, committed, time.monotonic() - started))
     assert [p.returncode for p in processes] == [0, 0], outputs
-    made = [line.split()[1] for out in outputs for line in out.splitlines() if line.startswith("snapshot ")]
+    made = [
+        line.split()[1]
+        for out in outputs
+        for line in out.splitlines()
+        if line.startswith("snapshot ")
+    ]
     assert len(set(made)) == 2
 
     # Each made a snapshot; the later one is current and was built on the earlier: none was lost.
@@ -136,7 +185,9 @@ def test_two_ingests_at_once_leave_all_of_one(homes: str, folders: dict, tmp_pat
     assert snapshots.manifest(warehouse, last)["run_id"] in outputs[("A", "B").index(winner)]
     assert not list((warehouse / "snapshots" / ".staging").iterdir())
     for home in {shared} if homes == "one home" else {tmp_path / "home_A", tmp_path / "home_B"}:
-        with dg.DagsterInstance.from_config(str(home)) as instance:  # set up by two processes, it still opens
+        with dg.DagsterInstance.from_config(
+            str(home)
+        ) as instance:  # set up by two processes, it still opens
             assert instance.get_runs(limit=1)
 
 
@@ -167,7 +218,9 @@ def test_commits_from_many_threads_serialize_and_none_is_lost(folders: dict, tmp
     while snapshot_id is not None and snapshots.snapshot_dir(warehouse, snapshot_id).exists():
         chain.append(snapshot_id)
         snapshot_id = snapshots.manifest(warehouse, snapshot_id)["previous"]
-    assert len(chain) == snapshots.KEEP  # the newest five, each the previous of the next; the rest pruned
+    assert (
+        len(chain) == snapshots.KEEP
+    )  # the newest five, each the previous of the next; the rest pruned
     assert len({snapshots.manifest(warehouse, s)["run_id"] for s in chain}) == snapshots.KEEP
 
 
@@ -189,7 +242,7 @@ def test_kill_9_anywhere_leaves_all_of_a_or_all_of_b(folders: dict, tmp_path: Pa
             shutil.copytree(folders["warehouse_a"], warehouse)
             processes.append(start_ingest(folders["B"], warehouse, home))
         started = time.monotonic()
-        for process, delay in zip(processes, delays[2 * pair: 2 * pair + 2]):
+        for process, delay in zip(processes, delays[2 * pair : 2 * pair + 2]):
             if delay is None:
                 output = process.communicate(timeout=120)[0].decode()
                 assert process.returncode == 0, output
@@ -214,7 +267,9 @@ def test_a_failed_ingest_changes_nothing(folders: dict, tmp_path: Path, data: Pa
     before = files(warehouse)
     current = snapshots.current_id(warehouse)
     with pytest.raises(InputError, match="node_capex_usd"):
-        run_job("ingest_only", data, warehouse)  # straight through Dagster: the other sources stage theirs
+        run_job(
+            "ingest_only", data, warehouse
+        )  # straight through Dagster: the other sources stage theirs
     assert snapshots.current_id(warehouse) == current
     assert files(warehouse) == before  # CURRENT, the snapshot's files, and no staging left behind
 
@@ -225,34 +280,49 @@ def test_a_run_of_one_source_keeps_the_other_tables(folders: dict, tmp_path: Pat
     before = snapshots.current_id(warehouse)
     job = build_defs(folders["B"], warehouse).resolve_job_def("ingest_only")
     with dg.instance_for_test() as instance:
-        result = job.execute_in_process(instance=instance, asset_selection=[
-            dg.AssetKey("hardware"), dg.AssetKey("tables_snapshot")])
+        result = job.execute_in_process(
+            instance=instance,
+            asset_selection=[dg.AssetKey("hardware"), dg.AssetKey("tables_snapshot")],
+        )
     assert result.success
     snapshot_id, tables = snapshots.current_tables(warehouse)
     assert snapshot_id != before
     assert tables["hardware"].equals(folders["tables"]["B"]["hardware"])
     for name in set(TABLES) - {"hardware"}:
         assert tables[name].equals(folders["tables"]["A"][name]), name
-        assert os.path.samefile(snapshots.table_path(warehouse, snapshot_id, name),
-                                snapshots.table_path(warehouse, before, name))  # linked, not copied
+        assert os.path.samefile(
+            snapshots.table_path(warehouse, snapshot_id, name),
+            snapshots.table_path(warehouse, before, name),
+        )  # linked, not copied
     manifest = snapshots.manifest(warehouse, snapshot_id)
     assert manifest["previous"] == before
-    assert {n for n, e in manifest["tables"].items() if e["run_id"] == result.run_id} == {"hardware"}
-    assert set(manifest["tables"]["hardware"]["sources"]) == {"hardware/price_sheet.csv", "hardware/amd_quote.xlsx"}
+    assert {n for n, e in manifest["tables"].items() if e["run_id"] == result.run_id} == {
+        "hardware"
+    }
+    assert set(manifest["tables"]["hardware"]["sources"]) == {
+        "hardware/price_sheet.csv",
+        "hardware/amd_quote.xlsx",
+    }
 
 
-def test_a_run_without_the_snapshot_step_commits_each_table_it_writes(folders: dict, tmp_path: Path):
+def test_a_run_without_the_snapshot_step_commits_each_table_it_writes(
+    folders: dict, tmp_path: Path
+):
     """Materializing only `hardware` (from the UI, say): nothing is left staged and lost."""
     warehouse = tmp_path / "warehouse"
     shutil.copytree(folders["warehouse_a"], warehouse)
     before = snapshots.current_id(warehouse)
     job = build_defs(folders["B"], warehouse).resolve_job_def("ingest_only")
     with dg.instance_for_test() as instance:
-        assert job.execute_in_process(instance=instance, asset_selection=[dg.AssetKey("hardware")]).success
+        assert job.execute_in_process(
+            instance=instance, asset_selection=[dg.AssetKey("hardware")]
+        ).success
     snapshot_id, tables = snapshots.current_tables(warehouse)
     assert snapshots.manifest(warehouse, snapshot_id)["previous"] == before
     assert tables["hardware"].equals(folders["tables"]["B"]["hardware"])
-    assert all(tables[name].equals(folders["tables"]["A"][name]) for name in set(TABLES) - {"hardware"})
+    assert all(
+        tables[name].equals(folders["tables"]["A"][name]) for name in set(TABLES) - {"hardware"}
+    )
 
 
 def test_a_replan_records_the_snapshot_it_made_and_read(folders: dict, tmp_path: Path):
@@ -266,7 +336,9 @@ def test_a_replan_records_the_snapshot_it_made_and_read(folders: dict, tmp_path:
     plan_and_upstream = dg.AssetSelection.assets("build_plan").upstream().resolve(graph)
     selection = dg.AssetSelection.assets("hardware").downstream().resolve(graph) & plan_and_upstream
     with dg.instance_for_test() as instance:
-        result = defs.resolve_job_def("replan").execute_in_process(instance=instance, asset_selection=list(selection))
+        result = defs.resolve_job_def("replan").execute_in_process(
+            instance=instance, asset_selection=list(selection)
+        )
     assert result.success
     plan = result.output_for_node("build_plan")
     current = snapshots.current_id(warehouse)
@@ -274,11 +346,14 @@ def test_a_replan_records_the_snapshot_it_made_and_read(folders: dict, tmp_path:
     assert plan["inputs_snapshot"] == current
     assert json.loads((warehouse / "design_space.json").read_text())["inputs_snapshot"] == current
     sheet = folders["B"] / "hardware" / "price_sheet.csv"
-    assert {f["file"]: f["sha256"] for f in plan["inputs"]}["hardware/price_sheet.csv"] == hashlib.sha256(
-        sheet.read_bytes()).hexdigest()
+    assert {f["file"]: f["sha256"] for f in plan["inputs"]}[
+        "hardware/price_sheet.csv"
+    ] == hashlib.sha256(sheet.read_bytes()).hexdigest()
 
 
-def test_a_warehouse_from_before_snapshots_has_no_tables_until_the_next_ingest(folders: dict, tmp_path: Path):
+def test_a_warehouse_from_before_snapshots_has_no_tables_until_the_next_ingest(
+    folders: dict, tmp_path: Path
+):
     warehouse = tmp_path / "warehouse"
     warehouse.mkdir()
     for name, frame in folders["tables"]["B"].items():  # the old layout: warehouse/<table>.parquet
@@ -287,14 +362,17 @@ def test_a_warehouse_from_before_snapshots_has_no_tables_until_the_next_ingest(f
     defs = build_defs(folders["A"], warehouse)
     with dg.instance_for_test() as instance:  # the design reads no table of the old layout
         result = defs.resolve_job_def("replan").execute_in_process(
-            instance=instance, asset_selection=[dg.AssetKey("design_space")], raise_on_error=False)
+            instance=instance, asset_selection=[dg.AssetKey("design_space")], raise_on_error=False
+        )
     assert not result.success
     (failure,) = [e for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
     assert "run `tokenplan ingest` first" in str(failure.step_failure_data.error)
     result = run_job("ingest_only", folders["A"], warehouse)
     assert which(warehouse, folders["tables"]) == "A"
     assert result.snapshot_id == snapshots.current_id(warehouse)
-    assert pl.read_parquet(warehouse / "hardware.parquet").equals(folders["tables"]["B"]["hardware"])  # left alone
+    assert pl.read_parquet(warehouse / "hardware.parquet").equals(
+        folders["tables"]["B"]["hardware"]
+    )  # left alone
 
 
 def test_a_run_reads_the_snapshot_it_pinned_until_it_commits_its_own(folders: dict, tmp_path: Path):
@@ -303,14 +381,20 @@ def test_a_run_reads_the_snapshot_it_pinned_until_it_commits_its_own(folders: di
     a = snapshots.current_id(warehouse)
     assert snapshots.pinned_id(warehouse, "reader") == a
     snapshots.stage(warehouse, "writer", "hardware", folders["tables"]["B"]["hardware"], {})
-    assert snapshots.staged_or_pinned(warehouse, "writer", "hardware").equals(folders["tables"]["B"]["hardware"])
+    assert snapshots.staged_or_pinned(warehouse, "writer", "hardware").equals(
+        folders["tables"]["B"]["hardware"]
+    )
     b = snapshots.commit(warehouse, "writer").snapshot_id
     assert not snapshots.staging_dir(warehouse, "writer").exists()
     assert snapshots.current_id(warehouse) == b != a
     assert snapshots.pinned_id(warehouse, "reader") == a  # another run's commit does not move a pin
     assert snapshots.pinned_id(warehouse, "writer") == b  # a run reads what it committed
-    assert snapshots.staged_or_pinned(warehouse, "reader", "hardware").equals(folders["tables"]["A"]["hardware"])
-    assert snapshots.staged_or_pinned(warehouse, "writer", "hardware").equals(folders["tables"]["B"]["hardware"])
+    assert snapshots.staged_or_pinned(warehouse, "reader", "hardware").equals(
+        folders["tables"]["A"]["hardware"]
+    )
+    assert snapshots.staged_or_pinned(warehouse, "writer", "hardware").equals(
+        folders["tables"]["B"]["hardware"]
+    )
 
     # Pruning keeps the newest snapshots and any a live run pinned; stale staging and pins go.
     snapshots.discard(warehouse, "writer")
@@ -318,7 +402,11 @@ def test_a_run_reads_the_snapshot_it_pinned_until_it_commits_its_own(folders: di
         snapshots.stage(warehouse, f"later{i}", "cooling", folders["tables"]["B"]["cooling"], {})
         snapshots.commit(warehouse, f"later{i}")
         snapshots.discard(warehouse, f"later{i}")
-    kept = {p.name for p in (warehouse / "snapshots").iterdir() if p.is_dir() and not p.name.startswith(".")}
+    kept = {
+        p.name
+        for p in (warehouse / "snapshots").iterdir()
+        if p.is_dir() and not p.name.startswith(".")
+    }
     assert a in kept and b not in kept and len(kept) == snapshots.KEEP + 1
     stale = snapshots.staging_dir(warehouse, "dead-run")
     stale.mkdir(parents=True)
@@ -331,11 +419,14 @@ def test_a_run_reads_the_snapshot_it_pinned_until_it_commits_its_own(folders: di
     assert a not in {p.name for p in (warehouse / "snapshots").iterdir()}
 
 
-def test_a_commit_that_fails_at_any_point_leaves_a_complete_current_snapshot(folders: dict, tmp_path: Path,
-                                                                              monkeypatch: pytest.MonkeyPatch):
+def test_a_commit_that_fails_at_any_point_leaves_a_complete_current_snapshot(
+    folders: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     """The commit stopped at each of its flushes to disk (as by a full disk): CURRENT names the old
     snapshot or the new one, complete either way; the next commit clears what was left."""
-    flushes = len(TABLES) + 4  # every file, the folder, the snapshots folder before and after the switch
+    flushes = (
+        len(TABLES) + 4
+    )  # every file, the folder, the snapshots folder before and after the switch
     for stop_at in range(1, flushes + 1):
         warehouse = tmp_path / f"warehouse_{stop_at}"
         shutil.copytree(folders["warehouse_a"], warehouse)
@@ -355,7 +446,9 @@ def test_a_commit_that_fails_at_any_point_leaves_a_complete_current_snapshot(fol
             snapshots.commit(warehouse, "b-run")
         monkeypatch.setattr(snapshots, "_fsync", real_fsync)
         assert which(warehouse, folders["tables"]) == ("A" if stop_at < flushes else "B"), stop_at
-        snapshots.commit(warehouse, "b-run")  # the staged tables are still there: the retry commits them
+        snapshots.commit(
+            warehouse, "b-run"
+        )  # the staged tables are still there: the retry commits them
         assert which(warehouse, folders["tables"]) == "B"
         assert not list((warehouse / "snapshots").glob(".building-*"))
 
@@ -372,4 +465,5 @@ def test_a_reexecution_commits_what_its_failed_parent_run_staged(folders: dict, 
     commit = snapshots.commit(warehouse, "child", ancestors=["parent"])
     assert which(warehouse, folders["tables"]) == "B"
     assert {name: e["run_id"] for name, e in commit.manifest["tables"].items()} == {
-        name: "child" if name == "hardware" else "parent" for name in TABLES}
+        name: "child" if name == "hardware" else "parent" for name in TABLES
+    }

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from conftest import DATASETS
 
 from pipelines.cli.main import main
 from pipelines.ingest.sources import read_inputs
@@ -19,8 +20,6 @@ from pipelines.planning.sweep import (
     parse_budget_range,
     sweep,
 )
-
-from conftest import DATASETS
 
 GAP = 1e-4
 
@@ -63,39 +62,72 @@ def test_one_more_mw_is_solved_not_guessed(frontier: dict):
     rows = {r["budget_mw"]: r for r in frontier["rows"]}
     here, more = rows[8.0], rows[9.0]
     assert here["marginal_budget_mw"] == 8.0 + MARGINAL_MW
-    assert here["marginal_tokens_per_year"] == pytest.approx(more["tokens_per_year"] - here["tokens_per_year"])
+    assert here["marginal_tokens_per_year"] == pytest.approx(
+        more["tokens_per_year"] - here["tokens_per_year"]
+    )
     assert here["marginal_cost_per_million_tokens_usd"] == pytest.approx(
-        more["cost_per_million_tokens_usd"] - here["cost_per_million_tokens_usd"])
+        more["cost_per_million_tokens_usd"] - here["cost_per_million_tokens_usd"]
+    )
     assert here["marginal_tokens_per_year"] > 0
     assert here["marginal_usd_per_million_extra_tokens"] == pytest.approx(
-        (more["annual_cost_usd"] - here["annual_cost_usd"]) / here["marginal_tokens_per_year"] * 1e6)
+        (more["annual_cost_usd"] - here["annual_cost_usd"]) / here["marginal_tokens_per_year"] * 1e6
+    )
 
 
 def test_infeasible_budgets_are_rows_with_the_reason(data: Path):
     sheet = data / "hardware/price_sheet.csv"
-    pl.read_csv(sheet, infer_schema=False).filter(pl.col("node_capex_usd").is_not_null()).write_csv(sheet)
+    pl.read_csv(sheet, infer_schema=False).filter(pl.col("node_capex_usd").is_not_null()).write_csv(
+        sheet
+    )
     rows = sweep(read_inputs(data), [0.005, 3.0], jobs=1)["rows"]
     assert rows[0]["status"] == "infeasible" and "budget" in rows[0]["reason"]
-    assert rows[0]["cost_per_million_tokens_usd"] is None and rows[0]["marginal_tokens_per_year"] is None
+    assert (
+        rows[0]["cost_per_million_tokens_usd"] is None
+        and rows[0]["marginal_tokens_per_year"] is None
+    )
     assert rows[1]["status"] == "optimal"
 
 
 def test_sweep_command_prints_json_and_writes_the_chart(tmp_path: Path, capsys):
     chart = tmp_path / "frontier.svg"
-    assert main(["sweep", "--data", str(DATASETS), "--budget-mw", "6:12:6", "--jobs", "1", "--json",
-                 "--chart", str(chart)]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--data",
+                str(DATASETS),
+                "--budget-mw",
+                "6:12:6",
+                "--jobs",
+                "1",
+                "--json",
+                "--chart",
+                str(chart),
+            ]
+        )
+        == 0
+    )
     document = json.loads(capsys.readouterr().out)
     assert [r["budget_mw"] for r in document["rows"]] == [6.0, 12.0]
     assert {f["file"] for f in document["inputs"]} >= {"scenario.yaml"}
     svg = ET.parse(chart).getroot()
     assert svg.tag == "{http://www.w3.org/2000/svg}svg"
-    assert len(svg.findall(".//{http://www.w3.org/2000/svg}circle")) == 2  # one point per feasible budget
+    assert (
+        len(svg.findall(".//{http://www.w3.org/2000/svg}circle")) == 2
+    )  # one point per feasible budget
 
 
 def test_sweep_command_prints_the_table(capsys):
     assert main(["sweep", "--data", str(DATASETS), "--budget-mw", "10:10:1", "--jobs", "1"]) == 0
     out = capsys.readouterr().out
-    for heading in ("budget MW", "cost per M tokens", "tokens/s per MW", "grid MW", "+1 MW: Δ tokens/year", "design"):
+    for heading in (
+        "budget MW",
+        "cost per M tokens",
+        "tokens/s per MW",
+        "grid MW",
+        "+1 MW: Δ tokens/year",
+        "design",
+    ):
         assert heading in out
     assert "power dc" in out or "power ac" in out
 

@@ -11,8 +11,13 @@ import pytest
 
 from optimizer.tariff import Tariff, bill, flat_year_price, reference_year_hours
 from pipelines.contract.errors import InputError
+from pipelines.contract.schema import (
+    TARIFF_DEMAND_RATES,
+    TARIFF_ENERGY_RATES,
+    TARIFF_SCHEDULES,
+    TARIFFS,
+)
 from pipelines.ingest.readers.tariffs import TariffTables, read_tariff_csv, read_tariffs, read_urdb
-from pipelines.contract.schema import TARIFF_DEMAND_RATES, TARIFF_ENERGY_RATES, TARIFF_SCHEDULES, TARIFFS
 
 TARIFF_DIR = Path(__file__).resolve().parents[1] / "datasets" / "tariffs"
 ENTERGY = "entergy_arkansas_LPS_TOU_industrial_5a592c995457a3371c423a7d.json"
@@ -59,8 +64,11 @@ def urdb_tariff(tmp_path: Path, **fields) -> Tariff:
 
 
 def flat_energy(rate: float) -> dict:
-    return {"energyratestructure": [[{"rate": rate, "unit": "kWh"}]],
-            "energyweekdayschedule": schedule([0] * 24), "energyweekendschedule": schedule([0] * 24)}
+    return {
+        "energyratestructure": [[{"rate": rate, "unit": "kWh"}]],
+        "energyweekdayschedule": schedule([0] * 24),
+        "energyweekendschedule": schedule([0] * 24),
+    }
 
 
 # --- URDB reader on the real documents -------------------------------------------------------
@@ -109,7 +117,8 @@ def test_urdb_pge_daily_fixed_charge_and_flat_demand_months():
     assert tariff["fixed_usd_per_month"] == 0
     assert tables.energy_rates.height == 5
     assert tables.energy_rates["rate_usd_per_kwh"].to_list() == pytest.approx(
-        [0.09593, 0.11253, 0.08837, 0.11883, 0.16484])
+        [0.09593, 0.11253, 0.08837, 0.11883, 0.16484]
+    )
     flat_months = tables.schedules.filter(schedule="flat_demand").sort("month")
     assert flat_months["period"].to_list() == [0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0]
     assert flat_months["hour"].null_count() == 12
@@ -117,14 +126,18 @@ def test_urdb_pge_daily_fixed_charge_and_flat_demand_months():
     flat = tables.demand_rates.filter(kind="flat")
     assert flat["rate_usd_per_kw"].to_list() == pytest.approx([19.53, 19.53])
     assert tables.demand_rates.filter(kind="tou")["rate_usd_per_kw"].to_list() == pytest.approx(
-        [0, 0.13, 5.81, 20.97])
+        [0, 0.13, 5.81, 20.97]
+    )
 
 
 def test_urdb_peco_flat_demand():
     tables = read_real(PECO)
     flat = tables.demand_rates.row(0, named=True)
-    assert (flat["kind"], flat["rate_usd_per_kw"], flat["adj_usd_per_kw"]) == ("flat", pytest.approx(3.55),
-                                                                               pytest.approx(1.71))
+    assert (flat["kind"], flat["rate_usd_per_kw"], flat["adj_usd_per_kw"]) == (
+        "flat",
+        pytest.approx(3.55),
+        pytest.approx(1.71),
+    )
     assert tables.tariffs["fixed_usd_per_month"].item() == pytest.approx(298.92)
     assert tables.energy_rates.row(0, named=True)["adj_usd_per_kwh"] == pytest.approx(0.0684)
     assert tables.schedules.filter(schedule="demand").height == 0
@@ -157,7 +170,11 @@ def test_period_index_out_of_range(tmp_path):
 
 def test_tiers_out_of_order(tmp_path):
     doc = entergy_doc()
-    doc["energyratestructure"][0] = [{"max": 1000, "rate": 0.1}, {"max": 500, "rate": 0.08}, {"rate": 0.05}]
+    doc["energyratestructure"][0] = [
+        {"max": 1000, "rate": 0.1},
+        {"max": 500, "rate": 0.08},
+        {"rate": 0.05},
+    ]
     problem = problem_at(problems_of(tmp_path, doc), "energyratestructure[0][1].max")
     assert "increase" in problem.message
 
@@ -216,7 +233,12 @@ def test_all_problems_of_a_document_reported_together(tmp_path):
     doc["fixedchargeunits"] = "$/fortnight"
     doc["fixedchargefirstmeter"] = 5
     problems = problems_of(tmp_path, doc)
-    for field in ("label", "energyweekdayschedule[0]", "demandratestructure[3][0].adj", "fixedchargeunits"):
+    for field in (
+        "label",
+        "energyweekdayschedule[0]",
+        "demandratestructure[3][0].adj",
+        "fixedchargeunits",
+    ):
         problem_at(problems, field)
 
 
@@ -224,7 +246,9 @@ def test_envelope_items_are_prefixed(tmp_path):
     bad = copy.deepcopy(entergy_doc())
     bad["label"] = "other"
     bad["demandweekdayschedule"][2][0] = 9
-    problem_at(problems_of(tmp_path, {"items": [entergy_doc(), bad]}), "items[1].demandweekdayschedule[2]")
+    problem_at(
+        problems_of(tmp_path, {"items": [entergy_doc(), bad]}), "items[1].demandweekdayschedule[2]"
+    )
 
 
 # --- flat CSV tariffs and the tariffs folder ---------------------------------------------------
@@ -232,9 +256,11 @@ def test_envelope_items_are_prefixed(tmp_path):
 
 def test_csv_rows_expand_into_flat_tariffs(tmp_path):
     path = tmp_path / "flat.csv"
-    path.write_text("tariff_id,energy_usd_per_kwh,demand_usd_per_kw_month,fixed_usd_per_month,source\n"
-                    "plain,0.07,0,0,EIA\n"
-                    "with-demand,0.05,12.5,100,utility sheet\n")
+    path.write_text(
+        "tariff_id,energy_usd_per_kwh,demand_usd_per_kw_month,fixed_usd_per_month,source\n"
+        "plain,0.07,0,0,EIA\n"
+        "with-demand,0.05,12.5,100,utility sheet\n"
+    )
     tables = read_tariff_csv(path, "tariffs/flat.csv")
     assert tables.tariffs.schema == TARIFFS.schema
     assert tables.tariffs["tariff_id"].to_list() == ["plain", "with-demand"]
@@ -247,7 +273,9 @@ def test_csv_rows_expand_into_flat_tariffs(tmp_path):
     assert energy.height == 2 * 12 * 24 and set(energy["period"]) == {0}
     assert tables.schedules.filter(tariff_id="plain", schedule="flat_demand").height == 0
     flat_months = tables.schedules.filter(tariff_id="with-demand", schedule="flat_demand")
-    assert flat_months["month"].to_list() == list(range(1, 13)) and set(flat_months["period"]) == {0}
+    assert flat_months["month"].to_list() == list(range(1, 13)) and set(flat_months["period"]) == {
+        0
+    }
 
     price = flat_year_price(Tariff.from_tables(tables, "with-demand"), 1000)
     assert price == pytest.approx((0.05, 12.5, 1200))
@@ -305,9 +333,13 @@ def test_no_tariff_files(tmp_path):
 def test_reference_year_starts_on_monday():
     year = reference_year_hours()
     assert len(year.month) == 8760
-    assert np.bincount(year.month)[1:].tolist() == [d * 24 for d in (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)]
-    assert not year.weekend[: 5 * 24].any() and year.weekend[5 * 24: 7 * 24].all()
-    assert year.weekend.sum() == 52 * 2 * 24  # 365 days from a Monday: 52 weekends and one extra Monday
+    assert np.bincount(year.month)[1:].tolist() == [
+        d * 24 for d in (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    ]
+    assert not year.weekend[: 5 * 24].any() and year.weekend[5 * 24 : 7 * 24].all()
+    assert (
+        year.weekend.sum() == 52 * 2 * 24
+    )  # 365 days from a Monday: 52 weekends and one extra Monday
     assert year.hour[25] == 1
     assert reference_year_hours(start_weekday=5).weekend[:48].all()
 
@@ -316,8 +348,12 @@ def test_reference_year_starts_on_monday():
 
 
 def test_one_period_one_tier_constant_load(tmp_path):
-    tariff = urdb_tariff(tmp_path, energyratestructure=[[{"rate": 0.1, "adj": 0.02}]],
-                         energyweekdayschedule=schedule([0] * 24), energyweekendschedule=schedule([0] * 24))
+    tariff = urdb_tariff(
+        tmp_path,
+        energyratestructure=[[{"rate": 0.1, "adj": 0.02}]],
+        energyweekdayschedule=schedule([0] * 24),
+        energyweekendschedule=schedule([0] * 24),
+    )
     result = bill(tariff, np.full(8760, 1000.0))
     assert result.energy_usd == pytest.approx(8760 * 1000 * 0.12)
     assert result.demand_usd == 0 and result.fixed_usd == 0 and result.minimum_usd == 0
@@ -326,27 +362,39 @@ def test_one_period_one_tier_constant_load(tmp_path):
 
 
 def test_two_tiers_split_at_the_bound(tmp_path):
-    tariff = urdb_tariff(tmp_path, energyratestructure=[[{"max": 100_000, "rate": 0.10}, {"rate": 0.05}]],
-                         energyweekdayschedule=schedule([0] * 24), energyweekendschedule=schedule([0] * 24))
+    tariff = urdb_tariff(
+        tmp_path,
+        energyratestructure=[[{"max": 100_000, "rate": 0.10}, {"rate": 0.05}]],
+        energyweekdayschedule=schedule([0] * 24),
+        energyweekendschedule=schedule([0] * 24),
+    )
     january = bill(tariff, np.full(8760, 500.0)).months[0]  # 372,000 kWh
     assert january["energy_usd"] == pytest.approx(100_000 * 0.10 + 272_000 * 0.05)
 
 
 def test_tiers_apply_to_the_month_total_shared_by_period(tmp_path):
     """SAM: bounds on the month's total kWh; each period takes its share of every tier."""
-    tariff = urdb_tariff(tmp_path,
-                         energyratestructure=[[{"max": 100_000, "rate": 0.10}, {"rate": 0.05}],
-                                              [{"max": 100_000, "rate": 0.20}, {"rate": 0.15}]],
-                         energyweekdayschedule=schedule([0] * 12 + [1] * 12),
-                         energyweekendschedule=schedule([0] * 12 + [1] * 12))
+    tariff = urdb_tariff(
+        tmp_path,
+        energyratestructure=[
+            [{"max": 100_000, "rate": 0.10}, {"rate": 0.05}],
+            [{"max": 100_000, "rate": 0.20}, {"rate": 0.15}],
+        ],
+        energyweekdayschedule=schedule([0] * 12 + [1] * 12),
+        energyweekendschedule=schedule([0] * 12 + [1] * 12),
+    )
     january = bill(tariff, np.full(8760, 500.0)).months[0]  # 372,000 kWh, half in each period
     expected = 0.5 * (100_000 * 0.10 + 272_000 * 0.05) + 0.5 * (100_000 * 0.20 + 272_000 * 0.15)
     assert january["energy_usd"] == pytest.approx(expected)
 
 
 def test_demand_spike_raises_only_its_month(tmp_path):
-    tariff = urdb_tariff(tmp_path, **flat_energy(0.1), flatdemandstructure=[[{"rate": 10}]],
-                         flatdemandmonths=[0] * 12)
+    tariff = urdb_tariff(
+        tmp_path,
+        **flat_energy(0.1),
+        flatdemandstructure=[[{"rate": 10}]],
+        flatdemandmonths=[0] * 12,
+    )
     base = np.full(8760, 1000.0)
     spiked = base.copy()
     spiked[HOURS_BEFORE_MARCH + 100] = 3000.0
@@ -358,7 +406,9 @@ def test_demand_spike_raises_only_its_month(tmp_path):
 
 
 def test_daily_fixed_charge_by_days_in_month(tmp_path):
-    tariff = urdb_tariff(tmp_path, **flat_energy(0.1), fixedchargefirstmeter=2.5, fixedchargeunits="$/day")
+    tariff = urdb_tariff(
+        tmp_path, **flat_energy(0.1), fixedchargefirstmeter=2.5, fixedchargeunits="$/day"
+    )
     result = bill(tariff, np.full(8760, 10.0))
     assert result.months[0]["fixed_usd"] == pytest.approx(31 * 2.5)
     assert result.months[1]["fixed_usd"] == pytest.approx(28 * 2.5)
@@ -366,15 +416,21 @@ def test_daily_fixed_charge_by_days_in_month(tmp_path):
 
 
 def test_yearly_fixed_charge_is_per_month_over_twelve(tmp_path):
-    tariff = urdb_tariff(tmp_path, **flat_energy(0.1), fixedchargefirstmeter=1200, fixedchargeunits="$/year")
+    tariff = urdb_tariff(
+        tmp_path, **flat_energy(0.1), fixedchargefirstmeter=1200, fixedchargeunits="$/year"
+    )
     assert tariff.fixed_usd_per_month == pytest.approx(100)
 
 
 def test_tou_demand_peaks_per_period(tmp_path):
     # Weekday 12:00-17:59 is period 1 ($15/kW); every other hour is period 0 ($5/kW).
-    tariff = urdb_tariff(tmp_path, **flat_energy(0.0), demandratestructure=[[{"rate": 5}], [{"rate": 15}]],
-                         demandweekdayschedule=schedule([0] * 12 + [1] * 6 + [0] * 6),
-                         demandweekendschedule=schedule([0] * 24))
+    tariff = urdb_tariff(
+        tmp_path,
+        **flat_energy(0.0),
+        demandratestructure=[[{"rate": 5}], [{"rate": 15}]],
+        demandweekdayschedule=schedule([0] * 12 + [1] * 6 + [0] * 6),
+        demandweekendschedule=schedule([0] * 24),
+    )
     load = np.full(8760, 1000.0)
     load[14] = 2000.0  # Monday 1 January 14:00: period 1
     load[5 * 24 + 14] = 4000.0  # Saturday 6 January 14:00: a weekend hour, period 0
@@ -384,7 +440,9 @@ def test_tou_demand_peaks_per_period(tmp_path):
 
 
 def test_minimum_charge_tops_up_the_month(tmp_path):
-    tariff = urdb_tariff(tmp_path, **flat_energy(0.1), fixedmonthlycharge=100, minmonthlycharge=1000)
+    tariff = urdb_tariff(
+        tmp_path, **flat_energy(0.1), fixedmonthlycharge=100, minmonthlycharge=1000
+    )
     result = bill(tariff, np.full(8760, 1.0))
     january = result.months[0]
     assert january["minimum_usd"] == pytest.approx(1000 - 100 - 744 * 0.1)
@@ -414,4 +472,6 @@ def test_flat_year_prices_of_the_bundled_tariffs():
     assert fixed == pytest.approx(365 * 19.71253)
 
     peco = Tariff.from_tables(read_real(PECO), "53ac8daa5257a3406ac32a35")
-    assert flat_year_price(peco, 20_000) == pytest.approx((0.0015 + 0.0684, 3.55 + 1.71, 12 * 298.92))
+    assert flat_year_price(peco, 20_000) == pytest.approx(
+        (0.0015 + 0.0684, 3.55 + 1.71, 12 * 298.92)
+    )

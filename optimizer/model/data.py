@@ -203,8 +203,7 @@ def model_data(
     idle_cost = 0.0
     if time is not None:
         demands = {
-            w: d * inputs.finance.utilization if w in time.batch else d
-            for w, d in demands.items()
+            w: d * inputs.finance.utilization if w in time.batch else d for w, d in demands.items()
         }
         idle_cost = idle_cost_usd_per_kw(time)
     kept_combos = tuple(combo for combo, _, _ in kept)
@@ -326,8 +325,11 @@ def idle_cost_usd_per_kw(time: TimeSlices) -> float:
     """Ê: energy and demand charges of 1 kW drawn in every slice of the year [USD/year]:
     Σ_q E_q + Σ_m r_m + Σ_{(m,d)} r_d (a constant draw is part of every monthly peak)."""
     slices = time.slices
-    return float(time.state_energy_usd_per_kw.sum() + slices.flat_demand_usd_per_kw.sum()
-                 + sum(slices.demand_usd_per_kw[d] for _, d in time.period_states))
+    return float(
+        time.state_energy_usd_per_kw.sum()
+        + slices.flat_demand_usd_per_kw.sum()
+        + sum(slices.demand_usd_per_kw[d] for _, d in time.period_states)
+    )
 
 
 def _capped(limit: float | None, cap: int | None) -> float:

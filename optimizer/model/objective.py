@@ -19,8 +19,7 @@ def annual_cost_expression(model: pyo.ConcreteModel, data: ModelData):
     what tiers below the marginal prices add each month, `PricedSlices.monthly`)."""
     cost = (
         quicksum(
-            data.node_cost_usd[k] / USD_UNIT * model.nodes[k]
-            for k in range(len(data.combinations))
+            data.node_cost_usd[k] / USD_UNIT * model.nodes[k] for k in range(len(data.combinations))
         )
         + data.site_cost_usd / USD_UNIT
     )

@@ -24,8 +24,13 @@ def _report(options: SolverOptions, text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
 
-def dinkelbach(problem: Problem, runner: Runner, start: np.ndarray | None, options: SolverOptions,
-               lam: float | None = None):
+def dinkelbach(
+    problem: Problem,
+    runner: Runner,
+    start: np.ndarray | None,
+    options: SolverOptions,
+    lam: float | None = None,
+):
     """Dinkelbach's method for min C(x)/T(x).
 
     λ0 = `lam` if given (a ratio known to be near the optimum), else C(x0)/T(x0) of a feasible
@@ -55,8 +60,17 @@ def dinkelbach(problem: Problem, runner: Runner, start: np.ndarray | None, optio
         model_status, best, _, seconds = runner.run(None)
         set_costs(problem, problem.cost)
         cost, tokens = cost_and_tokens(problem, best) if best is not None else (0.0, 0.0)
-        iterations.append(dict(iteration=0, lambda_usd_per_token=None, cost_usd=cost,
-                               tokens=tokens, F=None, mip_gap=None, seconds=seconds))
+        iterations.append(
+            dict(
+                iteration=0,
+                lambda_usd_per_token=None,
+                cost_usd=cost,
+                tokens=tokens,
+                F=None,
+                mip_gap=None,
+                seconds=seconds,
+            )
+        )
         if best is None or tokens <= 0:
             if model_status == highspy.HighsModelStatus.kTimeLimit:
                 raise NoPlanInTime("time limit reached before any plan was found")
@@ -92,8 +106,17 @@ def dinkelbach(problem: Problem, runner: Runner, start: np.ndarray | None, optio
         scale = best_cost if best_cost > 0 else 1.0
         proven = math.isfinite(dual_bound)
         gap = max(0.0, (F - dual_bound) / scale) if proven else None
-        iterations.append(dict(iteration=iteration, lambda_usd_per_token=lam, cost_usd=cost,
-                               tokens=tokens, F=F, mip_gap=gap, seconds=seconds))
+        iterations.append(
+            dict(
+                iteration=iteration,
+                lambda_usd_per_token=lam,
+                cost_usd=cost,
+                tokens=tokens,
+                F=F,
+                mip_gap=gap,
+                seconds=seconds,
+            )
+        )
         bound_lambda = lam + min(dual_bound, 0.0) / best_tokens if proven else None
         _report(
             options,
@@ -123,7 +146,8 @@ def min_cost(problem: Problem, runner: Runner, start: np.ndarray | None, options
     """
     model_status, x, _, seconds = runner.run(start)
     if model_status in (
-        highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible
+        highspy.HighsModelStatus.kInfeasible,
+        highspy.HighsModelStatus.kUnboundedOrInfeasible,
     ):
         raise Infeasible(
             "the demands together cannot be served within the budget and the supply caps "
@@ -137,7 +161,16 @@ def min_cost(problem: Problem, runner: Runner, start: np.ndarray | None, options
     gap = runner.highs.getInfo().mip_gap
     gap = max(0.0, gap) if math.isfinite(gap) else None
     status = "time_limit" if model_status == highspy.HighsModelStatus.kTimeLimit else "optimal"
-    iterations = [dict(iteration=1, lambda_usd_per_token=None, cost_usd=cost, tokens=tokens,
-                       F=None, mip_gap=gap, seconds=seconds)]
+    iterations = [
+        dict(
+            iteration=1,
+            lambda_usd_per_token=None,
+            cost_usd=cost,
+            tokens=tokens,
+            F=None,
+            mip_gap=gap,
+            seconds=seconds,
+        )
+    ]
     _report(options, f"min-cost: {cost:.6g} USD/year, gap {gap}, {seconds:.2f} s")
     return status, x, gap, iterations

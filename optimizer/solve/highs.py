@@ -173,14 +173,18 @@ class Runner:
         self.solve_seconds += seconds
         status = highs.getModelStatus()
         info = highs.getInfo()
-        has_solution = (
-            info.primal_solution_status == int(highspy.SolutionStatus.kSolutionStatusFeasible)
+        has_solution = info.primal_solution_status == int(
+            highspy.SolutionStatus.kSolutionStatusFeasible
         )
         x = np.array(highs.getSolution().col_value) if has_solution else None
         # An LP (no integer column left) has no MIP bound: at its optimum the bound is its value.
-        bound = info.mip_dual_bound if info.mip_node_count >= 0 else (
-            info.objective_function_value
-            if status == highspy.HighsModelStatus.kOptimal
-            else -math.inf
+        bound = (
+            info.mip_dual_bound
+            if info.mip_node_count >= 0
+            else (
+                info.objective_function_value
+                if status == highspy.HighsModelStatus.kOptimal
+                else -math.inf
+            )
         )
         return status, x, bound * USD_UNIT, seconds

@@ -27,8 +27,13 @@ from optimizer.solve.results import Solution, extract_solution
 from optimizer.solve.start import fleet_start
 
 
-def solve_hourly(inputs: PlanInputs, objective: str, options: SolverOptions,
-                 representative: Solution, began: float) -> Solution:
+def solve_hourly(
+    inputs: PlanInputs,
+    objective: str,
+    options: SolverOptions,
+    representative: Solution,
+    began: float,
+) -> Solution:
     """The `representative` plan's fleet fixed and dispatched over the 8760 hours.
 
     With r̲ the representative bound (its cost per token × (1 − gap); min-cost: its cost ×
@@ -65,23 +70,33 @@ def solve_hourly(inputs: PlanInputs, objective: str, options: SolverOptions,
     if representative.status != "optimal":
         status = representative.status
     solution = extract_solution(
-        data, problem, x, status=status, gap=None, iterations=iterations,
+        data,
+        problem,
+        x,
+        status=status,
+        gap=None,
+        iterations=iterations,
         seconds=time.perf_counter() - began,
         build_seconds=representative.build_seconds + build_seconds,
         solve_seconds=representative.solve_seconds + runner.solve_seconds,
     )
     if representative.mip_gap is not None:
         if objective == "cost-per-token":
+
             def measure(plan):
                 return plan.cost_per_million_tokens_usd
         else:
+
             def measure(plan):
                 return plan.annual_cost_usd
+
         bound = measure(representative) * (1 - representative.mip_gap)
         solution.mip_gap = max(0.0, (measure(solution) - bound) / measure(solution))
     solution.time_resolution = "hourly"
     solution.flat_cost_per_million_tokens_usd = representative.flat_cost_per_million_tokens_usd
     solution.start_seconds = representative.start_seconds
-    solution.notes += ("hourly: the fleet of the representative-day plan (an exact aggregation "
-                       "of the year's hours), dispatched hour by hour",)
+    solution.notes += (
+        "hourly: the fleet of the representative-day plan (an exact aggregation "
+        "of the year's hours), dispatched hour by hour",
+    )
     return solution

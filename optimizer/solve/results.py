@@ -120,9 +120,7 @@ def extract_solution(data: ModelData, problem: Problem, x: np.ndarray, **run) ->
     power_design = owned_designs.pop() if owned_designs else None
     timeline = None
     if data.time is None:
-        allocation = {
-            key: float(x[j]) for key, j in problem.gpu_columns.items() if x[j] > 1e-9
-        }
+        allocation = {key: float(x[j]) for key, j in problem.gpu_columns.items() if x[j] > 1e-9}
     else:
         timeline, allocation = _timeline(problem, x)
     cost, tokens = cost_and_tokens(problem, x)

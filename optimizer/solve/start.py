@@ -89,7 +89,8 @@ def _scale_assignment(data: ModelData, assignment: dict[str, int]) -> GreedyPlan
             nodes[k] * data.gpus_per_node[sku_of[k]] / gpus_per_unit[k] for k in sku_of
         )
         gpus = {
-            (sku_of[k], w): data.shares[w] * throughput
+            (sku_of[k], w): data.shares[w]
+            * throughput
             / data.points[sku_of[k], w].tokens_per_s_per_gpu
             for w, k in assignment.items()
         }
@@ -131,8 +132,13 @@ def start_vector(problem: Problem, plan: GreedyPlan) -> np.ndarray:
     return x
 
 
-def fleet_start(problem: Problem, runner: Runner, fleet: Solution, iterations: list[dict],
-                keep_fixed: bool = False) -> np.ndarray | None:
+def fleet_start(
+    problem: Problem,
+    runner: Runner,
+    fleet: Solution,
+    iterations: list[dict],
+    keep_fixed: bool = False,
+) -> np.ndarray | None:
     """A feasible start for the time-resolved model: `fleet`'s nodes fixed, dispatched by one
     LP (max θ for cost-per-token, min C for min-cost). None if HiGHS finds no dispatch.
     With `keep_fixed` the nodes stay fixed for the runs that follow.
@@ -170,6 +176,15 @@ def fleet_start(problem: Problem, runner: Runner, fleet: Solution, iterations: l
     if x is None:
         return None
     cost, tokens = cost_and_tokens(problem, x)
-    iterations.append(dict(iteration=0, lambda_usd_per_token=None, cost_usd=cost, tokens=tokens,
-                           F=None, mip_gap=None, seconds=seconds))
+    iterations.append(
+        dict(
+            iteration=0,
+            lambda_usd_per_token=None,
+            cost_usd=cost,
+            tokens=tokens,
+            F=None,
+            mip_gap=None,
+            seconds=seconds,
+        )
+    )
     return x

@@ -53,7 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         _print_problems(error.problems)
         return EXIT_BAD_INPUT
-    except OSError as error:  # reading an input or writing an output: permission denied, is a folder, disk full
+    except (
+        OSError
+    ) as error:  # reading an input or writing an output: permission denied, is a folder, disk full
         _print_problems([_os_problem(error)])
         return EXIT_BAD_INPUT
 
@@ -70,7 +72,9 @@ def _os_problem(error: OSError) -> Problem:
     if error.filename is None:
         where = "an input or output file"
     else:
-        where = str(error.filename) + (f" -> {error.filename2}" if error.filename2 is not None else "")
+        where = str(error.filename) + (
+            f" -> {error.filename2}" if error.filename2 is not None else ""
+        )
     return Problem(where, error.strerror or str(error))
 
 
@@ -86,7 +90,9 @@ def _discard_stdout() -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tokenplan", description=__doc__.splitlines()[0].split(": ", 1)[1])
+    parser = argparse.ArgumentParser(
+        prog="tokenplan", description=__doc__.splitlines()[0].split(": ", 1)[1]
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(pipelines.cli.commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"pipelines.cli.commands.{info.name}")

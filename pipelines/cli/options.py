@@ -49,23 +49,34 @@ class Bounds:
             value = float(value)
         except OverflowError:  # an int beyond any float
             return False
-        return (math.isfinite(value)
-                and (value > self.low if self.low_open else value >= self.low)
-                and (value < self.high if self.high_open else value <= self.high))
+        return (
+            math.isfinite(value)
+            and (value > self.low if self.low_open else value >= self.low)
+            and (value < self.high if self.high_open else value <= self.high)
+        )
 
     def describe(self, kind: str = "a finite number", unit: bool = True) -> str:
         """e.g. `a finite number > 0 and <= 10,000 MW (why)`; `unit=False` when `kind` names it."""
         low, high = f"{self.low:,.10g}", f"{self.high:,.10g}"
-        text = (f"{kind} {'>' if self.low_open else '>='} {low} and {'<' if self.high_open else '<='} {high}"
-                f"{' ' + self.unit if self.unit and unit else ''}")
+        text = (
+            f"{kind} {'>' if self.low_open else '>='} {low} and {'<' if self.high_open else '<='} {high}"
+            f"{' ' + self.unit if self.unit and unit else ''}"
+        )
         return f"{text} ({self.why})" if self.why else text
 
 
 # The range of each numeric option, and why.
-BUDGET_MW = Bounds(0, 10_000, low_open=True, unit="MW",
-                   why="the largest announced campuses are a few GW; as budget_mw in scenario.yaml")
+BUDGET_MW = Bounds(
+    0,
+    10_000,
+    low_open=True,
+    unit="MW",
+    why="the largest announced campuses are a few GW; as budget_mw in scenario.yaml",
+)
 TIME_LIMIT_S = Bounds(0, 7 * 24 * 3600, low_open=True, unit="s", why="a week at most")
-MIP_GAP = Bounds(0, 1, high_open=True, why="relative: 0 proves the optimum, 1 would accept any plan")
+MIP_GAP = Bounds(
+    0, 1, high_open=True, why="relative: 0 proves the optimum, 1 would accept any plan"
+)
 THREADS = Bounds(1, 256, why="more than any common server's hardware threads")
 JOBS = Bounds(1, 256, why="worker processes; more than the CPUs only costs memory")
 PORT = Bounds(1, 65_535, why="a TCP port")
@@ -121,45 +132,72 @@ def bad_options(args: argparse.Namespace) -> list[Problem]:
 
 
 def add_data(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, default=None,
-                        help="input folder (default: $TOKENPLAN_DATA or the bundled datasets/)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="input folder (default: $TOKENPLAN_DATA or the bundled datasets/)",
+    )
 
 
 def add_warehouse(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--warehouse", type=Path, default=None,
-                        help="where tables and plans are written (default: $TOKENPLAN_WAREHOUSE or warehouse/)")
+    parser.add_argument(
+        "--warehouse",
+        type=Path,
+        default=None,
+        help="where tables and plans are written (default: $TOKENPLAN_WAREHOUSE or warehouse/)",
+    )
 
 
 def add_solver(parser: argparse.ArgumentParser) -> None:
     """--objective, --time-limit, --gap, --threads; their defaults are `SolverOptions`'s."""
     defaults = SolverOptions()
     parser.add_argument("--objective", choices=OBJECTIVES, default=Objective.COST_PER_TOKEN.value)
-    parser.add_argument("--time-limit", type=bounded_float("--time-limit", TIME_LIMIT_S),
-                        default=defaults.time_limit_s,
-                        help="seconds for the whole solve, > 0 and <= 604,800 "
-                             f"(a week; default {defaults.time_limit_s:g})")
-    parser.add_argument("--gap", type=bounded_float("--gap", MIP_GAP), default=defaults.mip_rel_gap,
-                        help=f"relative MIP gap, >= 0 and < 1 (default {defaults.mip_rel_gap:g})")
-    parser.add_argument("--threads", type=bounded_int("--threads", THREADS),
-                        default=defaults.threads,
-                        help=f"HiGHS threads, 1 to 256 (default {defaults.threads})")
+    parser.add_argument(
+        "--time-limit",
+        type=bounded_float("--time-limit", TIME_LIMIT_S),
+        default=defaults.time_limit_s,
+        help="seconds for the whole solve, > 0 and <= 604,800 "
+        f"(a week; default {defaults.time_limit_s:g})",
+    )
+    parser.add_argument(
+        "--gap",
+        type=bounded_float("--gap", MIP_GAP),
+        default=defaults.mip_rel_gap,
+        help=f"relative MIP gap, >= 0 and < 1 (default {defaults.mip_rel_gap:g})",
+    )
+    parser.add_argument(
+        "--threads",
+        type=bounded_int("--threads", THREADS),
+        default=defaults.threads,
+        help=f"HiGHS threads, 1 to 256 (default {defaults.threads})",
+    )
 
 
 def add_plan(parser: argparse.ArgumentParser) -> None:
     """Data, warehouse, budget, solver options and --json: what `plan` and `replan` take."""
     add_data(parser)
     add_warehouse(parser)
-    parser.add_argument("--budget-mw", type=bounded_float("--budget-mw", BUDGET_MW), default=None,
-                        help="grid interconnect, > 0 and <= 10,000 MW (default: the scenario's)")
+    parser.add_argument(
+        "--budget-mw",
+        type=bounded_float("--budget-mw", BUDGET_MW),
+        default=None,
+        help="grid interconnect, > 0 and <= 10,000 MW (default: the scenario's)",
+    )
     add_solver(parser)
-    parser.add_argument("--time-resolution", choices=TIME_RESOLUTIONS,
-                        default=TimeResolution.FLAT.value,
-                        help="flat year (default), representative days (12 months x weekday/weekend x 24 h) "
-                             "or all 8760 hours: time-of-use prices, monthly peaks, load shapes")
+    parser.add_argument(
+        "--time-resolution",
+        choices=TIME_RESOLUTIONS,
+        default=TimeResolution.FLAT.value,
+        help="flat year (default), representative days (12 months x weekday/weekend x 24 h) "
+        "or all 8760 hours: time-of-use prices, monthly peaks, load shapes",
+    )
     parser.add_argument("--json", action="store_true", help="print only the plan document (JSON)")
 
 
-def _folder(args: argparse.Namespace, option: str, variable: str, default) -> tuple[Path, str | None]:
+def _folder(
+    args: argparse.Namespace, option: str, variable: str, default
+) -> tuple[Path, str | None]:
     """The folder an option names, else the environment variable's, else the default; and what
     named it (the option, `$VARIABLE`, or None for the default), for problems to say."""
     given = getattr(args, option.lstrip("-"), None)
@@ -197,7 +235,11 @@ def writable_folder(folder: Path, named_by: str | None) -> Path:
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
     if not existing.is_dir():
-        raise bad("is a file, not a folder" if existing == folder else f"cannot be a folder: {existing} is a file")
+        raise bad(
+            "is a file, not a folder"
+            if existing == folder
+            else f"cannot be a folder: {existing} is a file"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -212,8 +254,12 @@ def writable_folder(folder: Path, named_by: str | None) -> Path:
 
 
 def solver_options(args: argparse.Namespace) -> SolverOptions:
-    return SolverOptions(time_limit_s=args.time_limit, mip_rel_gap=args.gap, threads=args.threads,
-                         progress=sys.stderr.isatty())
+    return SolverOptions(
+        time_limit_s=args.time_limit,
+        mip_rel_gap=args.gap,
+        threads=args.threads,
+        progress=sys.stderr.isatty(),
+    )
 
 
 def print_plan(plan: PlanDocument, as_json: bool) -> None:
@@ -237,12 +283,21 @@ def load_plan(reference: str, warehouse: Path) -> PlanDocument:
     except FileNotFoundError as error:
         raise InputError([Problem(reference, str(error))]) from None
     except json.JSONDecodeError as error:
-        raise InputError([Problem(reference, f"not a plan JSON: {error.msg} (column {error.colno})",
-                                  row=error.lineno)]) from None
+        raise InputError(
+            [
+                Problem(
+                    reference,
+                    f"not a plan JSON: {error.msg} (column {error.colno})",
+                    row=error.lineno,
+                )
+            ]
+        ) from None
     except UnicodeDecodeError:
         raise InputError([Problem(reference, "not a plan JSON: not UTF-8 text")]) from None
     if not isinstance(plan, dict):
-        raise InputError([Problem(reference, f"not a plan JSON: a {type(plan).__name__}, not an object")])
+        raise InputError(
+            [Problem(reference, f"not a plan JSON: a {type(plan).__name__}, not an object")]
+        )
     missing = missing_plan_keys(plan)
     if missing:
         raise InputError([Problem(str(path), f"not a plan: no {', '.join(missing)}")])

@@ -10,9 +10,9 @@ from typing import Any
 import dagster as dg
 from filelock import FileLock
 
+from pipelines.contract.schema import TABLES
 from pipelines.warehouse import snapshots
 from pipelines.warehouse.paths import ensure_dagster_home
-from pipelines.contract.schema import TABLES
 
 
 @dataclass(frozen=True)
@@ -24,8 +24,13 @@ class JobResult:
     """The tables snapshot the run committed (None: the run had no `tables_snapshot` step)."""
 
 
-def run_job(job_name: str, data_dir: Path, warehouse_dir: Path, run_config: dict[str, Any] | None = None,
-            log_level: str = "WARNING") -> JobResult:
+def run_job(
+    job_name: str,
+    data_dir: Path,
+    warehouse_dir: Path,
+    run_config: dict[str, Any] | None = None,
+    log_level: str = "WARNING",
+) -> JobResult:
     """Execute `job_name` against `data_dir` and `warehouse_dir`, recorded in the Dagster instance.
 
     A step's error is re-raised as the exception the step raised (an `InputError` stays
@@ -37,7 +42,10 @@ def run_job(job_name: str, data_dir: Path, warehouse_dir: Path, run_config: dict
 
     home = ensure_dagster_home()
     job = build_defs(data_dir, warehouse_dir).resolve_job_def(job_name)
-    run_config = {**(run_config or {}), "loggers": {"console": {"config": {"log_level": log_level}}}}
+    run_config = {
+        **(run_config or {}),
+        "loggers": {"console": {"config": {"log_level": log_level}}},
+    }
     run_id = str(uuid.uuid4())
     # Opening a new SQLite instance creates its tables; two processes doing it at once leave two
     # schema versions behind and the instance unusable, so they take turns.
@@ -67,5 +75,8 @@ def run_job(job_name: str, data_dir: Path, warehouse_dir: Path, run_config: dict
 
 
 def _materializations(result: dg.ExecuteInProcessResult) -> list[dg.AssetMaterialization]:
-    return [event.event_specific_data.materialization for event in result.all_events
-            if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION]
+    return [
+        event.event_specific_data.materialization
+        for event in result.all_events
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+    ]

@@ -37,14 +37,18 @@ class InputError(Exception):
     """Bad input: one or more problems, each naming its file, row or field."""
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = list(dict.fromkeys(problems))  # once each, in order: one cause may reach many files
+        self.problems = list(
+            dict.fromkeys(problems)
+        )  # once each, in order: one cause may reach many files
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
 class ProblemList(list[Problem]):
     """Collects problems while a reader works, then raises them together."""
 
-    def add(self, file: str, message: str, row: int | None = None, field: str | None = None) -> None:
+    def add(
+        self, file: str, message: str, row: int | None = None, field: str | None = None
+    ) -> None:
         self.append(Problem(file=file, message=message, row=row, field=field))
 
     def raise_if_any(self, limit: int | None = None) -> None:

@@ -45,7 +45,11 @@ class Column:
     choices: tuple[str, ...] | None = None
 
     def bounds_text(self) -> str:
-        low = "" if self.min is None else (f"> {_bound(self.min)}" if self.min_exclusive else f">= {_bound(self.min)}")
+        low = (
+            ""
+            if self.min is None
+            else (f"> {_bound(self.min)}" if self.min_exclusive else f">= {_bound(self.min)}")
+        )
         high = "" if self.max is None else f"<= {_bound(self.max)}"
         return " and ".join(t for t in (low, high) if t)
 
@@ -90,6 +94,7 @@ class Table:
 COOLING_KINDS = ("air", "liquid", "immersion")
 F64, I64, STR = pl.Float64(), pl.Int64(), pl.String()
 
+
 class Bounds(TypedDict, total=False):
     """A column's range as keyword arguments of `Column`: shared by several columns."""
 
@@ -107,24 +112,50 @@ def above_min(bounds: Bounds) -> Bounds:
 
 
 # Bounds shared by several columns, each with its reason.
-GPUS = Bounds(min=0, max=1024, min_exclusive=True,
-            why="the largest NVLink domain announced in one rack is 576 GPUs")
-NODE_KW = Bounds(min=0, max=2000, why="announced racks reach about 600 kW; 2 MW in one node is watts written as kW")
+GPUS = Bounds(
+    min=0,
+    max=1024,
+    min_exclusive=True,
+    why="the largest NVLink domain announced in one rack is 576 GPUs",
+)
+NODE_KW = Bounds(
+    min=0,
+    max=2000,
+    why="announced racks reach about 600 kW; 2 MW in one node is watts written as kW",
+)
 PCT = Bounds(min=0, max=100, why="a percentage")
-USD_PER_KW_IT = Bounds(min=0, max=100_000,
-                     why="facility plant costs about $1,000-$15,000 per kW of IT; $100,000 is a unit slip")
-RACK_KW = Bounds(min=0, max=5000, min_exclusive=True, why="the densest racks planned are about 1 MW")
-SEQUENCE = Bounds(min=0, max=10_000_000, min_exclusive=True,
-                why="the longest context windows offered are about 10 million tokens")
-THROUGHPUT = Bounds(min=0, max=10_000_000,
-                  why="published points reach about 100,000 tokens/s per GPU; 10 million is a wrong cell")
-INTERACTIVITY = Bounds(min=0, max=100_000,
-                     why="the fastest systems serve about 2,000 tokens/s to one user")
+USD_PER_KW_IT = Bounds(
+    min=0,
+    max=100_000,
+    why="facility plant costs about $1,000-$15,000 per kW of IT; $100,000 is a unit slip",
+)
+RACK_KW = Bounds(
+    min=0, max=5000, min_exclusive=True, why="the densest racks planned are about 1 MW"
+)
+SEQUENCE = Bounds(
+    min=0,
+    max=10_000_000,
+    min_exclusive=True,
+    why="the longest context windows offered are about 10 million tokens",
+)
+THROUGHPUT = Bounds(
+    min=0,
+    max=10_000_000,
+    why="published points reach about 100,000 tokens/s per GPU; 10 million is a wrong cell",
+)
+INTERACTIVITY = Bounds(
+    min=0, max=100_000, why="the fastest systems serve about 2,000 tokens/s to one user"
+)
 TTFT = Bounds(min=0, max=3600, why="a first token after an hour is no interactive service")
-ENERGY_RATE = Bounds(min=0, max=10, why="retail industrial energy costs $0.03-$0.40/kWh; "
-                                      "$10/kWh is beyond wholesale scarcity caps")
+ENERGY_RATE = Bounds(
+    min=0,
+    max=10,
+    why="retail industrial energy costs $0.03-$0.40/kWh; $10/kWh is beyond wholesale scarcity caps",
+)
 DEMAND_RATE = Bounds(min=0, max=1000, why="demand charges are about $1-$40 per kW-month")
-USD_PER_MONTH = Bounds(min=0, max=10_000_000, why="a utility's fixed charges are far below $10 million a month")
+USD_PER_MONTH = Bounds(
+    min=0, max=10_000_000, why="a utility's fixed charges are far below $10 million a month"
+)
 MONEY_LIMIT = Bounds(min=0, max=1e11, why="$100 billion a year is beyond any single site")
 
 HARDWARE = Table(
@@ -134,32 +165,107 @@ HARDWARE = Table(
     columns=(
         Column("sku", STR, "unique system name"),
         Column("vendor", STR, "maker"),
-        Column("accelerator", STR, "accelerator joining benchmarks (H100, H200, B200, GB200, MI355X, or any "
-               "other name: an open set)"),
+        Column(
+            "accelerator",
+            STR,
+            "accelerator joining benchmarks (H100, H200, B200, GB200, MI355X, or any "
+            "other name: an open set)",
+        ),
         Column("gpus_per_node", I64, "GPUs in one node", **GPUS),
-        Column("node_capex_usd", F64, "purchase price of one node incl. in-node networking; empty for rental-only rows",
-               required=False, nullable=True, min=0, max=100_000_000,
-               why="a whole NVL72 rack costs about $3-4 million; $100 million per node is a unit slip"),
-        Column("node_power_kw", F64, "IT power of one node at full serving load, also what is provisioned",
-               nullable=True, **above_min(NODE_KW)),
-        Column("node_idle_power_kw", F64, "IT power of one idle node", required=False, nullable=True,
-               default="=node_power_kw", **NODE_KW),
-        Column("nodes_per_rack", I64, "nodes in one rack", required=False, default=1, min=0, max=64,
-               min_exclusive=True, why="a 48U rack holds at most a few dozen servers"),
-        Column("cooling_kinds", LIST_OF_STRINGS, "`;`-separated cooling kinds the system supports",
-               required=False, default=[], choices=COOLING_KINDS),
-        Column("lifetime_years", F64, "depreciation life; empty: the scenario's it_lifetime_years",
-               required=False, nullable=True, min=0, max=30, min_exclusive=True,
-               why="accelerators are depreciated over 3-7 years; 30 years bounds any schedule"),
-        Column("maintenance_pct_per_year", F64, "maintenance, percent of node capex per year", required=False,
-               default=0.0, **PCT),
-        Column("opex_usd_per_gpu_year", F64, "licences, staff and other opex per GPU per year", required=False,
-               default=0.0, min=0, max=1_000_000, why="more than a GPU's price every year is a unit slip"),
-        Column("max_nodes", I64, "supply cap on nodes; empty: no limit", required=False, nullable=True, min=0,
-               max=1_000_000, why="a million nodes is beyond any site's supply"),
-        Column("rental_usd_per_gpu_hour", F64, "rental price; a row with it and no capex is rented",
-               required=False, nullable=True, min=0, max=1000,
-               why="GPUs rent for about $1-$15 per hour; $1,000 is a unit slip"),
+        Column(
+            "node_capex_usd",
+            F64,
+            "purchase price of one node incl. in-node networking; empty for rental-only rows",
+            required=False,
+            nullable=True,
+            min=0,
+            max=100_000_000,
+            why="a whole NVL72 rack costs about $3-4 million; $100 million per node is a unit slip",
+        ),
+        Column(
+            "node_power_kw",
+            F64,
+            "IT power of one node at full serving load, also what is provisioned",
+            nullable=True,
+            **above_min(NODE_KW),
+        ),
+        Column(
+            "node_idle_power_kw",
+            F64,
+            "IT power of one idle node",
+            required=False,
+            nullable=True,
+            default="=node_power_kw",
+            **NODE_KW,
+        ),
+        Column(
+            "nodes_per_rack",
+            I64,
+            "nodes in one rack",
+            required=False,
+            default=1,
+            min=0,
+            max=64,
+            min_exclusive=True,
+            why="a 48U rack holds at most a few dozen servers",
+        ),
+        Column(
+            "cooling_kinds",
+            LIST_OF_STRINGS,
+            "`;`-separated cooling kinds the system supports",
+            required=False,
+            default=[],
+            choices=COOLING_KINDS,
+        ),
+        Column(
+            "lifetime_years",
+            F64,
+            "depreciation life; empty: the scenario's it_lifetime_years",
+            required=False,
+            nullable=True,
+            min=0,
+            max=30,
+            min_exclusive=True,
+            why="accelerators are depreciated over 3-7 years; 30 years bounds any schedule",
+        ),
+        Column(
+            "maintenance_pct_per_year",
+            F64,
+            "maintenance, percent of node capex per year",
+            required=False,
+            default=0.0,
+            **PCT,
+        ),
+        Column(
+            "opex_usd_per_gpu_year",
+            F64,
+            "licences, staff and other opex per GPU per year",
+            required=False,
+            default=0.0,
+            min=0,
+            max=1_000_000,
+            why="more than a GPU's price every year is a unit slip",
+        ),
+        Column(
+            "max_nodes",
+            I64,
+            "supply cap on nodes; empty: no limit",
+            required=False,
+            nullable=True,
+            min=0,
+            max=1_000_000,
+            why="a million nodes is beyond any site's supply",
+        ),
+        Column(
+            "rental_usd_per_gpu_hour",
+            F64,
+            "rental price; a row with it and no capex is rented",
+            required=False,
+            nullable=True,
+            min=0,
+            max=1000,
+            why="GPUs rent for about $1-$15 per hour; $1,000 is a unit slip",
+        ),
         Column("source", STR, "where the figures come from"),
         Column("as_of", STR, "date of the figures", required=False, nullable=True),
     ),
@@ -173,20 +279,62 @@ BENCHMARKS = Table(
         Column("model", STR, "model (deepseek-r1, llama2-70b, or any other name: an open set)"),
         Column("framework", STR, "serving framework", required=False, nullable=True),
         Column("precision", STR, "weight precision (fp8, fp4, ...)", required=False, nullable=True),
-        Column("isl", I64, "input sequence length, tokens; empty: a dataset of varying lengths",
-               required=False, nullable=True, **SEQUENCE),
-        Column("osl", I64, "output sequence length, tokens; empty: a dataset of varying lengths",
-               required=False, nullable=True, **SEQUENCE),
-        Column("concurrency", I64, "concurrent requests", required=False, nullable=True, min=0, max=10_000_000,
-               why="ten million requests in flight on one deployment is a wrong cell"),
-        Column("tokens_per_s_per_gpu", F64, "input + output tokens per second per GPU",
-               **above_min(THROUGHPUT)),
-        Column("output_tokens_per_s_per_gpu", F64, "output tokens per second per GPU", required=False,
-               nullable=True, **THROUGHPUT),
-        Column("interactivity_tokens_per_s_per_user", F64, "1 / TPOT; empty: not bounded (offline)",
-               required=False, nullable=True, **INTERACTIVITY),
-        Column("ttft_s", F64, "time to first token; empty: not bounded (offline)", required=False,
-               nullable=True, **TTFT),
+        Column(
+            "isl",
+            I64,
+            "input sequence length, tokens; empty: a dataset of varying lengths",
+            required=False,
+            nullable=True,
+            **SEQUENCE,
+        ),
+        Column(
+            "osl",
+            I64,
+            "output sequence length, tokens; empty: a dataset of varying lengths",
+            required=False,
+            nullable=True,
+            **SEQUENCE,
+        ),
+        Column(
+            "concurrency",
+            I64,
+            "concurrent requests",
+            required=False,
+            nullable=True,
+            min=0,
+            max=10_000_000,
+            why="ten million requests in flight on one deployment is a wrong cell",
+        ),
+        Column(
+            "tokens_per_s_per_gpu",
+            F64,
+            "input + output tokens per second per GPU",
+            **above_min(THROUGHPUT),
+        ),
+        Column(
+            "output_tokens_per_s_per_gpu",
+            F64,
+            "output tokens per second per GPU",
+            required=False,
+            nullable=True,
+            **THROUGHPUT,
+        ),
+        Column(
+            "interactivity_tokens_per_s_per_user",
+            F64,
+            "1 / TPOT; empty: not bounded (offline)",
+            required=False,
+            nullable=True,
+            **INTERACTIVITY,
+        ),
+        Column(
+            "ttft_s",
+            F64,
+            "time to first token; empty: not bounded (offline)",
+            required=False,
+            nullable=True,
+            **TTFT,
+        ),
         Column("source", STR, "where the point was measured"),
     ),
 )
@@ -198,13 +346,27 @@ COOLING = Table(
     columns=(
         Column("cooling_id", STR, "unique id"),
         Column("kind", STR, "air | liquid | immersion", choices=COOLING_KINDS),
-        Column("overhead_kw_per_kw_it", F64, "cooling + facility overhead per kW of IT", min=0, max=2,
-               why="2 kW of overhead per kW of IT is a PUE of 3, worse than any data center built"),
+        Column(
+            "overhead_kw_per_kw_it",
+            F64,
+            "cooling + facility overhead per kW of IT",
+            min=0,
+            max=2,
+            why="2 kW of overhead per kW of IT is a PUE of 3, worse than any data center built",
+        ),
         Column("capex_usd_per_kw_it", F64, "cooling plant capex per kW of IT", **USD_PER_KW_IT),
         Column("opex_pct_per_year", F64, "cooling opex, percent of its capex per year", **PCT),
         Column("max_rack_kw", F64, "densest rack it can cool", **RACK_KW),
-        Column("water_l_per_kwh", F64, "water use per kWh of IT", required=False, default=0.0, min=0, max=100,
-               why="evaporative cooling uses about 0-2 litres per kWh"),
+        Column(
+            "water_l_per_kwh",
+            F64,
+            "water use per kWh of IT",
+            required=False,
+            default=0.0,
+            min=0,
+            max=100,
+            why="evaporative cooling uses about 0-2 litres per kWh",
+        ),
         Column("source", STR, "where the figures come from", required=False, nullable=True),
     ),
 )
@@ -216,11 +378,24 @@ POWER = Table(
     columns=(
         Column("power_id", STR, "unique id"),
         Column("name", STR, "description"),
-        Column("efficiency", F64, "grid-to-chip efficiency, 0 < efficiency <= 1", min=0, max=1, min_exclusive=True,
-               why="a fraction of the grid's power that reaches the chips"),
+        Column(
+            "efficiency",
+            F64,
+            "grid-to-chip efficiency, 0 < efficiency <= 1",
+            min=0,
+            max=1,
+            min_exclusive=True,
+            why="a fraction of the grid's power that reaches the chips",
+        ),
         Column("capex_usd_per_kw_it", F64, "power chain capex per kW of IT", **USD_PER_KW_IT),
-        Column("maintenance_usd_per_kw_year", F64, "power chain maintenance per kW of IT per year", min=0,
-               max=10_000, why="maintenance above the chain's own price every year is a unit slip"),
+        Column(
+            "maintenance_usd_per_kw_year",
+            F64,
+            "power chain maintenance per kW of IT per year",
+            min=0,
+            max=10_000,
+            why="maintenance above the chain's own price every year is a unit slip",
+        ),
         Column("max_rack_kw", F64, "densest rack it can feed", **RACK_KW),
         Column("source", STR, "where the figures come from", required=False, nullable=True),
     ),
@@ -233,9 +408,17 @@ TARIFF_CSV = Table(
     columns=(
         Column("tariff_id", STR, "unique id"),
         Column("energy_usd_per_kwh", F64, "energy price", **ENERGY_RATE),
-        Column("demand_usd_per_kw_month", F64, "demand charge on the monthly peak", required=False, default=0.0,
-               **DEMAND_RATE),
-        Column("fixed_usd_per_month", F64, "fixed charge", required=False, default=0.0, **USD_PER_MONTH),
+        Column(
+            "demand_usd_per_kw_month",
+            F64,
+            "demand charge on the monthly peak",
+            required=False,
+            default=0.0,
+            **DEMAND_RATE,
+        ),
+        Column(
+            "fixed_usd_per_month", F64, "fixed charge", required=False, default=0.0, **USD_PER_MONTH
+        ),
         Column("source", STR, "where the price comes from", required=False, nullable=True),
     ),
 )
@@ -250,11 +433,24 @@ TARIFFS = Table(
         Column("utility", STR, "utility", nullable=True),
         Column("kind", STR, "urdb | flat", choices=("urdb", "flat")),
         Column("fixed_usd_per_month", F64, "fixed charge per month", **USD_PER_MONTH),
-        Column("fixed_usd_per_day", F64, "fixed charge per day (billed per day of the month)", min=0,
-               max=1_000_000, why="a utility's fixed charges are far below $1 million a day"),
+        Column(
+            "fixed_usd_per_day",
+            F64,
+            "fixed charge per day (billed per day of the month)",
+            min=0,
+            max=1_000_000,
+            why="a utility's fixed charges are far below $1 million a day",
+        ),
         Column("min_usd_per_month", F64, "minimum monthly charge", **USD_PER_MONTH),
-        Column("demand_window_min", F64, "demand averaging window, minutes", nullable=True, min=0, max=1440,
-               why="a demand window is 15-60 minutes; a day at most"),
+        Column(
+            "demand_window_min",
+            F64,
+            "demand averaging window, minutes",
+            nullable=True,
+            min=0,
+            max=1440,
+            why="a demand window is 15-60 minutes; a day at most",
+        ),
         Column("source", STR, "where the tariff comes from", nullable=True),
     ),
 )
@@ -265,14 +461,35 @@ TARIFF_ENERGY_RATES = Table(
     doc="Energy charges: one row per (tariff, period, tier). Tier bounds are monthly kWh.",
     columns=(
         Column("tariff_id", STR, "tariff"),
-        Column("period", I64, "0-based period index used by the energy schedules", min=0, max=287,
-               why="12 months x 24 hours of two day types use at most 288 periods"),
-        Column("tier", I64, "0-based tier index", min=0, max=99, why="tariffs have a handful of tiers"),
-        Column("max_kwh", F64, "tier upper bound, kWh per month; empty: unbounded", nullable=True, min=0,
-               max=1e12, why="a terawatt-hour a month is beyond any meter"),
+        Column(
+            "period",
+            I64,
+            "0-based period index used by the energy schedules",
+            min=0,
+            max=287,
+            why="12 months x 24 hours of two day types use at most 288 periods",
+        ),
+        Column(
+            "tier", I64, "0-based tier index", min=0, max=99, why="tariffs have a handful of tiers"
+        ),
+        Column(
+            "max_kwh",
+            F64,
+            "tier upper bound, kWh per month; empty: unbounded",
+            nullable=True,
+            min=0,
+            max=1e12,
+            why="a terawatt-hour a month is beyond any meter",
+        ),
         Column("rate_usd_per_kwh", F64, "rate", **ENERGY_RATE),
-        Column("adj_usd_per_kwh", F64, "adjustment (riders) added to the rate; may be a credit", min=-10, max=10,
-               why="riders add or credit cents per kWh"),
+        Column(
+            "adj_usd_per_kwh",
+            F64,
+            "adjustment (riders) added to the rate; may be a credit",
+            min=-10,
+            max=10,
+            why="riders add or credit cents per kWh",
+        ),
     ),
 )
 
@@ -283,14 +500,35 @@ TARIFF_DEMAND_RATES = Table(
     columns=(
         Column("tariff_id", STR, "tariff"),
         Column("kind", STR, "tou | flat", choices=("tou", "flat")),
-        Column("period", I64, "0-based period index", min=0, max=287,
-               why="12 months x 24 hours of two day types use at most 288 periods"),
-        Column("tier", I64, "0-based tier index", min=0, max=99, why="tariffs have a handful of tiers"),
-        Column("max_kw", F64, "tier upper bound, kW; empty: unbounded", nullable=True, min=0, max=1e9,
-               why="a terawatt is beyond any meter"),
+        Column(
+            "period",
+            I64,
+            "0-based period index",
+            min=0,
+            max=287,
+            why="12 months x 24 hours of two day types use at most 288 periods",
+        ),
+        Column(
+            "tier", I64, "0-based tier index", min=0, max=99, why="tariffs have a handful of tiers"
+        ),
+        Column(
+            "max_kw",
+            F64,
+            "tier upper bound, kW; empty: unbounded",
+            nullable=True,
+            min=0,
+            max=1e9,
+            why="a terawatt is beyond any meter",
+        ),
         Column("rate_usd_per_kw", F64, "rate per kW of the month's peak", **DEMAND_RATE),
-        Column("adj_usd_per_kw", F64, "adjustment added to the rate; may be a credit", min=-1000, max=1000,
-               why="riders add or credit dollars per kW"),
+        Column(
+            "adj_usd_per_kw",
+            F64,
+            "adjustment added to the rate; may be a credit",
+            min=-1000,
+            max=1000,
+            why="riders add or credit dollars per kW",
+        ),
     ),
 )
 
@@ -300,12 +538,31 @@ TARIFF_SCHEDULES = Table(
     doc="Which period applies: energy and TOU demand per (day type, month, hour); flat demand per month.",
     columns=(
         Column("tariff_id", STR, "tariff"),
-        Column("schedule", STR, "energy | demand | flat_demand", choices=("energy", "demand", "flat_demand")),
+        Column(
+            "schedule",
+            STR,
+            "energy | demand | flat_demand",
+            choices=("energy", "demand", "flat_demand"),
+        ),
         Column("day_type", STR, "weekday | weekend | all", choices=("weekday", "weekend", "all")),
         Column("month", I64, "1..12", min=1, max=12, why="a month of the year"),
-        Column("hour", I64, "0..23; empty for flat_demand", nullable=True, min=0, max=23, why="an hour of the day"),
-        Column("period", I64, "0-based period index", min=0, max=287,
-               why="12 months x 24 hours of two day types use at most 288 periods"),
+        Column(
+            "hour",
+            I64,
+            "0..23; empty for flat_demand",
+            nullable=True,
+            min=0,
+            max=23,
+            why="an hour of the day",
+        ),
+        Column(
+            "period",
+            I64,
+            "0-based period index",
+            min=0,
+            max=287,
+            why="12 months x 24 hours of two day types use at most 288 periods",
+        ),
     ),
 )
 
@@ -314,24 +571,85 @@ SCENARIO = Table(
     doc="The planning question: one row of site and finance figures.",
     columns=(
         Column("name", STR, "site name; default: the input folder's name", required=False),
-        Column("budget_mw", F64, "grid interconnect", min=0, max=10_000, min_exclusive=True,
-               why="the largest campuses announced are a few GW; 10 GW is a unit slip (kW written as MW)"),
+        Column(
+            "budget_mw",
+            F64,
+            "grid interconnect",
+            min=0,
+            max=10_000,
+            min_exclusive=True,
+            why="the largest campuses announced are a few GW; 10 GW is a unit slip (kW written as MW)",
+        ),
         Column("tariff", STR, "tariff id or URDB label"),
-        Column("wacc", F64, "weighted average cost of capital, fraction per year", min=0, max=1,
-               why="a fraction: 0.08 is 8%"),
-        Column("it_lifetime_years", F64, "IT depreciation life", min=0, max=30, min_exclusive=True,
-               why="accelerators are depreciated over 3-7 years; 30 years bounds any schedule"),
-        Column("facility_lifetime_years", F64, "cooling, power chain and shell life", min=0, max=60,
-               min_exclusive=True, why="buildings and plant are depreciated over 15-40 years"),
-        Column("utilization", F64, "fraction of hours the fleet serves at its operating point", min=0, max=1,
-               min_exclusive=True, why="a fraction of the hours"),
-        Column("shell_capex_usd_per_kw_it", F64, "building, site, white space per kW of IT", **USD_PER_KW_IT),
-        Column("fixed_opex_usd_per_year", F64, "site staff, insurance, ...", required=False, default=0.0,
-               **MONEY_LIMIT),
-        Column("carbon_kg_per_kwh", F64, "grid carbon intensity", required=False, nullable=True, min=0, max=2,
-               why="coal generation emits about 1 kg CO2e per kWh"),
-        Column("hours_per_year", F64, "hours in the planning year", required=False, default=8760.0, min=8760,
-               max=8784, why="a year has 8,760 hours (8,784 in a leap year); downtime is `utilization`"),
+        Column(
+            "wacc",
+            F64,
+            "weighted average cost of capital, fraction per year",
+            min=0,
+            max=1,
+            why="a fraction: 0.08 is 8%",
+        ),
+        Column(
+            "it_lifetime_years",
+            F64,
+            "IT depreciation life",
+            min=0,
+            max=30,
+            min_exclusive=True,
+            why="accelerators are depreciated over 3-7 years; 30 years bounds any schedule",
+        ),
+        Column(
+            "facility_lifetime_years",
+            F64,
+            "cooling, power chain and shell life",
+            min=0,
+            max=60,
+            min_exclusive=True,
+            why="buildings and plant are depreciated over 15-40 years",
+        ),
+        Column(
+            "utilization",
+            F64,
+            "fraction of hours the fleet serves at its operating point",
+            min=0,
+            max=1,
+            min_exclusive=True,
+            why="a fraction of the hours",
+        ),
+        Column(
+            "shell_capex_usd_per_kw_it",
+            F64,
+            "building, site, white space per kW of IT",
+            **USD_PER_KW_IT,
+        ),
+        Column(
+            "fixed_opex_usd_per_year",
+            F64,
+            "site staff, insurance, ...",
+            required=False,
+            default=0.0,
+            **MONEY_LIMIT,
+        ),
+        Column(
+            "carbon_kg_per_kwh",
+            F64,
+            "grid carbon intensity",
+            required=False,
+            nullable=True,
+            min=0,
+            max=2,
+            why="coal generation emits about 1 kg CO2e per kWh",
+        ),
+        Column(
+            "hours_per_year",
+            F64,
+            "hours in the planning year",
+            required=False,
+            default=8760.0,
+            min=8760,
+            max=8784,
+            why="a year has 8,760 hours (8,784 in a leap year); downtime is `utilization`",
+        ),
     ),
 )
 
@@ -342,45 +660,126 @@ WORKLOADS = Table(
     columns=(
         Column("name", STR, "unique workload name"),
         Column("model", STR, "model joining benchmarks (an open set)"),
-        Column("isl", I64, "input sequence length; empty: as the benchmark dataset", required=False, nullable=True,
-               **SEQUENCE),
-        Column("osl", I64, "output sequence length; empty: as the benchmark dataset", required=False,
-               nullable=True, **SEQUENCE),
-        Column("min_interactivity_tokens_per_s_per_user", F64, "SLO: lowest acceptable 1 / TPOT",
-               required=False, nullable=True, **INTERACTIVITY),
-        Column("max_ttft_s", F64, "SLO: longest acceptable time to first token", required=False, nullable=True,
-               **above_min(TTFT)),
-        Column("share", F64, "fraction of delivered tokens (cost-per-token mode)", required=False, nullable=True,
-               min=0, max=1, why="a fraction of the tokens"),
-        Column("demand_tokens_per_s", F64, "tokens per second to serve (min-cost mode)", required=False,
-               nullable=True, min=0, max=1e10,
-               why="the largest providers serve about 10^8-10^9 tokens/s in all"),
-        Column("load_shape", STR, "interactive | batch", required=False, default="interactive",
-               choices=LOAD_SHAPES),
-        Column("load_profile", LIST_OF_FLOATS, "interactive: 24 hourly fractions of the peak load, hour 0 = "
-               "midnight (`;`-separated; in scenario.yaml a list); empty: the default diurnal profile",
-               required=False, nullable=True),
-        Column("batch_quota", STR, "batch: tokens due over the year (annual) or equally every day (daily)",
-               required=False, default="annual", choices=BATCH_QUOTAS),
+        Column(
+            "isl",
+            I64,
+            "input sequence length; empty: as the benchmark dataset",
+            required=False,
+            nullable=True,
+            **SEQUENCE,
+        ),
+        Column(
+            "osl",
+            I64,
+            "output sequence length; empty: as the benchmark dataset",
+            required=False,
+            nullable=True,
+            **SEQUENCE,
+        ),
+        Column(
+            "min_interactivity_tokens_per_s_per_user",
+            F64,
+            "SLO: lowest acceptable 1 / TPOT",
+            required=False,
+            nullable=True,
+            **INTERACTIVITY,
+        ),
+        Column(
+            "max_ttft_s",
+            F64,
+            "SLO: longest acceptable time to first token",
+            required=False,
+            nullable=True,
+            **above_min(TTFT),
+        ),
+        Column(
+            "share",
+            F64,
+            "fraction of delivered tokens (cost-per-token mode)",
+            required=False,
+            nullable=True,
+            min=0,
+            max=1,
+            why="a fraction of the tokens",
+        ),
+        Column(
+            "demand_tokens_per_s",
+            F64,
+            "tokens per second to serve (min-cost mode)",
+            required=False,
+            nullable=True,
+            min=0,
+            max=1e10,
+            why="the largest providers serve about 10^8-10^9 tokens/s in all",
+        ),
+        Column(
+            "load_shape",
+            STR,
+            "interactive | batch",
+            required=False,
+            default="interactive",
+            choices=LOAD_SHAPES,
+        ),
+        Column(
+            "load_profile",
+            LIST_OF_FLOATS,
+            "interactive: 24 hourly fractions of the peak load, hour 0 = "
+            "midnight (`;`-separated; in scenario.yaml a list); empty: the default diurnal profile",
+            required=False,
+            nullable=True,
+        ),
+        Column(
+            "batch_quota",
+            STR,
+            "batch: tokens due over the year (annual) or equally every day (daily)",
+            required=False,
+            default="annual",
+            choices=BATCH_QUOTAS,
+        ),
     ),
 )
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in (HARDWARE, BENCHMARKS, COOLING, POWER, TARIFFS, TARIFF_ENERGY_RATES, TARIFF_DEMAND_RATES,
-              TARIFF_SCHEDULES, SCENARIO, WORKLOADS)
+    for t in (
+        HARDWARE,
+        BENCHMARKS,
+        COOLING,
+        POWER,
+        TARIFFS,
+        TARIFF_ENERGY_RATES,
+        TARIFF_DEMAND_RATES,
+        TARIFF_SCHEDULES,
+        SCENARIO,
+        WORKLOADS,
+    )
 }
 """Every canonical table, by name (= its Dagster asset and its Parquet file)."""
 
 
 def contract_markdown(table: Table) -> str:
     """The table's columns as the Markdown table docs/contract.md shows (a test keeps the two equal)."""
-    lines = ["| column | type | required | default | range | meaning |", "|---|---|---|---|---|---|"]
+    lines = [
+        "| column | type | required | default | range | meaning |",
+        "|---|---|---|---|---|---|",
+    ]
     for c in table.columns:
-        kind = {F64: "number", I64: "whole number", STR: "text", LIST_OF_STRINGS: "`;`-list of text",
-                LIST_OF_FLOATS: "`;`-list of numbers"}[c.dtype]
-        default = "" if c.default is None else (
-            f"`{c.default[1:]}`" if isinstance(c.default, str) and c.default.startswith("=") else f"`{c.default}`")
+        kind = {
+            F64: "number",
+            I64: "whole number",
+            STR: "text",
+            LIST_OF_STRINGS: "`;`-list of text",
+            LIST_OF_FLOATS: "`;`-list of numbers",
+        }[c.dtype]
+        default = (
+            ""
+            if c.default is None
+            else (
+                f"`{c.default[1:]}`"
+                if isinstance(c.default, str) and c.default.startswith("=")
+                else f"`{c.default}`"
+            )
+        )
         required = ("yes" if c.required else "no") + (", may be empty" if c.nullable else "")
         bounds = c.bounds_text()
         if c.choices:

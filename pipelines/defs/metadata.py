@@ -33,14 +33,15 @@ def _cell(value) -> str:
 
 def table_metadata(frame: pl.DataFrame, table: Table, files: list[dict]) -> dict:
     """Row count, column schema with descriptions, a preview and the source files' hashes."""
-    columns = [
-        dg.TableColumn(c.name, str(c.dtype), description=c.doc) for c in table.columns
-    ] + [dg.TableColumn("source_file", "String", description="input file the row came from")]
+    columns = [dg.TableColumn(c.name, str(c.dtype), description=c.doc) for c in table.columns] + [
+        dg.TableColumn("source_file", "String", description="input file the row came from")
+    ]
     return {
         "dagster/row_count": frame.height,
         "dagster/column_schema": dg.TableSchema(columns=columns),
         "preview": dg.MetadataValue.md(markdown_table(frame)),
-        "source_files": dg.MetadataValue.md(markdown_table(pl.DataFrame(files), max_rows=100)) if files
+        "source_files": dg.MetadataValue.md(markdown_table(pl.DataFrame(files), max_rows=100))
+        if files
         else dg.MetadataValue.text("none"),
         "source_hashes": dg.MetadataValue.json({f["file"]: f["sha256"] for f in files}),
     }
@@ -55,6 +56,10 @@ def ingested_hashes(instance: dg.DagsterInstance, tables: Iterable[str]) -> dict
     files: dict[str, str] = {}
     for table in tables:
         event = instance.get_latest_materialization_event(dg.AssetKey(table))
-        hashes = event.asset_materialization.metadata.get("source_hashes") if event and event.asset_materialization else None
+        hashes = (
+            event.asset_materialization.metadata.get("source_hashes")
+            if event and event.asset_materialization
+            else None
+        )
         files |= hashes.value if hashes else {}
     return files

@@ -9,8 +9,8 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
-from pipelines.warehouse import paths, snapshots
 from pipelines.contract.schema import TABLES
+from pipelines.warehouse import paths, snapshots
 from pipelines.warehouse.files import write_atomically
 
 
@@ -70,12 +70,19 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             obj = obj.collect()
         table = _table_name(context.asset_key)
         if table is not None and isinstance(obj, pl.DataFrame):
-            snapshots.stage(self.warehouse, context.run_id, table, obj,
-                            _source_hashes(context.output_metadata.get("source_hashes")))
+            snapshots.stage(
+                self.warehouse,
+                context.run_id,
+                table,
+                obj,
+                _source_hashes(context.output_metadata.get("source_hashes")),
+            )
             if not _commits_later(context.step_context):
                 commit = snapshots.commit(self.warehouse, context.run_id, [table])
-                context.log.info(f"{table}: no `{SNAPSHOT_ASSET}` step in this run, committed as snapshot "
-                                 f"{commit.snapshot_id}")
+                context.log.info(
+                    f"{table}: no `{SNAPSHOT_ASSET}` step in this run, committed as snapshot "
+                    f"{commit.snapshot_id}"
+                )
                 path = snapshots.table_path(self.warehouse, commit.snapshot_id, table)
                 context.add_output_metadata({"path": dg.MetadataValue.path(str(path))})
             return
@@ -84,7 +91,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             write_atomically(path, lambda tmp: obj.write_parquet(tmp))
         else:
             path = self.path_for(context.asset_key, ".json")
-            write_atomically(path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=str)))
+            write_atomically(
+                path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=str))
+            )
         context.add_output_metadata({"path": dg.MetadataValue.path(str(path))})
 
     def load_input(self, context: dg.InputContext) -> Any:
@@ -94,8 +103,12 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         if table is not None:
             try:
                 run_id = context.step_context.run_id
-            except dg.DagsterInvariantViolationError:  # loaded outside a run (`Definitions.load_asset_value`)
-                return snapshots.read_table(self.warehouse, snapshots.current_id(self.warehouse), table, lazy)
+            except (
+                dg.DagsterInvariantViolationError
+            ):  # loaded outside a run (`Definitions.load_asset_value`)
+                return snapshots.read_table(
+                    self.warehouse, snapshots.current_id(self.warehouse), table, lazy
+                )
             return snapshots.staged_or_pinned(self.warehouse, run_id, table, lazy)
         parquet = self.path_for(key, ".parquet")
         if parquet.exists():
@@ -103,7 +116,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
         document = self.path_for(key, ".json")
         if document.exists():
             return json.loads(document.read_text())
-        raise FileNotFoundError(f"{parquet} not found: materialize the asset '{key.to_user_string()}' first")
+        raise FileNotFoundError(
+            f"{parquet} not found: materialize the asset '{key.to_user_string()}' first"
+        )
 
 
 SNAPSHOT_ASSET = "tables_snapshot"

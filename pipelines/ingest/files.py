@@ -34,8 +34,15 @@ def max_input_bytes() -> int:
     if text is None:
         return DEFAULT_MAX_INPUT_BYTES
     if not text.strip().isdigit() or not 1 <= int(text) <= 65_536:
-        raise InputError([Problem("environment", f"expected a whole number of MiB from 1 to 65,536, got {text!r}",
-                                  field=MAX_INPUT_VARIABLE)])
+        raise InputError(
+            [
+                Problem(
+                    "environment",
+                    f"expected a whole number of MiB from 1 to 65,536, got {text!r}",
+                    field=MAX_INPUT_VARIABLE,
+                )
+            ]
+        )
     return int(text) * 2**20
 
 
@@ -52,8 +59,13 @@ def check_size(path: Path, name: str | None = None) -> None:
     limit = max_input_bytes()
     if size > limit:
         raise InputError(
-            [Problem(name, f"file is {size / 2**20:.1f} MiB, over the {limit / 2**20:.0f} MiB "
-                           f"limit for an input file (set {MAX_INPUT_VARIABLE} to raise it)")]
+            [
+                Problem(
+                    name,
+                    f"file is {size / 2**20:.1f} MiB, over the {limit / 2**20:.0f} MiB "
+                    f"limit for an input file (set {MAX_INPUT_VARIABLE} to raise it)",
+                )
+            ]
         )
 
 
@@ -67,7 +79,13 @@ def read_text(path: Path, name: str | None = None) -> str:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         raise InputError(
-            [Problem(name, f"not UTF-8 text: byte 0x{data[error.start]:02x} at offset {error.start}", row=line)]
+            [
+                Problem(
+                    name,
+                    f"not UTF-8 text: byte 0x{data[error.start]:02x} at offset {error.start}",
+                    row=line,
+                )
+            ]
         ) from None
     if not text.strip():
         raise InputError([Problem(name, "file is empty")])
@@ -81,7 +99,9 @@ def read_json(path: Path, name: str | None = None) -> Any:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InputError([Problem(name, f"not valid JSON: {error.msg} (column {error.colno})", row=error.lineno)]) from None
+        raise InputError(
+            [Problem(name, f"not valid JSON: {error.msg} (column {error.colno})", row=error.lineno)]
+        ) from None
     except RecursionError:
         raise InputError([_too_deep(name)]) from None
     if _depth(data) > MAX_NESTING_DEPTH:
@@ -107,8 +127,15 @@ def read_yaml(path: Path, name: str | None = None) -> Any:
         if depth > MAX_NESTING_DEPTH:
             raise InputError([_too_deep(name)])
         if size > MAX_YAML_NODES:
-            raise InputError([Problem(name, f"YAML aliases expand the document to {size:,} values or more, over "
-                                            f"the {MAX_YAML_NODES:,} an input may hold")])
+            raise InputError(
+                [
+                    Problem(
+                        name,
+                        f"YAML aliases expand the document to {size:,} values or more, over "
+                        f"the {MAX_YAML_NODES:,} an input may hold",
+                    )
+                ]
+            )
         return loader.construct_document(node)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
@@ -129,8 +156,11 @@ MAX_YAML_NODES = 100_000
 
 
 def _too_deep(name: str) -> Problem:
-    return Problem(name, f"nested more than {MAX_NESTING_DEPTH} levels deep (lists and objects within each "
-                         "other); no input format nests that deep")
+    return Problem(
+        name,
+        f"nested more than {MAX_NESTING_DEPTH} levels deep (lists and objects within each "
+        "other); no input format nests that deep",
+    )
 
 
 def _depth(data: Any) -> int:
@@ -138,7 +168,9 @@ def _depth(data: Any) -> int:
     deepest, stack = 0, [(data, 1)]
     while stack:
         item, level = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        )
         if children is None:
             continue
         deepest = max(deepest, level)

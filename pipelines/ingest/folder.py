@@ -54,9 +54,14 @@ def _not_readable_input(data_dir: Path, path: Path) -> str | None:
         kind = "a directory" if stat.S_ISDIR(mode) else "a device, pipe or socket"
         return f"not a regular file ({kind}) but named like an input file"
     target = path.resolve()
-    if not target.is_relative_to(data_dir.resolve()) and os.environ.get(FOLLOW_LINKS_VARIABLE) != "1":
-        return (f"a link to {target}, outside the data folder; set {FOLLOW_LINKS_VARIABLE}=1 to read files "
-                "that links lead to")
+    if (
+        not target.is_relative_to(data_dir.resolve())
+        and os.environ.get(FOLLOW_LINKS_VARIABLE) != "1"
+    ):
+        return (
+            f"a link to {target}, outside the data folder; set {FOLLOW_LINKS_VARIABLE}=1 to read files "
+            "that links lead to"
+        )
     return None
 
 

@@ -99,10 +99,31 @@ OTHER_PRODUCT_SUFFIXES = frozenset({"pcie", "nvl"})
 """Suffixes that name a different product, not a runner or a build: `h100-pcie` is not an
 H100 SXM (`-nvl72`, a rack of the same chip, is not in this set)."""
 
-MODEL_VARIANT_SUFFIXES = frozenset({
-    "instruct", "chat", "it", "base", "preview", "v1", "v2", "v3", "2507", "0528",
-    "fp8", "fp4", "nvfp4", "mxfp4", "int8", "int4", "w4a16", "w8a8", "awq", "gptq", "dynamic",
-})
+MODEL_VARIANT_SUFFIXES = frozenset(
+    {
+        "instruct",
+        "chat",
+        "it",
+        "base",
+        "preview",
+        "v1",
+        "v2",
+        "v3",
+        "2507",
+        "0528",
+        "fp8",
+        "fp4",
+        "nvfp4",
+        "mxfp4",
+        "int8",
+        "int4",
+        "w4a16",
+        "w8a8",
+        "awq",
+        "gptq",
+        "dynamic",
+    }
+)
 """Tags after a model name that keep the same model for serving speed: an instruction-tuned
 release, a dated refresh, a quantized checkpoint (the precision column says which)."""
 
@@ -121,7 +142,10 @@ _MODEL_INDEX = {normalize(name): key for name, key in MODELS.items()}
 def accelerator_key(name: str) -> str:
     """The accelerator key a published name means (see the module docstring); never fails."""
     normal = normalize(name)
-    return _known_prefix(normal, _ACCELERATOR_INDEX, lambda tag: tag not in OTHER_PRODUCT_SUFFIXES) or normal
+    return (
+        _known_prefix(normal, _ACCELERATOR_INDEX, lambda tag: tag not in OTHER_PRODUCT_SUFFIXES)
+        or normal
+    )
 
 
 def model_key(name: str) -> str:
@@ -143,7 +167,7 @@ def _known_prefix(normal: str, index: dict[str, str], allowed) -> str | None:
         cut = max(normal.rfind(sep, 0, cut) for sep in SEPARATORS)
         if cut <= 0:
             return None
-        tags = normal[cut + 1:]
+        tags = normal[cut + 1 :]
         for sep in SEPARATORS[1:]:
             tags = tags.replace(sep, SEPARATORS[0])
         if not all(allowed(tag) for tag in tags.split(SEPARATORS[0]) if tag):

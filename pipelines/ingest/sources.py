@@ -29,8 +29,10 @@ SOURCES: tuple[Source, ...] = (
 
 def file_hashes(data_dir: Path, source: Source) -> list[dict]:
     """Each input file of `source`: its name relative to the data folder, size and SHA-256."""
-    return [{"file": relative_name(data_dir, p), "bytes": p.stat().st_size, "sha256": sha256(p)}
-            for p in source.files(data_dir)]
+    return [
+        {"file": relative_name(data_dir, p), "bytes": p.stat().st_size, "sha256": sha256(p)}
+        for p in source.files(data_dir)
+    ]
 
 
 def read_inputs(data_dir: Path) -> Tables:

@@ -15,8 +15,8 @@ import fastexcel
 import polars as pl
 
 from pipelines.contract.errors import InputError, Problem, ProblemList
-from pipelines.ingest.files import check_size, read_text
 from pipelines.contract.schema import LIST_OF_FLOATS, LIST_OF_STRINGS, Column, Table
+from pipelines.ingest.files import check_size, read_text
 
 MAX_PROBLEMS_PER_FILE = 50
 MAX_WHOLE_NUMBER = 2**53
@@ -31,7 +31,9 @@ RowRules = Callable[[pl.DataFrame, pl.Series, str, ProblemList], None]
 They run on the parsed frame, where a cell that failed to parse is empty."""
 
 
-def read_table_file(path: Path, name: str, table: Table, rules: RowRules | None = None) -> pl.DataFrame:
+def read_table_file(
+    path: Path, name: str, table: Table, rules: RowRules | None = None
+) -> pl.DataFrame:
     """A CSV file, or the sheet named after the table in an XLSX workbook, as `table`."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -39,7 +41,9 @@ def read_table_file(path: Path, name: str, table: Table, rules: RowRules | None 
     elif suffix == ".xlsx":
         raw = _xlsx_sheet_as_text(path, name, sheet=table.name)
     else:
-        raise InputError([Problem(name, f"unsupported file type '{suffix}' (expected .csv or .xlsx)")])
+        raise InputError(
+            [Problem(name, f"unsupported file type '{suffix}' (expected .csv or .xlsx)")]
+        )
     return coerce(raw, table, name, first_row=HEADER_ROWS + 1, rules=rules)
 
 
@@ -58,7 +62,9 @@ def _csv_as_text(path: Path, name: str) -> pl.DataFrame:
     try:
         return pl.read_csv(text.encode(), infer_schema=False, truncate_ragged_lines=False)
     except pl.exceptions.PolarsError as error:
-        raise InputError([Problem(name, f"not a readable CSV file: {str(error).splitlines()[0]}")]) from None
+        raise InputError(
+            [Problem(name, f"not a readable CSV file: {str(error).splitlines()[0]}")]
+        ) from None
 
 
 def _xlsx_sheet_as_text(path: Path, name: str, sheet: str) -> pl.DataFrame:
@@ -68,12 +74,16 @@ def _xlsx_sheet_as_text(path: Path, name: str, sheet: str) -> pl.DataFrame:
     except Exception as error:  # fastexcel raises its own exception types for corrupt workbooks
         raise InputError([Problem(name, f"not a readable XLSX workbook: {error}")]) from None
     if sheet not in sheets:
-        raise InputError([Problem(name, f"no sheet named '{sheet}' (sheets: {', '.join(sheets) or 'none'})")])
+        raise InputError(
+            [Problem(name, f"no sheet named '{sheet}' (sheets: {', '.join(sheets) or 'none'})")]
+        )
     frame = pl.read_excel(path, sheet_name=sheet, infer_schema_length=0)
     return frame.select(pl.all().cast(pl.String))
 
 
-def coerce(raw: pl.DataFrame, table: Table, name: str, first_row: int, rules: RowRules | None = None) -> pl.DataFrame:
+def coerce(
+    raw: pl.DataFrame, table: Table, name: str, first_row: int, rules: RowRules | None = None
+) -> pl.DataFrame:
     """Parse, default and check every column of `raw` (all text) as `table`.
 
     Checks: required columns present, each cell of the column's type, non-empty where
@@ -92,9 +102,11 @@ def coerce(raw: pl.DataFrame, table: Table, name: str, first_row: int, rules: Ro
     rows = pl.Series("row", range(first_row, first_row + raw.height))
     parsed: dict[str, pl.Series] = {}
     for column in table.columns:
-        text = raw[column.name].str.strip_chars() if column.name in raw.columns else pl.repeat(None, raw.height,
-                                                                                               dtype=pl.String,
-                                                                                               eager=True)
+        text = (
+            raw[column.name].str.strip_chars()
+            if column.name in raw.columns
+            else pl.repeat(None, raw.height, dtype=pl.String, eager=True)
+        )
         text = pl.when(text == "").then(None).otherwise(text).alias(column.name)
         text = pl.select(text).to_series()
         parsed[column.name] = _parse(text, column, rows, name, problems)
@@ -108,23 +120,37 @@ def coerce(raw: pl.DataFrame, table: Table, name: str, first_row: int, rules: Ro
         parsed_problems = {(p.row, p.field) for p in problems}
         found = ProblemList()
         rules(frame, rows, name, found)
-        problems.extend(p for p in found if (p.row, p.field) not in parsed_problems)  # not again for one cell
+        problems.extend(
+            p for p in found if (p.row, p.field) not in parsed_problems
+        )  # not again for one cell
     order = [c.name for c in table.columns]
-    problems.sort(key=lambda p: (p.row or 0, order.index(p.field) if p.field in order else len(order)))
+    problems.sort(
+        key=lambda p: (p.row or 0, order.index(p.field) if p.field in order else len(order))
+    )
     problems.raise_if_any(limit=MAX_PROBLEMS_PER_FILE)
     return frame.select(list(table.schema)).cast(table.schema)
 
 
-def _parse(text: pl.Series, column: Column, rows: pl.Series, name: str, problems: ProblemList) -> pl.Series:
+def _parse(
+    text: pl.Series, column: Column, rows: pl.Series, name: str, problems: ProblemList
+) -> pl.Series:
     if column.dtype in (LIST_OF_STRINGS, LIST_OF_FLOATS):
-        items = text.str.split(";").list.eval(pl.element().str.strip_chars().filter(pl.element() != ""))
-        return items if column.dtype == LIST_OF_STRINGS else _parse_number_lists(items, column, rows, name, problems)
+        items = text.str.split(";").list.eval(
+            pl.element().str.strip_chars().filter(pl.element() != "")
+        )
+        return (
+            items
+            if column.dtype == LIST_OF_STRINGS
+            else _parse_number_lists(items, column, rows, name, problems)
+        )
     if column.dtype == pl.String:
         return text
     number = text.cast(pl.Float64, strict=False)
     bad = text.is_not_null() & (number.is_null() | ~number.is_finite())
     if column.dtype == pl.Int64:
-        bad = bad | (number.is_not_null() & ((number.round(0) != number) | (number.abs() > MAX_WHOLE_NUMBER)))
+        bad = bad | (
+            number.is_not_null() & ((number.round(0) != number) | (number.abs() > MAX_WHOLE_NUMBER))
+        )
     for row, value in zip(rows.filter(bad), text.filter(bad), strict=True):
         kind = "a whole number" if column.dtype == pl.Int64 else "a finite number"
         problems.add(name, f"expected {kind}, got '{shown(value)}'", row=row, field=column.name)
@@ -132,15 +158,18 @@ def _parse(text: pl.Series, column: Column, rows: pl.Series, name: str, problems
     return number.cast(column.dtype)
 
 
-def _parse_number_lists(items: pl.Series, column: Column, rows: pl.Series, name: str,
-                        problems: ProblemList) -> pl.Series:
+def _parse_number_lists(
+    items: pl.Series, column: Column, rows: pl.Series, name: str, problems: ProblemList
+) -> pl.Series:
     """Lists of numbers; a cell with an item that is not a finite number becomes a problem and empty."""
     lists = []
     for row, cell in zip(rows, items, strict=True):
         numbers = None if cell is None else [finite_number(item) for item in cell]
         if numbers is not None and None in numbers:
             bad = cell[numbers.index(None)]
-            problems.add(name, f"expected finite numbers, got '{shown(bad)}'", row=row, field=column.name)
+            problems.add(
+                name, f"expected finite numbers, got '{shown(bad)}'", row=row, field=column.name
+            )
             numbers = None
         lists.append(numbers)
     return pl.Series(column.name, lists, dtype=column.dtype)
@@ -172,27 +201,39 @@ def _default(parsed: dict[str, pl.Series], column: Column) -> pl.Series:
     return pl.select(pl.coalesce(values, fill).alias(column.name)).to_series()
 
 
-def _check(values: pl.Series, column: Column, rows: pl.Series, name: str, problems: ProblemList) -> None:
+def _check(
+    values: pl.Series, column: Column, rows: pl.Series, name: str, problems: ProblemList
+) -> None:
     if not column.nullable:
         already = {p.row for p in problems if p.field == column.name}
         for row in rows.filter(values.is_null()):
             if row not in already:
-                    problems.add(name, "missing value", row=row, field=column.name)
+                problems.add(name, "missing value", row=row, field=column.name)
     if column.min is not None or column.max is not None:
         ok = values.is_null() | column.within_range(values)
         for row, value in zip(rows.filter(~ok), values.filter(~ok), strict=True):
-            problems.add(name, f"{value:g} is out of range (must be {column.range_text()})", row=row,
-                         field=column.name)
+            problems.add(
+                name,
+                f"{value:g} is out of range (must be {column.range_text()})",
+                row=row,
+                field=column.name,
+            )
     if column.choices is not None:
         for row, value in zip(rows, values, strict=True):
             items = value if column.dtype == LIST_OF_STRINGS else [value]
             for item in items if items is not None else []:
                 if item is not None and item not in column.choices:
-                    problems.add(name, f"'{shown(item)}' is not one of {', '.join(column.choices)}", row=row,
-                                 field=column.name)
+                    problems.add(
+                        name,
+                        f"'{shown(item)}' is not one of {', '.join(column.choices)}",
+                        row=row,
+                        field=column.name,
+                    )
 
 
-def _check_key(frame: pl.DataFrame, table: Table, rows: pl.Series, name: str, problems: ProblemList) -> None:
+def _check_key(
+    frame: pl.DataFrame, table: Table, rows: pl.Series, name: str, problems: ProblemList
+) -> None:
     if not table.key:
         return
     first_seen: dict[tuple, int] = {}
@@ -201,8 +242,12 @@ def _check_key(frame: pl.DataFrame, table: Table, rows: pl.Series, name: str, pr
             continue
         if key in first_seen:
             text = ", ".join(str(k) for k in key)
-            problems.add(name, f"duplicate {'/'.join(table.key)} '{text}' (first on row {first_seen[key]})",
-                         row=row, field=table.key[0])
+            problems.add(
+                name,
+                f"duplicate {'/'.join(table.key)} '{text}' (first on row {first_seen[key]})",
+                row=row,
+                field=table.key[0],
+            )
         else:
             first_seen[key] = row
 
@@ -214,8 +259,11 @@ def table_problems(frame: pl.DataFrame, table: Table) -> ProblemList:
     if dict(frame.schema) != expected:
         for name, dtype in expected.items():
             if frame.schema.get(name) != dtype:
-                problems.add(table.name, f"expected type {dtype}, found {frame.schema.get(name, 'no column')}",
-                             field=name)
+                problems.add(
+                    table.name,
+                    f"expected type {dtype}, found {frame.schema.get(name, 'no column')}",
+                    field=name,
+                )
         return problems
     rows = pl.Series("row", range(1, frame.height + 1))
     for column in table.columns:

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from optimizer.errors import Infeasible, NoPlanInTime
 from optimizer.inputs import PlanInputs, SolverOptions
 from optimizer.model import model_data
 from optimizer.plan import plan_document
-from optimizer.errors import Infeasible, NoPlanInTime
 from optimizer.solve import solve
 from optimizer.types import INFEASIBLE, Alternative, Objective, PlanDocument, Status
 
@@ -35,12 +35,19 @@ def single_system_inputs(inputs: PlanInputs, sku: str, rental_caps: dict[str, in
     system = next(s for s in inputs.systems if s.sku == sku)
     if system.rented and system.max_nodes is None and sku in rental_caps:
         system = replace(system, max_nodes=rental_caps[sku])
-    return replace(inputs, systems=(system,),
-                   operating_points=tuple(p for p in inputs.operating_points if p.sku == sku))
+    return replace(
+        inputs,
+        systems=(system,),
+        operating_points=tuple(p for p in inputs.operating_points if p.sku == sku),
+    )
 
 
-def single_system_alternatives(inputs: PlanInputs, plan: PlanDocument, objective: Objective,
-                               options: SolverOptions = SolverOptions()) -> list[Alternative]:
+def single_system_alternatives(
+    inputs: PlanInputs,
+    plan: PlanDocument,
+    objective: Objective,
+    options: SolverOptions = SolverOptions(),
+) -> list[Alternative]:
     """One row per system: its best single-system plan and the chosen plan's advantage over it.
 
     Rows (`optimizer.types.Alternative`): sku, rented, status (a `Status`, or `INFEASIBLE`),
@@ -49,16 +56,26 @@ def single_system_alternatives(inputs: PlanInputs, plan: PlanDocument, objective
     token (infeasible last).
     """
     data = model_data(inputs, objective)
-    rental_caps = {combo.system.sku: bound for combo, bound in zip(data.combinations, data.node_upper)
-                   if combo.system.rented}
+    rental_caps = {
+        combo.system.sku: bound
+        for combo, bound in zip(data.combinations, data.node_upper)
+        if combo.system.rented
+    }
     quiet = replace(options, progress=False)
     chosen = plan.get("flat_cost_per_million_tokens_usd") or plan["cost_per_million_tokens_usd"]
     rows: list[Alternative] = []
     for system in inputs.systems:
         row: Alternative = {
-            "sku": system.sku, "rented": system.rented, "status": INFEASIBLE, "reason": None,
-            "nodes": None, "gpus": None, "cost_per_million_tokens_usd": None,
-            "tokens_per_s_per_mw": None, "annual_cost_usd": None, "grid_power_mw": None,
+            "sku": system.sku,
+            "rented": system.rented,
+            "status": INFEASIBLE,
+            "reason": None,
+            "nodes": None,
+            "gpus": None,
+            "cost_per_million_tokens_usd": None,
+            "tokens_per_s_per_mw": None,
+            "annual_cost_usd": None,
+            "grid_power_mw": None,
             "advantage_ratio": None,
         }
         alone = single_system_inputs(inputs, system.sku, rental_caps)
@@ -72,21 +89,34 @@ def single_system_alternatives(inputs: PlanInputs, plan: PlanDocument, objective
             continue
         document = plan_document(alone, solution, objective)
         cost = document["cost_per_million_tokens_usd"]
-        rows.append(row | {
-            "status": document["status"],
-            "nodes": sum(r["nodes"] for r in document["fleet"]),
-            "gpus": sum(r["gpus"] for r in document["fleet"]),
-            "cost_per_million_tokens_usd": cost,
-            "tokens_per_s_per_mw": document["tokens_per_s_per_mw"],
-            "annual_cost_usd": document["annual_cost_usd"],
-            "grid_power_mw": document["grid_power_mw"],
-            "advantage_ratio": cost / chosen if cost is not None and chosen else None,
-        })
-    return sorted(rows, key=lambda r: (r["cost_per_million_tokens_usd"] is None,
-                                       r["cost_per_million_tokens_usd"] or 0.0, r["sku"]))
+        rows.append(
+            row
+            | {
+                "status": document["status"],
+                "nodes": sum(r["nodes"] for r in document["fleet"]),
+                "gpus": sum(r["gpus"] for r in document["fleet"]),
+                "cost_per_million_tokens_usd": cost,
+                "tokens_per_s_per_mw": document["tokens_per_s_per_mw"],
+                "annual_cost_usd": document["annual_cost_usd"],
+                "grid_power_mw": document["grid_power_mw"],
+                "advantage_ratio": cost / chosen if cost is not None and chosen else None,
+            }
+        )
+    return sorted(
+        rows,
+        key=lambda r: (
+            r["cost_per_million_tokens_usd"] is None,
+            r["cost_per_million_tokens_usd"] or 0.0,
+            r["sku"],
+        ),
+    )
 
 
-def with_alternatives(plan: PlanDocument, inputs: PlanInputs, objective: Objective,
-                      options: SolverOptions = SolverOptions()) -> PlanDocument:
+def with_alternatives(
+    plan: PlanDocument,
+    inputs: PlanInputs,
+    objective: Objective,
+    options: SolverOptions = SolverOptions(),
+) -> PlanDocument:
     """The plan document with its `alternatives` (see `single_system_alternatives`)."""
     return plan | {"alternatives": single_system_alternatives(inputs, plan, objective, options)}

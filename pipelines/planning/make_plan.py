@@ -26,11 +26,14 @@ def input_file_hashes(data_dir: Path) -> list[dict]:
     return [entry for source in SOURCES for entry in file_hashes(data_dir, source)]
 
 
-def plan_from_inputs(inputs: PlanInputs, objective: str = Objective.COST_PER_TOKEN,
-                     options: SolverOptions = SolverOptions(),
-                     time_resolution: str = TimeResolution.FLAT,
-                     inputs_files: list[dict] | None = None,
-                     fields: Mapping[str, Any] | None = None) -> dict:
+def plan_from_inputs(
+    inputs: PlanInputs,
+    objective: str = Objective.COST_PER_TOKEN,
+    options: SolverOptions = SolverOptions(),
+    time_resolution: str = TimeResolution.FLAT,
+    inputs_files: list[dict] | None = None,
+    fields: Mapping[str, Any] | None = None,
+) -> dict:
     """The plan document of `inputs` at `time_resolution`, with its single-system alternatives
     (`pipelines.planning.comparisons`); not stamped. `inputs_files`: the input files it was made
     from; `fields`: more fields of the document, before the alternatives (the Dagster plan's
@@ -41,9 +44,13 @@ def plan_from_inputs(inputs: PlanInputs, objective: str = Objective.COST_PER_TOK
     return with_alternatives(plan, inputs, objective, options)
 
 
-def make_plan(data_dir: Path, budget_mw: float | None = None,
-              objective: str = Objective.COST_PER_TOKEN, options: SolverOptions = SolverOptions(),
-              time_resolution: str = TimeResolution.FLAT) -> dict:
+def make_plan(
+    data_dir: Path,
+    budget_mw: float | None = None,
+    objective: str = Objective.COST_PER_TOKEN,
+    options: SolverOptions = SolverOptions(),
+    time_resolution: str = TimeResolution.FLAT,
+) -> dict:
     """The plan document for the input folder at `time_resolution` (flat | representative |
     hourly). Raises `InputError` (bad input) or `Infeasible`."""
     inputs = plan_inputs(read_inputs(data_dir), budget_mw)

@@ -45,9 +45,13 @@ from pipelines.reports.frontier import design_text
 
 MARGINAL_MW = 1.0
 """The extra grid capacity whose value each row reports."""
-MARGINAL_FIELDS = ("marginal_budget_mw", "marginal_tokens_per_year",
-                   "marginal_cost_per_million_tokens_usd", "marginal_annual_cost_usd",
-                   "marginal_usd_per_million_extra_tokens")
+MARGINAL_FIELDS = (
+    "marginal_budget_mw",
+    "marginal_tokens_per_year",
+    "marginal_cost_per_million_tokens_usd",
+    "marginal_annual_cost_usd",
+    "marginal_usd_per_million_extra_tokens",
+)
 """The fields of a row about one more MW (`marginal`)."""
 
 _tables: Mapping[str, pl.DataFrame] | None = None
@@ -83,12 +87,27 @@ def budgets_to_solve(pairs: Iterable[tuple[float, float]]) -> list[float]:
     return sorted({budget for pair in pairs for budget in pair})
 
 
-def budget_point(tables: Mapping[str, pl.DataFrame], budget_mw: float, objective: str,
-                 options: SolverOptions, time_resolution: str = TimeResolution.FLAT) -> dict:
+def budget_point(
+    tables: Mapping[str, pl.DataFrame],
+    budget_mw: float,
+    objective: str,
+    options: SolverOptions,
+    time_resolution: str = TimeResolution.FLAT,
+) -> dict:
     """The best plan at one budget, summarized: cost per token, tokens/s per MW, grid MW, design."""
-    point = {"budget_mw": budget_mw, "status": "infeasible", "reason": None, "cost_per_million_tokens_usd": None,
-             "tokens_per_s_per_mw": None, "tokens_per_year": None, "annual_cost_usd": None, "grid_power_mw": None,
-             "power_design": None, "fleet": [], "seconds": 0.0}
+    point = {
+        "budget_mw": budget_mw,
+        "status": "infeasible",
+        "reason": None,
+        "cost_per_million_tokens_usd": None,
+        "tokens_per_s_per_mw": None,
+        "tokens_per_year": None,
+        "annual_cost_usd": None,
+        "grid_power_mw": None,
+        "power_design": None,
+        "fleet": [],
+        "seconds": 0.0,
+    }
     started = time.perf_counter()
     inputs = plan_inputs(tables, budget_mw)
     try:
@@ -97,13 +116,38 @@ def budget_point(tables: Mapping[str, pl.DataFrame], budget_mw: float, objective
     except Infeasible as error:
         return point | {"reason": error.reason, "seconds": time.perf_counter() - started}
     except NoPlanInTime as error:
-        return point | {"status": "time_limit", "reason": str(error), "seconds": time.perf_counter() - started}
-    return point | {key: plan[key] for key in ("status", "cost_per_million_tokens_usd", "tokens_per_s_per_mw",
-                                                "tokens_per_year", "annual_cost_usd", "grid_power_mw", "power_design")} | {
-        "fleet": [{"sku": r["sku"], "cooling_id": r["cooling_id"], "power_id": r["power_id"], "nodes": r["nodes"]}
-                  for r in sorted(plan["fleet"], key=lambda r: -r["grid_power_kw"])],
-        "seconds": time.perf_counter() - started,
-    }
+        return point | {
+            "status": "time_limit",
+            "reason": str(error),
+            "seconds": time.perf_counter() - started,
+        }
+    return (
+        point
+        | {
+            key: plan[key]
+            for key in (
+                "status",
+                "cost_per_million_tokens_usd",
+                "tokens_per_s_per_mw",
+                "tokens_per_year",
+                "annual_cost_usd",
+                "grid_power_mw",
+                "power_design",
+            )
+        }
+        | {
+            "fleet": [
+                {
+                    "sku": r["sku"],
+                    "cooling_id": r["cooling_id"],
+                    "power_id": r["power_id"],
+                    "nodes": r["nodes"],
+                }
+                for r in sorted(plan["fleet"], key=lambda r: -r["grid_power_kw"])
+            ],
+            "seconds": time.perf_counter() - started,
+        }
+    )
 
 
 def _start_worker(tables: Mapping[str, pl.DataFrame]) -> None:
@@ -111,12 +155,21 @@ def _start_worker(tables: Mapping[str, pl.DataFrame]) -> None:
     _tables = tables
 
 
-def _solve_in_worker(budget_mw: float, objective: str, options: SolverOptions, time_resolution: str) -> dict:
+def _solve_in_worker(
+    budget_mw: float, objective: str, options: SolverOptions, time_resolution: str
+) -> dict:
     return budget_point(_tables, budget_mw, objective, options, time_resolution)
 
 
-def solve_budgets(tables: Mapping[str, pl.DataFrame], budgets: list[float], objective: str, options: SolverOptions,
-                  time_resolution: str, jobs: int, on_done=None) -> dict[float, dict]:
+def solve_budgets(
+    tables: Mapping[str, pl.DataFrame],
+    budgets: list[float],
+    objective: str,
+    options: SolverOptions,
+    time_resolution: str,
+    jobs: int,
+    on_done=None,
+) -> dict[float, dict]:
     """Every budget solved, by budget; `on_done(done, total)` after each."""
     results: dict[float, dict] = {}
     if jobs <= 1:
@@ -130,10 +183,16 @@ def solve_budgets(tables: Mapping[str, pl.DataFrame], budgets: list[float], obje
     # the first compile, ~1-3 s) once; each worker forks from it ready to solve.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__, "scipy.stats"])
-    with ProcessPoolExecutor(max_workers=min(jobs, len(budgets)), mp_context=context,
-                             initializer=_start_worker, initargs=(dict(tables),)) as pool:
-        futures = {pool.submit(_solve_in_worker, budget, objective, options, time_resolution): budget
-                   for budget in budgets}
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(budgets)),
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(dict(tables),),
+    ) as pool:
+        futures = {
+            pool.submit(_solve_in_worker, budget, objective, options, time_resolution): budget
+            for budget in budgets
+        }
         for future in as_completed(futures):
             results[futures[future]] = future.result()
             if on_done:
@@ -141,24 +200,44 @@ def solve_budgets(tables: Mapping[str, pl.DataFrame], budgets: list[float], obje
     return results
 
 
-def sweep(tables: Mapping[str, pl.DataFrame], budgets: list[float],
-          objective: str = Objective.COST_PER_TOKEN, options: SolverOptions = SolverOptions(),
-          jobs: int | None = None, progress: bool = False, inputs_files: list[dict] | None = None,
-          time_resolution: str = TimeResolution.FLAT) -> dict:
+def sweep(
+    tables: Mapping[str, pl.DataFrame],
+    budgets: list[float],
+    objective: str = Objective.COST_PER_TOKEN,
+    options: SolverOptions = SolverOptions(),
+    jobs: int | None = None,
+    progress: bool = False,
+    inputs_files: list[dict] | None = None,
+    time_resolution: str = TimeResolution.FLAT,
+) -> dict:
     """The frontier document (`frontier_document`) of `budgets`, each budget and each B + 1 MW
     solved in `jobs` worker processes (default: one per CPU)."""
     started = time.perf_counter()
     pairs = budget_pairs(budgets)
     jobs = jobs or os.cpu_count() or 1
-    points = solve_budgets(tables, budgets_to_solve(pairs), objective, options, time_resolution,
-                           jobs, _progress_bar if progress else None)
-    return frontier_document(points, pairs, objective, time_resolution, jobs,
-                             time.perf_counter() - started, inputs_files)
+    points = solve_budgets(
+        tables,
+        budgets_to_solve(pairs),
+        objective,
+        options,
+        time_resolution,
+        jobs,
+        _progress_bar if progress else None,
+    )
+    return frontier_document(
+        points, pairs, objective, time_resolution, jobs, time.perf_counter() - started, inputs_files
+    )
 
 
-def frontier_document(points: Mapping[float, dict], pairs: list[tuple[float, float]],
-                      objective: str, time_resolution: str, jobs: int, seconds: float,
-                      inputs_files: list[dict] | None = None) -> dict:
+def frontier_document(
+    points: Mapping[float, dict],
+    pairs: list[tuple[float, float]],
+    objective: str,
+    time_resolution: str,
+    jobs: int,
+    seconds: float,
+    inputs_files: list[dict] | None = None,
+) -> dict:
     """The frontier document: one row per budget of `pairs` (`budget_pairs`) with its plan
     summary (`points`: the `budget_point` of every budget solved, by budget) and the marginal
     value of `MARGINAL_MW` more, solved at B + 1 MW; `jobs` workers solved them in `seconds`.
@@ -169,11 +248,21 @@ def frontier_document(points: Mapping[float, dict], pairs: list[tuple[float, flo
     (sku, cooling_id, power_id, nodes), seconds, design (text), and `MARGINAL_FIELDS` (None
     when B or B + 1 has no plan).
     """
-    rows = [points[budget] | {"design": design_text(points[budget])}
-            | marginal(points[budget], points[more]) for budget, more in pairs]
-    return {"objective": Objective(objective).value,
-            "time_resolution": TimeResolution(time_resolution).value, "marginal_mw": MARGINAL_MW,
-            "jobs": jobs, "seconds": seconds, "inputs": list(inputs_files or []), "rows": rows}
+    rows = [
+        points[budget]
+        | {"design": design_text(points[budget])}
+        | marginal(points[budget], points[more])
+        for budget, more in pairs
+    ]
+    return {
+        "objective": Objective(objective).value,
+        "time_resolution": TimeResolution(time_resolution).value,
+        "marginal_mw": MARGINAL_MW,
+        "jobs": jobs,
+        "seconds": seconds,
+        "inputs": list(inputs_files or []),
+        "rows": rows,
+    }
 
 
 def marginal(here: dict, more: dict) -> dict:
@@ -185,7 +274,8 @@ def marginal(here: dict, more: dict) -> dict:
     cost = more["annual_cost_usd"] - here["annual_cost_usd"]
     return fields | {
         "marginal_tokens_per_year": tokens,
-        "marginal_cost_per_million_tokens_usd": more["cost_per_million_tokens_usd"] - here["cost_per_million_tokens_usd"],
+        "marginal_cost_per_million_tokens_usd": more["cost_per_million_tokens_usd"]
+        - here["cost_per_million_tokens_usd"],
         "marginal_annual_cost_usd": cost,
         "marginal_usd_per_million_extra_tokens": cost / tokens * 1e6 if tokens > 0 else None,
     }

@@ -44,7 +44,14 @@ EXPORTS_FOLDER = "exports"
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a CSV cell as a formula."""
 
-COUNT, DECIMAL, USD, USD_PER_TOKEN, SHARE, BIG = "#,##0", "#,##0.0", "$#,##0", "$0.0000", "0.0%", "0.000E+00"
+COUNT, DECIMAL, USD, USD_PER_TOKEN, SHARE, BIG = (
+    "#,##0",
+    "#,##0.0",
+    "$#,##0",
+    "$0.0000",
+    "0.0%",
+    "0.000E+00",
+)
 
 
 @dataclass(frozen=True)
@@ -61,50 +68,69 @@ class Column:
 
 TABLES: dict[str, tuple[Column, ...]] = {
     "fleet": (
-        Column("sku", "system"), Column("accelerator", "accelerator"),
-        Column("rented", "rented", "Boolean"), Column("cooling_id", "cooling"),
+        Column("sku", "system"),
+        Column("accelerator", "accelerator"),
+        Column("rented", "rented", "Boolean"),
+        Column("cooling_id", "cooling"),
         Column("power_id", "power design"),
-        Column("nodes", "nodes", "Int64", COUNT), Column("gpus", "GPUs", "Int64", COUNT),
+        Column("nodes", "nodes", "Int64", COUNT),
+        Column("gpus", "GPUs", "Int64", COUNT),
         Column("it_power_kw", "IT power (kW)", "Float64", DECIMAL),
         Column("grid_power_kw", "grid power (kW)", "Float64", DECIMAL),
         Column("capex_usd", "capex (USD)", "Float64", USD),
         Column("annual_cost_usd", "annual cost (USD/year)", "Float64", USD),
     ),
     "allocation": (
-        Column("workload", "workload"), Column("sku", "system"),
+        Column("workload", "workload"),
+        Column("sku", "system"),
         Column("gpus", "GPUs", "Float64", DECIMAL),
         Column("tokens_per_s", "tokens/s while serving", "Float64", COUNT),
         Column("tokens_per_year", "tokens per year", "Float64", BIG),
         Column("tokens_per_s_per_gpu", "tokens/s per GPU", "Float64", DECIMAL),
-        Column("interactivity_tokens_per_s_per_user", "interactivity (tokens/s per user)",
-               "Float64", DECIMAL),
+        Column(
+            "interactivity_tokens_per_s_per_user",
+            "interactivity (tokens/s per user)",
+            "Float64",
+            DECIMAL,
+        ),
         Column("ttft_s", "time to first token (s)", "Float64", "0.00"),
         Column("concurrency", "concurrency (users per GPU config)", "Int64", COUNT),
-        Column("framework", "framework"), Column("precision", "precision"),
-        Column("interpolated", "interpolated", "Boolean"), Column("source", "benchmark source"),
+        Column("framework", "framework"),
+        Column("precision", "precision"),
+        Column("interpolated", "interpolated", "Boolean"),
+        Column("source", "benchmark source"),
     ),
     "costs": (
-        Column("component", "component key"), Column("label", "component"),
+        Column("component", "component key"),
+        Column("label", "component"),
         Column("annual_cost_usd", "annual cost (USD/year)", "Float64", USD),
         Column("share_of_annual_cost", "share of annual cost (%)", "Float64", SHARE),
         Column("usd_per_million_tokens", "cost per million tokens (USD)", "Float64", USD_PER_TOKEN),
     ),
     "inputs": (
-        Column("file", "input file"), Column("bytes", "size (bytes)", "Int64", COUNT),
+        Column("file", "input file"),
+        Column("bytes", "size (bytes)", "Int64", COUNT),
         Column("sha256", "SHA-256"),
     ),
     "alternatives": (
-        Column("sku", "system alone"), Column("rented", "rented", "Boolean"),
-        Column("status", "status"), Column("reason", "why infeasible"),
+        Column("sku", "system alone"),
+        Column("rented", "rented", "Boolean"),
+        Column("status", "status"),
+        Column("reason", "why infeasible"),
         Column("nodes", "nodes", "Int64", COUNT),
         Column("gpus", "GPUs", "Int64", COUNT),
-        Column("cost_per_million_tokens_usd", "cost per million tokens (USD)", "Float64",
-               USD_PER_TOKEN),
+        Column(
+            "cost_per_million_tokens_usd", "cost per million tokens (USD)", "Float64", USD_PER_TOKEN
+        ),
         Column("tokens_per_s_per_mw", "tokens/s per MW (grid)", "Float64", COUNT),
         Column("annual_cost_usd", "annual cost (USD/year)", "Float64", USD),
         Column("grid_power_mw", "grid power (MW)", "Float64", "0.00"),
-        Column("advantage_ratio", "plan's advantage (their cost per token / plan's)", "Float64",
-               '0.00"x"'),
+        Column(
+            "advantage_ratio",
+            "plan's advantage (their cost per token / plan's)",
+            "Float64",
+            '0.00"x"',
+        ),
     ),
 }
 
@@ -133,10 +159,16 @@ def table_rows(plan: dict, table: str) -> list[dict]:
     """The plan's rows of `table` (see the module docstring), as plain dicts."""
     if table == "costs":
         total, tokens = plan["annual_cost_usd"], plan["tokens_per_year"]
-        return [{"component": key, "label": COST_LABELS.get(key, key), "annual_cost_usd": usd,
-                 "share_of_annual_cost": usd / total if total else None,
-                 "usd_per_million_tokens": usd / tokens * 1e6 if tokens else None}
-                for key, usd in plan["costs_usd_per_year"].items()]
+        return [
+            {
+                "component": key,
+                "label": COST_LABELS.get(key, key),
+                "annual_cost_usd": usd,
+                "share_of_annual_cost": usd / total if total else None,
+                "usd_per_million_tokens": usd / tokens * 1e6 if tokens else None,
+            }
+            for key, usd in plan["costs_usd_per_year"].items()
+        ]
     return list(plan.get(table) or [])
 
 
@@ -198,14 +230,21 @@ def inert_csv_text(frame: pl.DataFrame) -> pl.DataFrame:
         evaluated = pl.any_horizontal(column.str.starts_with(prefix) for prefix in FORMULA_PREFIXES)
         return pl.when(evaluated).then(pl.lit("'") + column).otherwise(column).alias(name)
 
-    return frame.with_columns(inert(name) for name, dtype in frame.schema.items() if dtype == pl.Utf8)
+    return frame.with_columns(
+        inert(name) for name, dtype in frame.schema.items() if dtype == pl.Utf8
+    )
 
 
 # --------------------------------------------------------------------------- workbook
 
 
-SHEETS = {"Fleet": "fleet", "Allocation": "allocation", "Costs": "costs", "Inputs": "inputs",
-          "Alternatives": "alternatives"}
+SHEETS = {
+    "Fleet": "fleet",
+    "Allocation": "allocation",
+    "Costs": "costs",
+    "Inputs": "inputs",
+    "Alternatives": "alternatives",
+}
 """Workbook sheet → table, after the Summary sheet."""
 
 
@@ -216,13 +255,31 @@ def write_workbook(plan: dict, path: Path) -> None:
     (`=...`), a link or a number, whatever it starts with."""
     import xlsxwriter
 
-    options = {"nan_inf_to_errors": True, "strings_to_formulas": False, "strings_to_urls": False,
-               "strings_to_numbers": False}
+    options = {
+        "nan_inf_to_errors": True,
+        "strings_to_formulas": False,
+        "strings_to_urls": False,
+        "strings_to_numbers": False,
+    }
     with xlsxwriter.Workbook(str(path), options) as book:
-        book.set_properties({"title": f"tokenplan build plan {plan_id(plan)}", "subject": plan.get("name", ""),
-                             "comments": f"plan_id={plan_id(plan)}", "author": "tokenplan"})
-        header = book.add_format({"bold": True, "bg_color": "#1f2937", "font_color": "#ffffff", "border": 1,
-                                  "text_wrap": True, "valign": "vcenter"})
+        book.set_properties(
+            {
+                "title": f"tokenplan build plan {plan_id(plan)}",
+                "subject": plan.get("name", ""),
+                "comments": f"plan_id={plan_id(plan)}",
+                "author": "tokenplan",
+            }
+        )
+        header = book.add_format(
+            {
+                "bold": True,
+                "bg_color": "#1f2937",
+                "font_color": "#ffffff",
+                "border": 1,
+                "text_wrap": True,
+                "valign": "vcenter",
+            }
+        )
         formats: dict[str | None, object] = {None: book.add_format({"valign": "top"})}
 
         def number_format(spec: str | None):
@@ -249,7 +306,12 @@ def write_workbook(plan: dict, path: Path) -> None:
                 cell = number_format(column.number_format)
                 for row, value in enumerate(values, start=1):
                     sheet.write(row, i, value, cell)
-                longest = max([len(column.header) * 0.7, *(min(len(str(v)), 60) for v in values if v is not None)])
+                longest = max(
+                    [
+                        len(column.header) * 0.7,
+                        *(min(len(str(v)), 60) for v in values if v is not None),
+                    ]
+                )
                 sheet.set_column(i, i, max(10, min(longest + 3, 64)))
             sheet.freeze_panes(1, 0)
             sheet.autofilter(0, 0, max(frame.height, 1), len(columns) - 1)
@@ -332,43 +394,71 @@ def _write_html(plan: dict, path: Path, frontier: dict | None) -> None:
     _write_text(path, html_report(plan, frontier))
 
 
-EXPORTS: dict[str, ExportFormat] = {export.name: export for export in (
-    ExportFormat(
-        "json", ".json", "the plan document", "plan_json", frozenset({"json"}),
-        "The plan document (JSON), as `build_plan` made it, named by its plan id.",
-        write_plan=_write_json,
-    ),
-    ExportFormat(
-        "csv", ".csv", "fleet, allocation, costs, inputs and alternatives tables", "plan_csv",
-        frozenset({"csv"}),
-        "The plan's tables as CSV: fleet, allocation, costs (by component), inputs (files and "
-        "content hashes) and the single-system alternatives; a `plan_id` column in each.",
-        write_table=_write_csv,
-    ),
-    ExportFormat(
-        "parquet", ".parquet", "the same tables as Parquet", "plan_parquet", frozenset({"parquet"}),
-        "The plan's tables as Parquet (the same tables and columns as the CSV).",
-        write_table=_write_parquet,
-    ),
-    ExportFormat(
-        "xlsx", ".xlsx", "a workbook", "plan_workbook", frozenset({"excel"}),
-        "The plan as an XLSX workbook: sheets Summary, Fleet, Allocation, Costs, Inputs and "
-        "Alternatives, with units in the headers and frozen header rows.",
-        write_plan=_write_xlsx,
-    ),
-    ExportFormat(
-        "md", ".md", "the report (Markdown)", "plan_report_md", frozenset({"markdown"}),
-        "The plan report in Markdown: summary, costs, fleet, the best single-system plans, "
-        "allocation, frontier, inputs.",
-        write_plan=_write_markdown, charts_frontier=True,
-    ),
-    ExportFormat(
-        "html", ".html", "the report (one HTML page)", "plan_report_html", frozenset({"html"}),
-        "The plan report as one self-contained HTML page (inline CSS and SVG charts; opens without "
-        "network): summary cards, annual cost by component, fleet by system and cooling, cost per "
-        "token and tokens/s per MW against the best single-system plans, and cost per token across "
-        "budgets.",
-        write_plan=_write_html, charts_frontier=True,
-    ),
-)}
+EXPORTS: dict[str, ExportFormat] = {
+    export.name: export
+    for export in (
+        ExportFormat(
+            "json",
+            ".json",
+            "the plan document",
+            "plan_json",
+            frozenset({"json"}),
+            "The plan document (JSON), as `build_plan` made it, named by its plan id.",
+            write_plan=_write_json,
+        ),
+        ExportFormat(
+            "csv",
+            ".csv",
+            "fleet, allocation, costs, inputs and alternatives tables",
+            "plan_csv",
+            frozenset({"csv"}),
+            "The plan's tables as CSV: fleet, allocation, costs (by component), inputs (files and "
+            "content hashes) and the single-system alternatives; a `plan_id` column in each.",
+            write_table=_write_csv,
+        ),
+        ExportFormat(
+            "parquet",
+            ".parquet",
+            "the same tables as Parquet",
+            "plan_parquet",
+            frozenset({"parquet"}),
+            "The plan's tables as Parquet (the same tables and columns as the CSV).",
+            write_table=_write_parquet,
+        ),
+        ExportFormat(
+            "xlsx",
+            ".xlsx",
+            "a workbook",
+            "plan_workbook",
+            frozenset({"excel"}),
+            "The plan as an XLSX workbook: sheets Summary, Fleet, Allocation, Costs, Inputs and "
+            "Alternatives, with units in the headers and frozen header rows.",
+            write_plan=_write_xlsx,
+        ),
+        ExportFormat(
+            "md",
+            ".md",
+            "the report (Markdown)",
+            "plan_report_md",
+            frozenset({"markdown"}),
+            "The plan report in Markdown: summary, costs, fleet, the best single-system plans, "
+            "allocation, frontier, inputs.",
+            write_plan=_write_markdown,
+            charts_frontier=True,
+        ),
+        ExportFormat(
+            "html",
+            ".html",
+            "the report (one HTML page)",
+            "plan_report_html",
+            frozenset({"html"}),
+            "The plan report as one self-contained HTML page (inline CSS and SVG charts; opens without "
+            "network): summary cards, annual cost by component, fleet by system and cooling, cost per "
+            "token and tokens/s per MW against the best single-system plans, and cost per token across "
+            "budgets.",
+            write_plan=_write_html,
+            charts_frontier=True,
+        ),
+    )
+}
 """Every export format, by `--format` name, in the order `--format all` writes them."""

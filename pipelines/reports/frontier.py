@@ -19,30 +19,56 @@ def design_text(point: dict) -> str:
     """`power dc800: GB200 NVL72 × dlc 126, B200 neocloud rental (rented) 193`, or the reason."""
     if point["reason"]:
         return f"{point['status']}: {point['reason']}"
-    parts = [f"{r['sku']} × {r['cooling_id']} {r['nodes']}" if r["cooling_id"] else f"{r['sku']} (rented) {r['nodes']}"
-             for r in point["fleet"]]
+    parts = [
+        f"{r['sku']} × {r['cooling_id']} {r['nodes']}"
+        if r["cooling_id"]
+        else f"{r['sku']} (rented) {r['nodes']}"
+        for r in point["fleet"]
+    ]
     return f"power {point['power_design'] or '-'}: " + ", ".join(parts)
 
 
-SWEEP_HEADERS = ["budget MW", "cost per M tokens", "tokens/s per MW", "grid MW", "+1 MW: Δ tokens/year",
-                 "+1 MW: Δ cost per M tokens", "+1 MW: USD per extra M tokens", "design (systems × cooling: nodes)"]
+SWEEP_HEADERS = [
+    "budget MW",
+    "cost per M tokens",
+    "tokens/s per MW",
+    "grid MW",
+    "+1 MW: Δ tokens/year",
+    "+1 MW: Δ cost per M tokens",
+    "+1 MW: USD per extra M tokens",
+    "design (systems × cooling: nodes)",
+]
 
 
 def sweep_rows(frontier: dict) -> list[list[str]]:
     """Formatted rows; the +1 MW changes also as a percentage of the value at the budget."""
+
     def change(delta: float | None, base: float | None, text: str) -> str:
         if delta is None or not base:
             return "-"
         return f"{'+' if delta >= 0 else '-'}{text} ({100 * delta / base:+.2f}%)"
 
-    return [[f"{r['budget_mw']:g}", usd_text(r["cost_per_million_tokens_usd"]), number_text(r["tokens_per_s_per_mw"]),
-             number_text(r["grid_power_mw"], 2),
-             change(r["marginal_tokens_per_year"], r["tokens_per_year"],
-                    tick_text(abs(r["marginal_tokens_per_year"] or 0.0), digits=4)),
-             change(r["marginal_cost_per_million_tokens_usd"], r["cost_per_million_tokens_usd"],
-                    f"${abs(r['marginal_cost_per_million_tokens_usd'] or 0.0):.6f}"),
-             usd_text(r["marginal_usd_per_million_extra_tokens"]),
-             r["design"]] for r in frontier["rows"]]
+    return [
+        [
+            f"{r['budget_mw']:g}",
+            usd_text(r["cost_per_million_tokens_usd"]),
+            number_text(r["tokens_per_s_per_mw"]),
+            number_text(r["grid_power_mw"], 2),
+            change(
+                r["marginal_tokens_per_year"],
+                r["tokens_per_year"],
+                tick_text(abs(r["marginal_tokens_per_year"] or 0.0), digits=4),
+            ),
+            change(
+                r["marginal_cost_per_million_tokens_usd"],
+                r["cost_per_million_tokens_usd"],
+                f"${abs(r['marginal_cost_per_million_tokens_usd'] or 0.0):.6f}",
+            ),
+            usd_text(r["marginal_usd_per_million_extra_tokens"]),
+            r["design"],
+        ]
+        for r in frontier["rows"]
+    ]
 
 
 def sweep_text(frontier: dict, markdown: bool = False) -> str:
@@ -54,14 +80,42 @@ def frontier_charts(frontier: dict, plan_budget_mw: float | None = None) -> list
     """SVG line charts over the budget: cost per million tokens, and tokens/s per MW."""
     feasible = [r for r in frontier["rows"] if r["cost_per_million_tokens_usd"] is not None]
     missing = [r["budget_mw"] for r in frontier["rows"] if r["cost_per_million_tokens_usd"] is None]
-    marker = {"marker_x": plan_budget_mw, "marker_label": "this plan"} if plan_budget_mw is not None else {}
-    cost = line_chart("Cost per million tokens by grid budget",
-                      [Series("cost per M tokens", [(r["budget_mw"], r["cost_per_million_tokens_usd"]) for r in feasible])],
-                      "grid budget (MW)", "USD per million tokens", missing_x=missing, **marker)
-    density = line_chart("Tokens/s per MW by grid budget",
-                         [Series("tokens/s per MW", [(r["budget_mw"], r["tokens_per_s_per_mw"]) for r in feasible
-                                                     if r["tokens_per_s_per_mw"] is not None], color="#0d9488")],
-                         "grid budget (MW)", "tokens/s per MW of grid power", missing_x=missing, **marker)
+    marker = (
+        {"marker_x": plan_budget_mw, "marker_label": "this plan"}
+        if plan_budget_mw is not None
+        else {}
+    )
+    cost = line_chart(
+        "Cost per million tokens by grid budget",
+        [
+            Series(
+                "cost per M tokens",
+                [(r["budget_mw"], r["cost_per_million_tokens_usd"]) for r in feasible],
+            )
+        ],
+        "grid budget (MW)",
+        "USD per million tokens",
+        missing_x=missing,
+        **marker,
+    )
+    density = line_chart(
+        "Tokens/s per MW by grid budget",
+        [
+            Series(
+                "tokens/s per MW",
+                [
+                    (r["budget_mw"], r["tokens_per_s_per_mw"])
+                    for r in feasible
+                    if r["tokens_per_s_per_mw"] is not None
+                ],
+                color="#0d9488",
+            )
+        ],
+        "grid budget (MW)",
+        "tokens/s per MW of grid power",
+        missing_x=missing,
+        **marker,
+    )
     return [cost, density]
 
 

@@ -15,22 +15,22 @@ from html import escape
 
 from optimizer.types import Alternative, PlanDocument, cost_components
 from pipelines.reports.charts import BASE, HIGHLIGHT, PALETTE, Bar, bar_chart
+from pipelines.reports.frontier import SWEEP_HEADERS, frontier_charts, sweep_rows
 from pipelines.reports.text import (
     ALLOCATION_HEADERS,
     ALTERNATIVES_HEADERS,
     COST_HEADERS,
     COST_LABELS,
     FLEET_HEADERS,
-    number_text,
-    table_text,
-    usd_text,
     allocation_rows,
     alternatives_rows,
     cost_rows,
     fleet_rows,
+    number_text,
     summary_rows,
+    table_text,
+    usd_text,
 )
-from pipelines.reports.frontier import SWEEP_HEADERS, frontier_charts, sweep_rows
 
 RENTED_COLOR = "#9ca3af"
 SHA_SHOWN = 16
@@ -47,13 +47,17 @@ def subtitle(plan: PlanDocument) -> str:
     created = plan.get("created_at")
     when = f"created {datetime.fromisoformat(created):%Y-%m-%d %H:%M} UTC · " if created else ""
     gap = plan["solver"].get("mip_gap")
-    return (f"plan {plan.get('plan_id', 'unsaved')} · {when}objective {plan['objective']} · "
-            f"solver {plan['status']}" + ("" if gap is None else f" (gap {gap:.1e})"))
+    return (
+        f"plan {plan.get('plan_id', 'unsaved')} · {when}objective {plan['objective']} · "
+        f"solver {plan['status']}" + ("" if gap is None else f" (gap {gap:.1e})")
+    )
 
 
 def best_alternative(plan: PlanDocument) -> Alternative | None:
     """The cheapest single-system plan per token (the one a per-GPU TCO spreadsheet would pick)."""
-    feasible = [r for r in plan.get("alternatives", []) if r["cost_per_million_tokens_usd"] is not None]
+    feasible = [
+        r for r in plan.get("alternatives", []) if r["cost_per_million_tokens_usd"] is not None
+    ]
     return min(feasible, key=lambda r: r["cost_per_million_tokens_usd"], default=None)
 
 
@@ -73,8 +77,16 @@ def _share(plan: PlanDocument, usd: float) -> str:
 
 def cost_chart(plan: PlanDocument) -> str:
     """Annual cost by component [USD/year]."""
-    bars = [Bar(COST_LABELS.get(key, key), usd, f"{usd_text(usd)} ({_share(plan, usd)})", PALETTE[i % len(PALETTE)])
-            for i, (key, usd) in enumerate(cost_components(plan).items()) if usd]
+    bars = [
+        Bar(
+            COST_LABELS.get(key, key),
+            usd,
+            f"{usd_text(usd)} ({_share(plan, usd)})",
+            PALETTE[i % len(PALETTE)],
+        )
+        for i, (key, usd) in enumerate(cost_components(plan).items())
+        if usd
+    ]
     return bar_chart("Annual cost by component", bars, "USD per year")
 
 
@@ -82,9 +94,15 @@ def fleet_chart(plan: PlanDocument) -> str:
     """GPUs per system × cooling, coloured by cooling (rented in grey)."""
     coolings = sorted({r["cooling_id"] for r in plan["fleet"] if r["cooling_id"]})
     colors = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(coolings)}
-    bars = [Bar(f"{r['sku']} · {r['cooling_id'] or 'rented'}", r["gpus"],
-                f"{r['gpus']:,} GPUs · {r['nodes']:,} nodes", colors.get(r["cooling_id"], RENTED_COLOR))
-            for r in sorted(plan["fleet"], key=lambda r: -r["gpus"])]
+    bars = [
+        Bar(
+            f"{r['sku']} · {r['cooling_id'] or 'rented'}",
+            r["gpus"],
+            f"{r['gpus']:,} GPUs · {r['nodes']:,} nodes",
+            colors.get(r["cooling_id"], RENTED_COLOR),
+        )
+        for r in sorted(plan["fleet"], key=lambda r: -r["gpus"])
+    ]
     legend = [(colors[c], f"cooling {c}") for c in coolings]
     if any(r["cooling_id"] is None for r in plan["fleet"]):
         legend.append((RENTED_COLOR, "rented (no site power)"))
@@ -99,21 +117,52 @@ def alternatives_charts(plan: PlanDocument) -> list[str]:
     # Alternatives are flat-year plans (`pipelines.planning.comparisons`): a time-resolved plan shows its flat-year optimum.
     flat = plan.get("flat_cost_per_million_tokens_usd")
     chosen = flat or plan["cost_per_million_tokens_usd"]
-    cost_bars = [Bar("this plan (flat year)" if flat else "this plan", chosen, f"{usd_text(chosen)}", HIGHLIGHT)] + [
-        Bar(r["sku"], r["cost_per_million_tokens_usd"],
-            f"{usd_text(r['cost_per_million_tokens_usd'])} ({r['advantage_ratio']:.2f}×)" if r["advantage_ratio"]
-            else "infeasible alone", BASE) for r in rows]
+    cost_bars = [
+        Bar(
+            "this plan (flat year)" if flat else "this plan",
+            chosen,
+            f"{usd_text(chosen)}",
+            HIGHLIGHT,
+        )
+    ] + [
+        Bar(
+            r["sku"],
+            r["cost_per_million_tokens_usd"],
+            f"{usd_text(r['cost_per_million_tokens_usd'])} ({r['advantage_ratio']:.2f}×)"
+            if r["advantage_ratio"]
+            else "infeasible alone",
+            BASE,
+        )
+        for r in rows
+    ]
     values = [b.value for b in cost_bars if b.value]
     log_scale = bool(values) and max(values) / min(values) > LOG_SCALE_SPAN
     density = plan["tokens_per_s_per_mw"]
     density_bars = [Bar("this plan", density, number_text(density), HIGHLIGHT)] + [
-        Bar(r["sku"], r["tokens_per_s_per_mw"], number_text(r["tokens_per_s_per_mw"]) if r["tokens_per_s_per_mw"]
-            else ("rented: uses no site power" if r["rented"] and r["reason"] is None else "infeasible alone"), BASE)
-        for r in rows]
+        Bar(
+            r["sku"],
+            r["tokens_per_s_per_mw"],
+            number_text(r["tokens_per_s_per_mw"])
+            if r["tokens_per_s_per_mw"]
+            else (
+                "rented: uses no site power"
+                if r["rented"] and r["reason"] is None
+                else "infeasible alone"
+            ),
+            BASE,
+        )
+        for r in rows
+    ]
     return [
-        bar_chart("Cost per million tokens vs. single-system plans", cost_bars,
-                  "USD per million tokens (× = how many times this plan's)", log_scale=log_scale),
-        bar_chart("Tokens/s per MW vs. single-system plans", density_bars, "tokens/s per MW of grid power"),
+        bar_chart(
+            "Cost per million tokens vs. single-system plans",
+            cost_bars,
+            "USD per million tokens (× = how many times this plan's)",
+            log_scale=log_scale,
+        ),
+        bar_chart(
+            "Tokens/s per MW vs. single-system plans", density_bars, "tokens/s per MW of grid power"
+        ),
     ]
 
 
@@ -124,8 +173,10 @@ def _text_bars(items: list[tuple[str, float, str]], width: int = 28) -> str:
     """A bar chart in text: one line per item, bar length proportional to the value."""
     top = max((value for _, value, _ in items), default=0.0) or 1.0
     label = max((len(name) for name, _, _ in items), default=0)
-    lines = [f"{name.ljust(label)}  {'█' * max(1, round(width * value / top)) if value else '':<{width}}  {text}"
-             for name, value, text in items]
+    lines = [
+        f"{name.ljust(label)}  {'█' * max(1, round(width * value / top)) if value else '':<{width}}  {text}"
+        for name, value, text in items
+    ]
     return "```text\n" + "\n".join(lines) + "\n```"
 
 
@@ -136,7 +187,9 @@ def markdown_cell(text: str) -> str:
 
 
 def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
-    return table_text([markdown_cell(h) for h in headers], [[markdown_cell(c) for c in row] for row in rows], True)
+    return table_text(
+        [markdown_cell(h) for h in headers], [[markdown_cell(c) for c in row] for row in rows], True
+    )
 
 
 def markdown_report(plan: PlanDocument, frontier: dict | None = None) -> str:
@@ -145,25 +198,56 @@ def markdown_report(plan: PlanDocument, frontier: dict | None = None) -> str:
     advantage = advantage_text(plan)
     if advantage:
         summary.append(["against one system", advantage])
-    parts = [f"# {title(plan)} — plan {plan.get('plan_id', 'unsaved')}", subtitle(plan),
-             "## Summary", _markdown_table(["metric", "value"], summary),
-             "## Annual cost by component", _markdown_table(COST_HEADERS, cost_rows(plan)),
-             _text_bars([(COST_LABELS.get(k, k), v, usd_text(v))
-                         for k, v in cost_components(plan).items() if v]),
-             "## Fleet by system and cooling", _markdown_table(FLEET_HEADERS, fleet_rows(plan)),
-             _text_bars([(f"{r['sku']} · {r['cooling_id'] or 'rented'}", r["gpus"], f"{r['gpus']:,} GPUs")
-                         for r in plan["fleet"]])]
+    parts = [
+        f"# {title(plan)} — plan {plan.get('plan_id', 'unsaved')}",
+        subtitle(plan),
+        "## Summary",
+        _markdown_table(["metric", "value"], summary),
+        "## Annual cost by component",
+        _markdown_table(COST_HEADERS, cost_rows(plan)),
+        _text_bars(
+            [(COST_LABELS.get(k, k), v, usd_text(v)) for k, v in cost_components(plan).items() if v]
+        ),
+        "## Fleet by system and cooling",
+        _markdown_table(FLEET_HEADERS, fleet_rows(plan)),
+        _text_bars(
+            [
+                (f"{r['sku']} · {r['cooling_id'] or 'rented'}", r["gpus"], f"{r['gpus']:,} GPUs")
+                for r in plan["fleet"]
+            ]
+        ),
+    ]
     if plan.get("alternatives"):
-        parts += ["## Against the best single-system plans",
-                  "Each system alone, solved with the same budget, tariff and workloads (what a per-GPU TCO "
-                  "spreadsheet would pick); advantage = its cost per token / this plan's.",
-                  _markdown_table(ALTERNATIVES_HEADERS, alternatives_rows(plan)),
-                  _text_bars([("this plan", plan["cost_per_million_tokens_usd"], usd_text(plan["cost_per_million_tokens_usd"]))]
-                             + [(r["sku"], r["cost_per_million_tokens_usd"], usd_text(r["cost_per_million_tokens_usd"]))
-                                for r in plan["alternatives"] if r["cost_per_million_tokens_usd"] is not None])]
+        parts += [
+            "## Against the best single-system plans",
+            "Each system alone, solved with the same budget, tariff and workloads (what a per-GPU TCO "
+            "spreadsheet would pick); advantage = its cost per token / this plan's.",
+            _markdown_table(ALTERNATIVES_HEADERS, alternatives_rows(plan)),
+            _text_bars(
+                [
+                    (
+                        "this plan",
+                        plan["cost_per_million_tokens_usd"],
+                        usd_text(plan["cost_per_million_tokens_usd"]),
+                    )
+                ]
+                + [
+                    (
+                        r["sku"],
+                        r["cost_per_million_tokens_usd"],
+                        usd_text(r["cost_per_million_tokens_usd"]),
+                    )
+                    for r in plan["alternatives"]
+                    if r["cost_per_million_tokens_usd"] is not None
+                ]
+            ),
+        ]
     parts += ["## Allocation", _markdown_table(ALLOCATION_HEADERS, allocation_rows(plan))]
     if frontier:
-        parts += ["## Cost per token across grid budgets", _markdown_table(SWEEP_HEADERS, sweep_rows(frontier))]
+        parts += [
+            "## Cost per token across grid budgets",
+            _markdown_table(SWEEP_HEADERS, sweep_rows(frontier)),
+        ]
     parts += ["## Inputs", _markdown_table(["file", "bytes", "SHA-256 (start)"], _input_rows(plan))]
     if plan.get("notes"):
         parts += ["## Notes", "\n".join(f"- {n}" for n in plan["notes"])]
@@ -171,7 +255,10 @@ def markdown_report(plan: PlanDocument, frontier: dict | None = None) -> str:
 
 
 def _input_rows(plan: PlanDocument) -> list[list[str]]:
-    return [[f["file"], number_text(f.get("bytes")), f["sha256"][:SHA_SHOWN] + "…"] for f in plan.get("inputs", [])]
+    return [
+        [f["file"], number_text(f.get("bytes")), f["sha256"][:SHA_SHOWN] + "…"]
+        for f in plan.get("inputs", [])
+    ]
 
 
 # --------------------------------------------------------------------------- HTML
@@ -220,42 +307,72 @@ def _is_number(cell: str) -> bool:
     return cell[:1] in "$-+0123456789"
 
 
-def html_table(headers: list[str], rows: list[list[str]], mono: tuple[int, ...] = (), total_last: bool = False) -> str:
+def html_table(
+    headers: list[str], rows: list[list[str]], mono: tuple[int, ...] = (), total_last: bool = False
+) -> str:
     """Rows of formatted strings as an HTML table; numeric columns right-aligned."""
     numeric = [bool(rows) and all(_is_number(r[i]) for r in rows) for i in range(len(headers))]
-    head = "".join(f'<th class="num">{escape(h)}</th>' if n else f"<th>{escape(h)}</th>"
-                   for h, n in zip(headers, numeric))
+    head = "".join(
+        f'<th class="num">{escape(h)}</th>' if n else f"<th>{escape(h)}</th>"
+        for h, n in zip(headers, numeric)
+    )
     body = []
     for index, row in enumerate(rows):
-        cells = "".join(f'<td class="{"num" if numeric[i] else "mono" if i in mono else ""}">{escape(c)}</td>'
-                        for i, c in enumerate(row))
+        cells = "".join(
+            f'<td class="{"num" if numeric[i] else "mono" if i in mono else ""}">{escape(c)}</td>'
+            for i, c in enumerate(row)
+        )
         total = ' class="total"' if total_last and index == len(rows) - 1 else ""
         body.append(f"<tr{total}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _card(label: str, value: str, sub: str = "", kind: str = "") -> str:
-    return (f'<div class="card {kind}"><div class="label">{escape(label)}</div>'
-            f'<div class="value">{escape(value)}</div><div class="sub">{escape(sub)}</div></div>')
+    return (
+        f'<div class="card {kind}"><div class="label">{escape(label)}</div>'
+        f'<div class="value">{escape(value)}</div><div class="sub">{escape(sub)}</div></div>'
+    )
 
 
 def _cards(plan: PlanDocument) -> str:
     best = best_alternative(plan)
     cards = [
-        _card("cost per million tokens", usd_text(plan["cost_per_million_tokens_usd"]),
-              f"{plan['tokens_per_year']:.3g} tokens per year", "primary"),
-        _card("tokens/s per MW", number_text(plan["tokens_per_s_per_mw"]), "owned fleet, per MW of grid power"),
-        _card("annual cost", usd_text(plan["annual_cost_usd"]), "capex annualized + opex, USD/year"),
+        _card(
+            "cost per million tokens",
+            usd_text(plan["cost_per_million_tokens_usd"]),
+            f"{plan['tokens_per_year']:.3g} tokens per year",
+            "primary",
+        ),
+        _card(
+            "tokens/s per MW",
+            number_text(plan["tokens_per_s_per_mw"]),
+            "owned fleet, per MW of grid power",
+        ),
+        _card(
+            "annual cost", usd_text(plan["annual_cost_usd"]), "capex annualized + opex, USD/year"
+        ),
         _card("capex", usd_text(plan["capex_usd"]), "upfront, owned fleet"),
-        _card("grid power", f"{plan['grid_power_mw']:.2f} MW", f"of {plan['budget_mw']:g} MW budget · "
-              f"IT {plan['it_power_mw']:.2f} MW"),
+        _card(
+            "grid power",
+            f"{plan['grid_power_mw']:.2f} MW",
+            f"of {plan['budget_mw']:g} MW budget · IT {plan['it_power_mw']:.2f} MW",
+        ),
         _card("PUE", number_text(plan["pue"], 3), f"power design {plan['power_design'] or '-'}"),
-        _card("GPUs", number_text(sum(r["gpus"] for r in plan["fleet"])),
-              f"{sum(r['gpus'] for r in plan['fleet'] if r['rented']):,} of them rented"),
+        _card(
+            "GPUs",
+            number_text(sum(r["gpus"] for r in plan["fleet"])),
+            f"{sum(r['gpus'] for r in plan['fleet'] if r['rented']):,} of them rented",
+        ),
     ]
     if best is not None and best["advantage_ratio"] is not None:
-        cards.append(_card("vs. one system", f"{best['advantage_ratio']:.2f}×",
-                           f"lower cost per token than {best['sku']} alone", "good"))
+        cards.append(
+            _card(
+                "vs. one system",
+                f"{best['advantage_ratio']:.2f}×",
+                f"lower cost per token than {best['sku']} alone",
+                "good",
+            )
+        )
     return f'<section class="cards">{"".join(cards)}</section>'
 
 
@@ -291,8 +408,10 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
             _panel(html_table(SWEEP_HEADERS, sweep_rows(frontier))),
         ]
     sections += [
-        "<h2>Fleet</h2>", _panel(html_table(FLEET_HEADERS, fleet_rows(plan))),
-        "<h2>Annual cost</h2>", _panel(html_table(COST_HEADERS, cost_rows(plan), total_last=True)),
+        "<h2>Fleet</h2>",
+        _panel(html_table(FLEET_HEADERS, fleet_rows(plan))),
+        "<h2>Annual cost</h2>",
+        _panel(html_table(COST_HEADERS, cost_rows(plan), total_last=True)),
         "<h2>Allocation</h2>",
         '<p class="lead">GPUs per workload and system, at the best operating point that meets the workload\'s '
         "SLO.</p>",
@@ -305,8 +424,10 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
         notes = "".join(f"<li>{escape(n)}</li>" for n in plan["notes"])
         sections += ["<h2>Notes</h2>", _panel(f'<ul class="notes">{notes}</ul>')]
     solver = plan["solver"]
-    footer = (f"Made by tokenplan · plan {escape(plan_id)} · HiGHS {escape(solver['status'])}, "
-              f"{len(solver['iterations'])} Dinkelbach iteration(s), {solver['seconds']:.2f} s")
+    footer = (
+        f"Made by tokenplan · plan {escape(plan_id)} · HiGHS {escape(solver['status'])}, "
+        f"{len(solver['iterations'])} Dinkelbach iteration(s), {solver['seconds']:.2f} s"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>

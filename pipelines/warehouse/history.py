@@ -32,8 +32,10 @@ def inputs_digest(document: PlanDocument | Mapping[str, Any]) -> str:
 def stamp(plan: PlanDocument, now: datetime | None = None) -> PlanDocument:
     """The plan with its `plan_id` and `created_at` set."""
     now = now or datetime.now(UTC)
-    return plan | {"plan_id": f"{now:%Y%m%dT%H%M%S%fZ}-{inputs_digest(plan)}",
-                   "created_at": now.isoformat(timespec="seconds")}
+    return plan | {
+        "plan_id": f"{now:%Y%m%dT%H%M%S%fZ}-{inputs_digest(plan)}",
+        "created_at": now.isoformat(timespec="seconds"),
+    }
 
 
 def save_plan(plan: PlanDocument, warehouse: Path) -> Path:
@@ -56,12 +58,16 @@ def plan_path(reference: str, warehouse: Path) -> Path:
         files = plan_files(warehouse)
         if reference == "latest":
             if not files:
-                raise FileNotFoundError(f"no plans in {warehouse / PLANS_FOLDER}: run `tokenplan plan` first")
+                raise FileNotFoundError(
+                    f"no plans in {warehouse / PLANS_FOLDER}: run `tokenplan plan` first"
+                )
             path = files[-1]
         else:
             matches = [f for f in files if f.stem == reference or f.stem.startswith(reference)]
             if len(matches) != 1:
-                raise FileNotFoundError(f"no single plan '{reference}' in {warehouse / PLANS_FOLDER}")
+                raise FileNotFoundError(
+                    f"no single plan '{reference}' in {warehouse / PLANS_FOLDER}"
+                )
             path = matches[0]
     return path
 

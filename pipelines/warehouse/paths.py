@@ -20,7 +20,9 @@ def warehouse_dir() -> Path:
 
 def ensure_dagster_home() -> Path:
     """Dagster's embedded default instance (SQLite) in a project-local `DAGSTER_HOME` unless one is set."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))).resolve()
+    home = Path(
+        os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))
+    ).resolve()
     home.mkdir(parents=True, exist_ok=True)
     (home / "dagster.yaml").touch(exist_ok=True)
     return home

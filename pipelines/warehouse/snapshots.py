@@ -112,8 +112,9 @@ def table_file(warehouse: Path, snapshot_id: str | None, table: str) -> Path:
     return path
 
 
-def read_table(warehouse: Path, snapshot_id: str | None, table: str,
-               lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:
+def read_table(
+    warehouse: Path, snapshot_id: str | None, table: str, lazy: bool = False
+) -> pl.DataFrame | pl.LazyFrame:
     """One table of a snapshot, read or (`lazy`) scanned."""
     path = table_file(warehouse, snapshot_id, table)
     return pl.scan_parquet(path) if lazy else pl.read_parquet(path)
@@ -125,9 +126,12 @@ def current_tables(warehouse: Path) -> tuple[str | None, dict[str, pl.DataFrame]
         snapshot_id = current_id(warehouse)
         try:
             tables = manifest(warehouse, snapshot_id)["tables"]
-            return snapshot_id, {name: pl.read_parquet(table_file(warehouse, snapshot_id, name))
-                                 for name in tables}
-        except FileNotFoundError:  # pruned between reading CURRENT and the files: read CURRENT again
+            return snapshot_id, {
+                name: pl.read_parquet(table_file(warehouse, snapshot_id, name)) for name in tables
+            }
+        except (
+            FileNotFoundError
+        ):  # pruned between reading CURRENT and the files: read CURRENT again
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -159,7 +163,9 @@ def pinned_id(warehouse: Path, run_id: str) -> str | None:
     return snapshot_id
 
 
-def staged_or_pinned(warehouse: Path, run_id: str, table: str, lazy: bool = False) -> pl.DataFrame | pl.LazyFrame:
+def staged_or_pinned(
+    warehouse: Path, run_id: str, table: str, lazy: bool = False
+) -> pl.DataFrame | pl.LazyFrame:
     """A canonical table as run `run_id` sees it: what the run wrote itself if not yet
     committed, otherwise its pinned snapshot's."""
     try:
@@ -169,11 +175,15 @@ def staged_or_pinned(warehouse: Path, run_id: str, table: str, lazy: bool = Fals
         return read_table(warehouse, pinned_id(warehouse, run_id), table, lazy)
 
 
-def stage(warehouse: Path, run_id: str, table: str, frame: pl.DataFrame, sources: Mapping[str, str]) -> Path:
+def stage(
+    warehouse: Path, run_id: str, table: str, frame: pl.DataFrame, sources: Mapping[str, str]
+) -> Path:
     """Write a run's table (and the input files it came from) to the run's staging folder."""
     path = staged_path(warehouse, run_id, table)
-    write_atomically(path.with_name(table + SOURCES_SUFFIX),
-                     lambda tmp: Path(tmp).write_text(json.dumps(dict(sources), sort_keys=True)))
+    write_atomically(
+        path.with_name(table + SOURCES_SUFFIX),
+        lambda tmp: Path(tmp).write_text(json.dumps(dict(sources), sort_keys=True)),
+    )
     write_atomically(path, lambda tmp: frame.write_parquet(tmp))
     return path
 
@@ -181,7 +191,11 @@ def stage(warehouse: Path, run_id: str, table: str, frame: pl.DataFrame, sources
 def staged_tables(warehouse: Path, run_id: str) -> dict[str, Path]:
     """The canonical tables run `run_id` has staged (complete files only)."""
     folder = staging_dir(warehouse, run_id)
-    return {p.stem: p for p in sorted(folder.glob("*.parquet")) if p.stem in TABLES} if folder.is_dir() else {}
+    return (
+        {p.stem: p for p in sorted(folder.glob("*.parquet")) if p.stem in TABLES}
+        if folder.is_dir()
+        else {}
+    )
 
 
 def discard(warehouse: Path, run_id: str) -> None:
@@ -198,8 +212,9 @@ def lock(warehouse: Path) -> FileLock:
     return FileLock(root(warehouse) / LOCK, timeout=LOCK_TIMEOUT_S)
 
 
-def commit(warehouse: Path, run_id: str, tables: Iterable[str] | None = None,
-           ancestors: Iterable[str] = ()) -> Commit:
+def commit(
+    warehouse: Path, run_id: str, tables: Iterable[str] | None = None, ancestors: Iterable[str] = ()
+) -> Commit:
     """Make the current snapshot plus run `run_id`'s staged tables (those of `tables`, or all)
     the new current snapshot, in one step; then pin the run to it and prune.
 
@@ -228,17 +243,26 @@ def commit(warehouse: Path, run_id: str, tables: Iterable[str] | None = None,
             entries = {}
             for name, entry in base["tables"].items():
                 if name not in staged:
-                    _link_or_copy(table_file(warehouse, base_id, name), building / f"{name}.parquet")
+                    _link_or_copy(
+                        table_file(warehouse, base_id, name), building / f"{name}.parquet"
+                    )
                     entries[name] = entry
             for name, path in staged.items():
                 _link_or_copy(path, building / f"{name}.parquet")
                 sources = path.with_name(name + SOURCES_SUFFIX)
-                entries[name] = {"rows": pl.scan_parquet(path).select(pl.len()).collect().item(),
-                                 "bytes": path.stat().st_size, "run_id": path.parent.name,
-                                 "sources": json.loads(sources.read_text()) if sources.exists() else {}}
-            document = {"snapshot_id": snapshot_id, "created_at": now.isoformat(timespec="microseconds"),
-                        "run_id": run_id, "previous": base_id,
-                        "tables": {name: entries[name] for name in TABLES if name in entries}}
+                entries[name] = {
+                    "rows": pl.scan_parquet(path).select(pl.len()).collect().item(),
+                    "bytes": path.stat().st_size,
+                    "run_id": path.parent.name,
+                    "sources": json.loads(sources.read_text()) if sources.exists() else {},
+                }
+            document = {
+                "snapshot_id": snapshot_id,
+                "created_at": now.isoformat(timespec="microseconds"),
+                "run_id": run_id,
+                "previous": base_id,
+                "tables": {name: entries[name] for name in TABLES if name in entries},
+            }
             (building / MANIFEST).write_text(json.dumps(document, indent=2))
             for file in building.iterdir():
                 _fsync(file)
@@ -251,7 +275,9 @@ def commit(warehouse: Path, run_id: str, tables: Iterable[str] | None = None,
         _fsync(root(warehouse))
         _replace(root(warehouse) / CURRENT, snapshot_id + "\n")
         _fsync(root(warehouse))
-        _pin(warehouse, run_id, snapshot_id)  # before the staged files go: a reader falls back to the pin
+        _pin(
+            warehouse, run_id, snapshot_id
+        )  # before the staged files go: a reader falls back to the pin
         if tables is None:
             shutil.rmtree(staging_dir(warehouse, run_id), ignore_errors=True)
         else:  # other steps of the run may be staging other tables meanwhile

@@ -26,8 +26,10 @@ def define_gpu_capacity_constraints(model: pyo.ConcreteModel, data: ModelData) -
     combos_of = data.sku_combinations
     model.gpu_capacity = pyo.Constraint(
         list(data.skus),
-        rule=lambda m, s: quicksum(m.gpus[s, w] for w in workloads_of[s])
-        <= data.gpus_per_node[s] * quicksum(m.nodes[k] for k in combos_of[s]),
+        rule=lambda m, s: (
+            quicksum(m.gpus[s, w] for w in workloads_of[s])
+            <= data.gpus_per_node[s] * quicksum(m.nodes[k] for k in combos_of[s])
+        ),
     )
 
 
@@ -61,6 +63,8 @@ def define_slice_capacity_constraints(model: pyo.ConcreteModel, data: ModelData)
     loads = data.loads
     model.slice_capacity = pyo.Constraint(
         [(s, q) for s in data.skus for q in loads.states[s]],
-        rule=lambda m, s, q: busy_gpus(m, data, s, q)
-        <= data.gpus_per_node[s] * quicksum(m.nodes[k] for k in loads.combos[s]),
+        rule=lambda m, s, q: (
+            busy_gpus(m, data, s, q)
+            <= data.gpus_per_node[s] * quicksum(m.nodes[k] for k in loads.combos[s])
+        ),
     )

@@ -91,7 +91,8 @@ def define_grid_power_constraints(model: pyo.ConcreteModel, data: ModelData) -> 
 
     def rule(m, q):
         dynamic = quicksum(
-            data.busy_grid_kw_per_gpu[k] / GRID_KW_UNIT
+            data.busy_grid_kw_per_gpu[k]
+            / GRID_KW_UNIT
             * busy_gpus(m, data, s, loads.state(s, q, time))
             for s, k in single.items()
         )
@@ -131,6 +132,7 @@ def define_peak_demand_constraints(model: pyo.ConcreteModel, data: ModelData) ->
     )
     model.period_peak = pyo.Constraint(
         [(m, d, q) for m, d in data.tou_demand_periods for q in time.period_states[m, d]],
-        rule=lambda model_, m, d, q: model_.period_peak_busy_grid_mw[m, d]
-        >= model_.busy_grid_mw[q],
+        rule=lambda model_, m, d, q: (
+            model_.period_peak_busy_grid_mw[m, d] >= model_.busy_grid_mw[q]
+        ),
     )

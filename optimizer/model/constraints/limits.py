@@ -44,7 +44,9 @@ def define_budget_constraints(model: pyo.ConcreteModel, data: ModelData) -> None
     """
     owned = [k for k, kw in enumerate(data.grid_kw) if kw > 0]
     model.budget = pyo.Constraint(
-        rule=lambda m: quicksum(data.grid_kw[k] * m.nodes[k] for k in owned) <= data.budget_kw
-        if owned
-        else pyo.Constraint.Skip
+        rule=lambda m: (
+            quicksum(data.grid_kw[k] * m.nodes[k] for k in owned) <= data.budget_kw
+            if owned
+            else pyo.Constraint.Skip
+        )
     )

@@ -20,9 +20,11 @@ def define_power_design_constraints(model: pyo.ConcreteModel, data: ModelData) -
     ======  =====================  ===============================
     """
     model.one_power_design = pyo.Constraint(
-        rule=lambda m: quicksum(m.power_design[p] for p in data.power_ids) == 1
-        if data.power_ids
-        else pyo.Constraint.Skip  # a rented-only input has no site power to design
+        rule=lambda m: (
+            quicksum(m.power_design[p] for p in data.power_ids) == 1
+            if data.power_ids
+            else pyo.Constraint.Skip
+        )  # a rented-only input has no site power to design
     )
 
 
@@ -42,6 +44,7 @@ def define_node_design_constraints(model: pyo.ConcreteModel, data: ModelData) ->
     owned = [k for k, combo in enumerate(data.combinations) if combo.power is not None]
     model.node_design = pyo.Constraint(
         owned,
-        rule=lambda m, k: m.nodes[k]
-        <= data.node_upper[k] * m.power_design[data.combinations[k].power.power_id],
+        rule=lambda m, k: (
+            m.nodes[k] <= data.node_upper[k] * m.power_design[data.combinations[k].power.power_id]
+        ),
     )

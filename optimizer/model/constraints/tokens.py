@@ -92,7 +92,8 @@ def define_batch_day_constraints(model: pyo.ConcreteModel, data: ModelData) -> N
 
     def day_mean(m, w, day):
         return quicksum(
-            data.points[s, w].tokens_per_s_per_gpu / (HOURS_PER_DAY * TOKENS_PER_S_UNIT)
+            data.points[s, w].tokens_per_s_per_gpu
+            / (HOURS_PER_DAY * TOKENS_PER_S_UNIT)
             * m.batch_gpus[s, w, q]
             for q in time.day_states[day]
             for s in skus_of.get(w, ())

@@ -13,10 +13,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipelines.ingest.sources import read_inputs
     from pipelines.cli.run_job import run_job
+    from pipelines.ingest.sources import read_inputs
 
-    data, warehouse = gather(lambda: options.data_dir(args), lambda: options.warehouse_dir(args, write=True))
+    data, warehouse = gather(
+        lambda: options.data_dir(args), lambda: options.warehouse_dir(args, write=True)
+    )
     started = time.perf_counter()
     read_inputs(data)  # every problem reported before anything is written
     result = run_job("ingest_only", data, warehouse)

@@ -11,11 +11,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pipelines.warehouse.history import save_plan, stamp
     from pipelines.planning.make_plan import make_plan
+    from pipelines.warehouse.history import save_plan, stamp
 
-    data, warehouse = gather(lambda: options.data_dir(args), lambda: options.warehouse_dir(args, write=True))
-    plan = stamp(make_plan(data, args.budget_mw, args.objective, options.solver_options(args), args.time_resolution))
+    data, warehouse = gather(
+        lambda: options.data_dir(args), lambda: options.warehouse_dir(args, write=True)
+    )
+    plan = stamp(
+        make_plan(
+            data, args.budget_mw, args.objective, options.solver_options(args), args.time_resolution
+        )
+    )
     kept = save_plan(plan, warehouse)
     options.print_plan(plan, args.json)
     if not args.json:

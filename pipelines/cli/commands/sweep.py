@@ -32,7 +32,9 @@ def _budgets(text: str) -> list[float] | options.BadValue:
         if stop < start:
             return bad("need START <= STOP in START:STOP:STEP")
         if (stop - start) / step + 1 > options.MAX_BUDGETS + 1e-9:
-            return bad(f"at most {options.MAX_BUDGETS:,} budgets per sweep (each is a full solve): raise STEP")
+            return bad(
+                f"at most {options.MAX_BUDGETS:,} budgets per sweep (each is a full solve): raise STEP"
+            )
     try:
         return parse_budget_range(text)
     except ValueError as error:
@@ -41,30 +43,57 @@ def _budgets(text: str) -> list[float] | options.BadValue:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     options.add_data(parser)
-    parser.add_argument("--budget-mw", type=_budgets, required=True, metavar="START:STOP:STEP",
-                        help="grid budgets in MW, stop included (e.g. 5:40:5)")
-    parser.add_argument("--jobs", type=options.bounded_int("--jobs", options.JOBS), default=None,
-                        help="worker processes, 1 to 256 (default: the CPU count)")
+    parser.add_argument(
+        "--budget-mw",
+        type=_budgets,
+        required=True,
+        metavar="START:STOP:STEP",
+        help="grid budgets in MW, stop included (e.g. 5:40:5)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=options.bounded_int("--jobs", options.JOBS),
+        default=None,
+        help="worker processes, 1 to 256 (default: the CPU count)",
+    )
     options.add_solver(parser)
-    parser.add_argument("--time-resolution", choices=options.TIME_RESOLUTIONS, default="flat",
-                        help="as for `plan` (default flat)")
-    parser.add_argument("--json", action="store_true", help="print only the frontier document (JSON)")
-    parser.add_argument("--chart", type=Path, default=None, metavar="PATH",
-                        help="also write the cost-per-token chart as SVG to PATH")
+    parser.add_argument(
+        "--time-resolution",
+        choices=options.TIME_RESOLUTIONS,
+        default="flat",
+        help="as for `plan` (default flat)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print only the frontier document (JSON)"
+    )
+    parser.add_argument(
+        "--chart",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="also write the cost-per-token chart as SVG to PATH",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from pipelines.ingest.sources import read_inputs
     from pipelines.planning.make_plan import input_file_hashes
-    from pipelines.warehouse.files import write_atomically
     from pipelines.planning.sweep import sweep
     from pipelines.reports.frontier import frontier_charts, sweep_text
+    from pipelines.warehouse.files import write_atomically
 
     data, _ = gather(lambda: options.data_dir(args), lambda: _chart_folder(args.chart))
     tables = read_inputs(data)
-    frontier = sweep(tables, args.budget_mw, args.objective, options.solver_options(args), args.jobs,
-                     progress=sys.stderr.isatty(), inputs_files=input_file_hashes(data),
-                     time_resolution=args.time_resolution)
+    frontier = sweep(
+        tables,
+        args.budget_mw,
+        args.objective,
+        options.solver_options(args),
+        args.jobs,
+        progress=sys.stderr.isatty(),
+        inputs_files=input_file_hashes(data),
+        time_resolution=args.time_resolution,
+    )
     if args.chart:
         chart = frontier_charts(frontier)[0]
         write_atomically(args.chart, lambda tmp: Path(tmp).write_text(chart, encoding="utf-8"))
@@ -73,8 +102,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print(sweep_text(frontier), end="")
     jobs, budgets = frontier["jobs"], len(frontier["rows"])
-    print(f"\n{budgets} budget{'s' * (budgets != 1)} (+{frontier['marginal_mw']:g} MW each for the marginal value) "
-          f"solved in {frontier['seconds']:.1f} s with {jobs} worker{'s' * (jobs != 1)}")
+    print(
+        f"\n{budgets} budget{'s' * (budgets != 1)} (+{frontier['marginal_mw']:g} MW each for the marginal value) "
+        f"solved in {frontier['seconds']:.1f} s with {jobs} worker{'s' * (jobs != 1)}"
+    )
     if args.chart:
         print(f"chart: {args.chart}")
     return 0
@@ -85,5 +116,7 @@ def _chart_folder(chart: Path | None) -> Path | None:
     if chart is None:
         return None
     if chart.is_dir():
-        raise InputError([Problem(str(chart), "is a folder; --chart is the SVG file to write", field="--chart")])
+        raise InputError(
+            [Problem(str(chart), "is a folder; --chart is the SVG file to write", field="--chart")]
+        )
     return options.writable_folder(chart.resolve().parent, "--chart")

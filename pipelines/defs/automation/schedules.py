@@ -16,5 +16,5 @@ scheduled_replan = dg.ScheduleDefinition(
     execution_timezone=REPLAN_TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description=f"Ingest every input, rebuild the design space and solve the build plan on `{REPLAN_CRON}` "
-                f"({REPLAN_TIMEZONE}); set TOKENPLAN_REPLAN_CRON / TOKENPLAN_REPLAN_TIMEZONE to change it.",
+    f"({REPLAN_TIMEZONE}); set TOKENPLAN_REPLAN_CRON / TOKENPLAN_REPLAN_TIMEZONE to change it.",
 )

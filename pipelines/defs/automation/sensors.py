@@ -15,10 +15,10 @@ import time
 
 import dagster as dg
 
+from pipelines.defs.automation.watch import Cursor, folder_hashes, next_tick, sources_reading
 from pipelines.defs.design.assets import INGESTED
 from pipelines.defs.metadata import ingested_hashes
 from pipelines.defs.resources import InputFolder
-from pipelines.defs.automation.watch import Cursor, folder_hashes, next_tick, sources_reading
 
 INTERVAL_S = int(os.environ.get("TOKENPLAN_SENSOR_INTERVAL_S", "30"))
 """Seconds between two evaluations of each sensor (read when the code location loads)."""
@@ -30,8 +30,13 @@ def settle_s() -> float:
     return float(os.environ.get("TOKENPLAN_SENSOR_SETTLE_S", "20"))
 
 
-IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
-               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
+IN_PROGRESS = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
 @dg.sensor(
@@ -39,10 +44,12 @@ IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.D
     minimum_interval_seconds=INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Re-plans when an input file is added, changed or removed (by SHA-256, not modification "
-                "time): one `replan` run of the ingest assets reading the changed files and everything "
-                "downstream. A failed run is not retried: fix the file and the next tick re-plans.",
+    "time): one `replan` run of the ingest assets reading the changed files and everything "
+    "downstream. A failed run is not retried: fix the file and the next tick re-plans.",
 )
-def input_folder_sensor(context: dg.SensorEvaluationContext, input_folder: InputFolder) -> dg.SensorResult:
+def input_folder_sensor(
+    context: dg.SensorEvaluationContext, input_folder: InputFolder
+) -> dg.SensorResult:
     if context.cursor:
         cursor = Cursor.from_json(context.cursor)
     else:
@@ -50,37 +57,65 @@ def input_folder_sensor(context: dg.SensorEvaluationContext, input_folder: Input
         # sensor on re-plans only if the folder differs from it (and everything on a new instance).
         cursor = Cursor(files=ingested_hashes(context.instance, INGESTED))
     if _runs(context, IN_PROGRESS, limit=1):
-        return dg.SensorResult(skip_reason="a re-plan is in progress; changes wait for it to finish",
-                               cursor=cursor.to_json())
+        return dg.SensorResult(
+            skip_reason="a re-plan is in progress; changes wait for it to finish",
+            cursor=cursor.to_json(),
+        )
     tick = next_tick(cursor, folder_hashes(input_folder.dir), time.time(), settle_s())
     if not tick.request:
-        return dg.SensorResult(skip_reason=_with_last_failure(context, tick.reason), cursor=tick.cursor.to_json())
-    ingest_keys = [dg.AssetKey(t) for source in sources_reading(tick.changed) for t in source.tables]
-    selection = dg.AssetSelection.assets(*ingest_keys).downstream().resolve(context.repository_def.asset_graph)
-    context.log.info(f"{tick.reason}; materializing {', '.join(sorted(k.to_user_string() for k in selection))}")
+        return dg.SensorResult(
+            skip_reason=_with_last_failure(context, tick.reason), cursor=tick.cursor.to_json()
+        )
+    ingest_keys = [
+        dg.AssetKey(t) for source in sources_reading(tick.changed) for t in source.tables
+    ]
+    selection = (
+        dg.AssetSelection.assets(*ingest_keys)
+        .downstream()
+        .resolve(context.repository_def.asset_graph)
+    )
+    context.log.info(
+        f"{tick.reason}; materializing {', '.join(sorted(k.to_user_string() for k in selection))}"
+    )
     request = dg.RunRequest(
         run_key=tick.cursor.run_key,
         asset_selection=sorted(selection, key=lambda k: k.to_user_string()),
-        tags={"tokenplan/trigger": "input_folder", "tokenplan/changed_files": ", ".join(tick.changed)[:1000]},
+        tags={
+            "tokenplan/trigger": "input_folder",
+            "tokenplan/changed_files": ", ".join(tick.changed)[:1000],
+        },
     )
     return dg.SensorResult(run_requests=[request], cursor=tick.cursor.to_json())
 
 
-def _runs(context: dg.SensorEvaluationContext, statuses: list[dg.DagsterRunStatus], limit: int) -> list[dg.DagsterRun]:
+def _runs(
+    context: dg.SensorEvaluationContext, statuses: list[dg.DagsterRunStatus], limit: int
+) -> list[dg.DagsterRun]:
     """This sensor's latest runs in one of `statuses`."""
-    return list(context.instance.get_runs(
-        filters=dg.RunsFilter(tags={"dagster/sensor_name": context.sensor_name}, statuses=statuses), limit=limit))
+    return list(
+        context.instance.get_runs(
+            filters=dg.RunsFilter(
+                tags={"dagster/sensor_name": context.sensor_name}, statuses=statuses
+            ),
+            limit=limit,
+        )
+    )
 
 
 def _with_last_failure(context: dg.SensorEvaluationContext, reason: str) -> str:
     """`reason`, and if this sensor's latest finished run failed, which run and what to do."""
-    finished = _runs(context, [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE,
-                               dg.DagsterRunStatus.CANCELED], limit=1)
+    finished = _runs(
+        context,
+        [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED],
+        limit=1,
+    )
     if finished and finished[0].status == dg.DagsterRunStatus.FAILURE:
         run = finished[0]
         files = run.tags.get("tokenplan/changed_files", "")
-        return (f"{reason}; the last re-plan (run {run.run_id}, after {files}) failed: the warehouse keeps the "
-                f"last good tables and plan, fix the input file to re-plan")
+        return (
+            f"{reason}; the last re-plan (run {run.run_id}, after {files}) failed: the warehouse keeps the "
+            f"last good tables and plan, fix the input file to re-plan"
+        )
     return reason
 
 
@@ -91,5 +126,5 @@ automation_condition_sensor = dg.AutomationConditionSensorDefinition(
     minimum_interval_seconds=INTERVAL_S,
     emit_backfills=False,
     description="Evaluates every asset's automation condition: `design_space`, `build_plan` and the exports "
-                "are eager, so a manual re-ingest re-plans. Must be on for that.",
+    "are eager, so a manual re-ingest re-plans. Must be on for that.",
 )

@@ -19,10 +19,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
-from pipelines.ingest.source import Source
-from pipelines.ingest.sources import SOURCES
 from pipelines.ingest.files import sha256
 from pipelines.ingest.folder import relative_name, scan_inputs
+from pipelines.ingest.source import Source
+from pipelines.ingest.sources import SOURCES
 
 
 def folder_hashes(data_dir: Path) -> dict[str, str]:
@@ -42,7 +42,9 @@ def folder_hashes(data_dir: Path) -> dict[str, str]:
 
 def changed_files(before: Mapping[str, str], after: Mapping[str, str]) -> list[str]:
     """Files added, removed or whose content differs between two listings."""
-    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    return sorted(
+        name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+    )
 
 
 def _matches(name: str, pattern: str) -> bool:
@@ -73,14 +75,25 @@ class Cursor:
     pending_since: float | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"files": self.files, "generation": self.generation,
-                           "pending": self.pending, "pending_since": self.pending_since}, sort_keys=True)
+        return json.dumps(
+            {
+                "files": self.files,
+                "generation": self.generation,
+                "pending": self.pending,
+                "pending_since": self.pending_since,
+            },
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Cursor:
         data = json.loads(text)
-        return cls(files=data["files"], generation=data.get("generation", 0),
-                   pending=data.get("pending"), pending_since=data.get("pending_since"))
+        return cls(
+            files=data["files"],
+            generation=data.get("generation", 0),
+            pending=data.get("pending"),
+            pending_since=data.get("pending_since"),
+        )
 
     @property
     def run_key(self) -> str:
@@ -113,8 +126,17 @@ def next_tick(cursor: Cursor, current: Mapping[str, str], now: float, settle_s: 
     count = f"{len(changed)} file{'s' * (len(changed) != 1)} changed ({', '.join(changed)})"
     if settle_s > 0:
         if cursor.pending != current:
-            return Tick(replace(cursor, pending=current, pending_since=now), changed, False,
-                        f"{count}; waiting {settle_s:g} s for the folder to settle")
+            return Tick(
+                replace(cursor, pending=current, pending_since=now),
+                changed,
+                False,
+                f"{count}; waiting {settle_s:g} s for the folder to settle",
+            )
         if now - cursor.pending_since < settle_s:
-            return Tick(cursor, changed, False, f"{count}; settling ({now - cursor.pending_since:.0f} of {settle_s:g} s)")
+            return Tick(
+                cursor,
+                changed,
+                False,
+                f"{count}; settling ({now - cursor.pending_since:.0f} of {settle_s:g} s)",
+            )
     return Tick(Cursor(current, cursor.generation + 1), changed, True, f"{count}: re-plan")

@@ -6,10 +6,10 @@ import polars as pl
 from optimizer.design import plan_inputs, tariff_profile_frame
 from optimizer.economics import combinations
 from optimizer.inputs import PlanInputs, inputs_from_dict, inputs_to_dict
-from pipelines.warehouse import snapshots
 from pipelines.defs.metadata import markdown_table
 from pipelines.defs.resources import SNAPSHOT_ASSET, Warehouse
 from pipelines.ingest.sources import SOURCES
+from pipelines.warehouse import snapshots
 
 INGESTED = [table for source in SOURCES for table in source.tables]
 TARIFF_TABLES = ("tariffs", "tariff_energy_rates", "tariff_demand_rates", "tariff_schedules")
@@ -30,8 +30,12 @@ class DesignConfig(dg.Config):
     owners=["team:capacity-planning"],
     automation_condition=dg.AutomationCondition.eager(),
 )
-def design_space(context: dg.AssetExecutionContext, config: DesignConfig, warehouse: Warehouse,
-                 **tables: pl.DataFrame) -> dg.Output[dict]:
+def design_space(
+    context: dg.AssetExecutionContext,
+    config: DesignConfig,
+    warehouse: Warehouse,
+    **tables: pl.DataFrame,
+) -> dg.Output[dict]:
     """Per system × workload, the best operating point that meets the workload's SLO; the
     feasible (system, cooling, power design) combinations; the tariff priced for the flat year
     and per representative slice (what time-resolved plans read, as in `tariff_profiles`);
@@ -39,22 +43,35 @@ def design_space(context: dg.AssetExecutionContext, config: DesignConfig, wareho
     `build_plan` reads it back with `design_inputs`.
     """
     inputs = plan_inputs(tables, config.budget_mw, config.interpolate)
-    points = pl.DataFrame([{"sku": p.sku, "workload": p.workload, "tokens_per_s_per_gpu": p.tokens_per_s_per_gpu,
-                            "interactivity": p.interactivity_tokens_per_s_per_user, "ttft_s": p.ttft_s,
-                            "interpolated": p.interpolated} for p in inputs.operating_points])
+    points = pl.DataFrame(
+        [
+            {
+                "sku": p.sku,
+                "workload": p.workload,
+                "tokens_per_s_per_gpu": p.tokens_per_s_per_gpu,
+                "interactivity": p.interactivity_tokens_per_s_per_user,
+                "ttft_s": p.ttft_s,
+                "interpolated": p.interpolated,
+            }
+            for p in inputs.operating_points
+        ]
+    )
     combos = combinations(inputs)
     snapshot_id, files = snapshot_read(context, warehouse)
     document = inputs_to_dict(inputs) | {"inputs_files": files, "inputs_snapshot": snapshot_id}
-    return dg.Output(document, metadata={
-        "operating_points": dg.MetadataValue.md(markdown_table(points, max_rows=200)),
-        "combinations": len(combos),
-        "systems": len(inputs.systems),
-        "energy_usd_per_kwh": inputs.energy.energy_usd_per_kwh,
-        "demand_usd_per_kw_month": inputs.energy.demand_usd_per_kw_month,
-        "budget_mw": inputs.budget_mw,
-        "inputs_snapshot": snapshot_id or "",
-        "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in inputs.notes) or "none"),
-    })
+    return dg.Output(
+        document,
+        metadata={
+            "operating_points": dg.MetadataValue.md(markdown_table(points, max_rows=200)),
+            "combinations": len(combos),
+            "systems": len(inputs.systems),
+            "energy_usd_per_kwh": inputs.energy.energy_usd_per_kwh,
+            "demand_usd_per_kw_month": inputs.energy.demand_usd_per_kw_month,
+            "budget_mw": inputs.budget_mw,
+            "inputs_snapshot": snapshot_id or "",
+            "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in inputs.notes) or "none"),
+        },
+    )
 
 
 @dg.asset(
@@ -65,7 +82,9 @@ def design_space(context: dg.AssetExecutionContext, config: DesignConfig, wareho
     owners=["team:capacity-planning"],
     automation_condition=dg.AutomationCondition.eager(),
 )
-def tariff_profiles(context: dg.AssetExecutionContext, **tables: pl.DataFrame) -> dg.Output[pl.DataFrame]:
+def tariff_profiles(
+    context: dg.AssetExecutionContext, **tables: pl.DataFrame
+) -> dg.Output[pl.DataFrame]:
     """Every tariff's prices per representative slice (12 months × weekday/weekend × 24 hours):
     tariff_id, month, day_type, hour, weight_days (days of the reference year the slice stands
     for), energy_usd_per_kwh (marginal, at the tier the scenario's site reaches), demand_period
@@ -81,13 +100,18 @@ def tariff_profiles(context: dg.AssetExecutionContext, **tables: pl.DataFrame) -
         max_usd_per_kwh=pl.col("energy_usd_per_kwh").max(),
         demand_periods=pl.col("demand_period").drop_nulls().n_unique(),
     )
-    context.log.info(f"{summary.height} tariffs priced on {frame.height // max(summary.height, 1)} slices each")
-    return dg.Output(frame, metadata={
-        "dagster/row_count": frame.height,
-        "site_kw": site_kw,
-        "tariffs": dg.MetadataValue.md(markdown_table(summary, max_rows=100)),
-        "preview": dg.MetadataValue.md(markdown_table(frame, max_rows=48)),
-    })
+    context.log.info(
+        f"{summary.height} tariffs priced on {frame.height // max(summary.height, 1)} slices each"
+    )
+    return dg.Output(
+        frame,
+        metadata={
+            "dagster/row_count": frame.height,
+            "site_kw": site_kw,
+            "tariffs": dg.MetadataValue.md(markdown_table(summary, max_rows=100)),
+            "preview": dg.MetadataValue.md(markdown_table(frame, max_rows=48)),
+        },
+    )
 
 
 def design_inputs(design_space: dict) -> tuple[PlanInputs, list[dict], str | None]:
@@ -99,7 +123,9 @@ def design_inputs(design_space: dict) -> tuple[PlanInputs, list[dict], str | Non
     return inputs_from_dict(design), files, snapshot_id
 
 
-def snapshot_read(context: dg.AssetExecutionContext, warehouse: Warehouse) -> tuple[str | None, list[dict]]:
+def snapshot_read(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> tuple[str | None, list[dict]]:
     """The tables snapshot this run read its tables from, and the input files (name, SHA-256)
     behind its tables."""
     snapshot_id = snapshots.pinned_id(warehouse.dir, context.run.run_id)

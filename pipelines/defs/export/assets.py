@@ -26,18 +26,23 @@ def export_asset(export: ExportFormat) -> dg.AssetsDefinition:
         automation_condition=dg.AutomationCondition.eager(),
         description=export.description,
     )
-    def _export(context: dg.AssetExecutionContext, warehouse: Warehouse,
-                **upstream: dict) -> dg.MaterializeResult:
+    def _export(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, **upstream: dict
+    ) -> dg.MaterializeResult:
         plan = upstream["build_plan"]
-        paths = export_plan(plan, export.name, warehouse.dir / EXPORTS_FOLDER,
-                            upstream.get("pareto_frontier"))
-        context.log.info(f"plan {plan['plan_id']} exported as {export.name}: "
-                         f"{', '.join(p.name for p in paths)}")
-        return dg.MaterializeResult(metadata={
-            "path": dg.MetadataValue.path(str(paths[0])),
-            "files": dg.MetadataValue.md("\n".join(f"- `{p}`" for p in paths)),
-            "plan_id": plan["plan_id"],
-        })
+        paths = export_plan(
+            plan, export.name, warehouse.dir / EXPORTS_FOLDER, upstream.get("pareto_frontier")
+        )
+        context.log.info(
+            f"plan {plan['plan_id']} exported as {export.name}: {', '.join(p.name for p in paths)}"
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(paths[0])),
+                "files": dg.MetadataValue.md("\n".join(f"- `{p}`" for p in paths)),
+                "plan_id": plan["plan_id"],
+            }
+        )
 
     return _export
 

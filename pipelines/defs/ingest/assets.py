@@ -7,17 +7,16 @@ files have a problem fails its step with every problem listed; the snapshot step
 skipped and the last complete snapshot stays current.
 """
 
-
 import dagster as dg
 import polars as pl
 
-from pipelines.warehouse import snapshots
+from pipelines.contract.schema import TABLES, Table
 from pipelines.defs.metadata import markdown_table, table_metadata
 from pipelines.defs.resources import SNAPSHOT_ASSET, InputFolder, Warehouse
 from pipelines.ingest.source import Source
 from pipelines.ingest.sources import SOURCES, file_hashes
 from pipelines.ingest.tabular import table_problems
-from pipelines.contract.schema import TABLES, Table
+from pipelines.warehouse import snapshots
 
 GROUP = "ingest"
 
@@ -26,7 +25,8 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
     outs = {
         table: dg.AssetOut(
             group_name=GROUP,
-            description=TABLES[table].doc + f"\n\nRead from `{'`, `'.join(source.patterns)}` in the input folder.",
+            description=TABLES[table].doc
+            + f"\n\nRead from `{'`, `'.join(source.patterns)}` in the input folder.",
             kinds={"polars", "parquet"},
             owners=["team:capacity-planning"],
             tags={"source": source.name},
@@ -36,13 +36,21 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
     }
     ins = {table: dg.AssetIn(key=table) for table in source.upstream}
 
-    @dg.multi_asset(name=f"ingest_{source.name}", outs=outs, ins=ins, description=source.description)
-    def ingest(context: dg.AssetExecutionContext, input_folder: InputFolder, **upstream: pl.DataFrame):
+    @dg.multi_asset(
+        name=f"ingest_{source.name}", outs=outs, ins=ins, description=source.description
+    )
+    def ingest(
+        context: dg.AssetExecutionContext, input_folder: InputFolder, **upstream: pl.DataFrame
+    ):
         files = file_hashes(input_folder.dir, source)
         tables = source.read(input_folder.dir, upstream)
         for name in source.tables:
             context.log.info(f"{name}: {tables[name].height} rows from {len(files)} files")
-            yield dg.Output(tables[name], output_name=name, metadata=table_metadata(tables[name], TABLES[name], files))
+            yield dg.Output(
+                tables[name],
+                output_name=name,
+                metadata=table_metadata(tables[name], TABLES[name], files),
+            )
 
     return ingest
 
@@ -50,31 +58,48 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
 def build_contract_check(table: Table) -> dg.AssetChecksDefinition:
     """The Parquet table has the canonical schema, unique keys, no missing values, values in range."""
 
-    @dg.asset_check(asset=table.name, name="matches_contract", blocking=True,
-                    description=f"{table.name}: canonical columns and types, unique key, no missing required "
-                                f"values, every value within its range.")
+    @dg.asset_check(
+        asset=table.name,
+        name="matches_contract",
+        blocking=True,
+        description=f"{table.name}: canonical columns and types, unique key, no missing required "
+        f"values, every value within its range.",
+    )
     def check(frame: pl.DataFrame) -> dg.AssetCheckResult:
         problems = table_problems(frame, table)
         return dg.AssetCheckResult(
             passed=not problems,
-            metadata={"problems": dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:50]) or "none"),
-                      "rows": frame.height},
+            metadata={
+                "problems": dg.MetadataValue.md(
+                    "\n".join(f"- {p}" for p in problems[:50]) or "none"
+                ),
+                "rows": frame.height,
+            },
         )
 
     return check
 
 
 ingest_assets = [build_ingest_asset(source) for source in SOURCES]
-contract_checks = [build_contract_check(TABLES[name]) for source in SOURCES for name in source.tables]
+contract_checks = [
+    build_contract_check(TABLES[name]) for source in SOURCES for name in source.tables
+]
 
 
-@dg.asset_check(asset="benchmarks", name="covers_hardware", additional_ins={"hardware": dg.AssetIn("hardware")},
-                description="Every bought system's accelerator has at least one benchmark row (warns if not).")
-def benchmarks_cover_hardware(benchmarks: pl.DataFrame, hardware: pl.DataFrame) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset="benchmarks",
+    name="covers_hardware",
+    additional_ins={"hardware": dg.AssetIn("hardware")},
+    description="Every bought system's accelerator has at least one benchmark row (warns if not).",
+)
+def benchmarks_cover_hardware(
+    benchmarks: pl.DataFrame, hardware: pl.DataFrame
+) -> dg.AssetCheckResult:
     measured = set(benchmarks["accelerator"].unique())
     missing = sorted(set(hardware["accelerator"]) - measured)
     return dg.AssetCheckResult(
-        passed=not missing, severity=dg.AssetCheckSeverity.WARN,
+        passed=not missing,
+        severity=dg.AssetCheckSeverity.WARN,
         metadata={"accelerators_without_benchmarks": ", ".join(missing) or "none"},
     )
 
@@ -87,7 +112,9 @@ def benchmarks_cover_hardware(benchmarks: pl.DataFrame, hardware: pl.DataFrame) 
     owners=["team:capacity-planning"],
     automation_condition=dg.AutomationCondition.eager(),
 )
-def tables_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+def tables_snapshot(
+    context: dg.AssetExecutionContext, warehouse: Warehouse
+) -> dg.MaterializeResult:
     """Every canonical table as one consistent snapshot, `snapshots/<snapshot_id>/` in the
     warehouse: the tables this run ingested over the previous snapshot's others, switched to
     in one step (`snapshots/CURRENT`). Skipped when an ingest step of the run failed, so the
@@ -99,17 +126,30 @@ def tables_snapshot(context: dg.AssetExecutionContext, warehouse: Warehouse) -> 
     if commit.created:
         written = ", ".join(name for name, entry in tables.items() if entry["run_id"] == run_id)
         previous = commit.manifest["previous"]
-        context.log.info(f"snapshot {commit.snapshot_id} is current: {written} from this run"
-                         + (f", the other tables as in {previous}" if previous else ""))
+        context.log.info(
+            f"snapshot {commit.snapshot_id} is current: {written} from this run"
+            + (f", the other tables as in {previous}" if previous else "")
+        )
     else:
-        context.log.info(f"no table staged in this run: snapshot {commit.snapshot_id} stays current")
-    listing = pl.DataFrame([{"table": name, "rows": entry["rows"], "run_id": entry["run_id"]}
-                            for name, entry in tables.items()],
-                           schema={"table": pl.String, "rows": pl.Int64, "run_id": pl.String})
-    metadata = {"snapshot_id": commit.snapshot_id or "", "new_snapshot": commit.created,
-                "tables": dg.MetadataValue.md(markdown_table(listing, max_rows=len(tables) or 1))}
+        context.log.info(
+            f"no table staged in this run: snapshot {commit.snapshot_id} stays current"
+        )
+    listing = pl.DataFrame(
+        [
+            {"table": name, "rows": entry["rows"], "run_id": entry["run_id"]}
+            for name, entry in tables.items()
+        ],
+        schema={"table": pl.String, "rows": pl.Int64, "run_id": pl.String},
+    )
+    metadata = {
+        "snapshot_id": commit.snapshot_id or "",
+        "new_snapshot": commit.created,
+        "tables": dg.MetadataValue.md(markdown_table(listing, max_rows=len(tables) or 1)),
+    }
     if commit.snapshot_id:
-        metadata["path"] = dg.MetadataValue.path(str(snapshots.snapshot_dir(warehouse.dir, commit.snapshot_id)))
+        metadata["path"] = dg.MetadataValue.path(
+            str(snapshots.snapshot_dir(warehouse.dir, commit.snapshot_id))
+        )
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -124,5 +164,7 @@ def _reexecuted_runs(context: dg.AssetExecutionContext) -> list[str]:
     return runs
 
 
-defs = dg.Definitions(assets=[*ingest_assets, tables_snapshot],
-                      asset_checks=[*contract_checks, benchmarks_cover_hardware])
+defs = dg.Definitions(
+    assets=[*ingest_assets, tables_snapshot],
+    asset_checks=[*contract_checks, benchmarks_cover_hardware],
+)

@@ -39,34 +39,61 @@ class PlanConfig(dg.Config):
     owners=["team:capacity-planning"],
     automation_condition=dg.AutomationCondition.eager(),
     check_specs=[
-        dg.AssetCheckSpec("solver_status", asset="build_plan",
-                          description="HiGHS proved the plan optimal within the gap (warns at a time limit)."),
-        dg.AssetCheckSpec("within_budget", asset="build_plan",
-                          description="Grid power provisioned is within the MW budget."),
-        dg.AssetCheckSpec("cost_matches_rows", asset="build_plan",
-                          description="The annual cost recomputed from the fleet rows equals the reported objective."),
+        dg.AssetCheckSpec(
+            "solver_status",
+            asset="build_plan",
+            description="HiGHS proved the plan optimal within the gap (warns at a time limit).",
+        ),
+        dg.AssetCheckSpec(
+            "within_budget",
+            asset="build_plan",
+            description="Grid power provisioned is within the MW budget.",
+        ),
+        dg.AssetCheckSpec(
+            "cost_matches_rows",
+            asset="build_plan",
+            description="The annual cost recomputed from the fleet rows equals the reported objective.",
+        ),
     ],
 )
-def build_plan(context: dg.AssetExecutionContext, config: PlanConfig, warehouse: Warehouse, design_space: dict):
+def build_plan(
+    context: dg.AssetExecutionContext, config: PlanConfig, warehouse: Warehouse, design_space: dict
+):
     """The recommended build plan: fleet per system, cooling and power design; GPU allocation to
     workloads; annual cost by component; cost per million tokens and tokens/s per MW.
     """
     inputs, files, snapshot_id = design_inputs(design_space)
-    options = SolverOptions(time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap, threads=config.threads)
+    options = SolverOptions(
+        time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap, threads=config.threads
+    )
     try:
-        plan = stamp(plan_from_inputs(inputs, config.objective, options, config.time_resolution,
-                                      files, fields={"inputs_snapshot": snapshot_id}))
+        plan = stamp(
+            plan_from_inputs(
+                inputs,
+                config.objective,
+                options,
+                config.time_resolution,
+                files,
+                fields={"inputs_snapshot": snapshot_id},
+            )
+        )
     except Infeasible as error:
         raise dg.Failure(description=f"infeasible: {error.reason}", allow_retries=False) from error
     kept = save_plan(plan, warehouse.dir)
     context.log.info(f"plan {plan['plan_id']} kept in {kept}\n{plan_text(plan)}")
     report = export_paths(plan, "html", warehouse.dir / EXPORTS_FOLDER)[0]
-    yield dg.Output(plan, metadata=plan_metadata(plan) | {"report_html": dg.MetadataValue.path(str(report))})
+    yield dg.Output(
+        plan, metadata=plan_metadata(plan) | {"report_html": dg.MetadataValue.path(str(report))}
+    )
     yield from plan_checks(plan, recompute_annual_cost(plan, inputs))
 
 
 def plan_metadata(plan: dict) -> dict:
-    costs = "\n".join(f"| {COST_LABELS.get(k, k)} | {v:,.0f} |" for k, v in plan["costs_usd_per_year"].items() if v)
+    costs = "\n".join(
+        f"| {COST_LABELS.get(k, k)} | {v:,.0f} |"
+        for k, v in plan["costs_usd_per_year"].items()
+        if v
+    )
     return {
         "summary": dg.MetadataValue.md(plan_text(plan, markdown=True)),
         "cost_breakdown": dg.MetadataValue.md("| component | USD/year |\n|---|---|\n" + costs),
@@ -83,25 +110,33 @@ def time_metadata(plan: dict) -> dict:
     """A time-resolved plan's resolution, its flat-year comparison, realized utilization and monthly peaks."""
     if "time_resolution" not in plan:
         return {"time_resolution": "flat"}
-    months = "\n".join(f"| {r['month']} | {r['energy_kwh']:,.0f} | {r['energy_usd']:,.0f} | {r['peak_grid_kw']:,.0f} "
-                       f"| {r['demand_usd']:,.0f} |" for r in plan["monthly"])
+    months = "\n".join(
+        f"| {r['month']} | {r['energy_kwh']:,.0f} | {r['energy_usd']:,.0f} | {r['peak_grid_kw']:,.0f} "
+        f"| {r['demand_usd']:,.0f} |"
+        for r in plan["monthly"]
+    )
     return {
         "time_resolution": plan["time_resolution"],
         "flat_cost_per_million_tokens_usd": plan["flat_cost_per_million_tokens_usd"] or 0.0,
         "realized_utilization": plan["realized_utilization"]["fleet"] or 0.0,
-        "monthly": dg.MetadataValue.md("| month | kWh | energy USD | peak grid kW | demand USD |\n|---|---|---|---|---|\n"
-                                       + months),
+        "monthly": dg.MetadataValue.md(
+            "| month | kWh | energy USD | peak grid kW | demand USD |\n|---|---|---|---|---|\n"
+            + months
+        ),
     }
 
 
 def plan_checks(plan: dict, recomputed_cost_usd: float):
     gap = plan["solver"]["mip_gap"]
     yield dg.AssetCheckResult(
-        check_name="solver_status", passed=plan["status"] == "optimal",
-        severity=dg.AssetCheckSeverity.WARN, metadata={"status": plan["status"], "mip_gap": gap or 0.0},
+        check_name="solver_status",
+        passed=plan["status"] == "optimal",
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"status": plan["status"], "mip_gap": gap or 0.0},
     )
     yield dg.AssetCheckResult(
-        check_name="within_budget", passed=plan["grid_power_mw"] <= plan["budget_mw"] * (1 + 1e-9),
+        check_name="within_budget",
+        passed=plan["grid_power_mw"] <= plan["budget_mw"] * (1 + 1e-9),
         metadata={"grid_power_mw": plan["grid_power_mw"], "budget_mw": plan["budget_mw"]},
     )
     yield dg.AssetCheckResult(
@@ -135,28 +170,57 @@ class FrontierConfig(dg.Config):
     kinds={"pyomo", "highs"},
     owners=["team:capacity-planning"],
     automation_condition=dg.AutomationCondition.eager(),
-    check_specs=[dg.AssetCheckSpec("cost_never_rises_with_budget", asset="pareto_frontier",
-                                   description="Cost per token does not rise with the budget (up to the MIP gap).")],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "cost_never_rises_with_budget",
+            asset="pareto_frontier",
+            description="Cost per token does not rise with the budget (up to the MIP gap).",
+        )
+    ],
 )
-def pareto_frontier(context: dg.AssetExecutionContext, config: FrontierConfig, warehouse: Warehouse,
-                    **tables: pl.DataFrame):
+def pareto_frontier(
+    context: dg.AssetExecutionContext,
+    config: FrontierConfig,
+    warehouse: Warehouse,
+    **tables: pl.DataFrame,
+):
     """Cost per million tokens, tokens/s per MW, grid MW and the chosen design at each grid budget
     of the range, solved in parallel; with the solved value of one more MW at each budget."""
     budget_mw = tables["scenario"].row(0, named=True)["budget_mw"]
-    budgets = budget_range(config.start_mw or budget_mw / 4, config.stop_mw or 2 * budget_mw,
-                           config.step_mw or budget_mw / 4)
+    budgets = budget_range(
+        config.start_mw or budget_mw / 4,
+        config.stop_mw or 2 * budget_mw,
+        config.step_mw or budget_mw / 4,
+    )
     options = SolverOptions(time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap)
     snapshot_id, files = snapshot_read(context, warehouse)
-    frontier = sweep(tables, budgets, config.objective, options, config.jobs, inputs_files=files,
-                     time_resolution=config.time_resolution) | {"inputs_snapshot": snapshot_id}
-    costs = [r["cost_per_million_tokens_usd"] for r in frontier["rows"] if r["cost_per_million_tokens_usd"] is not None]
+    frontier = sweep(
+        tables,
+        budgets,
+        config.objective,
+        options,
+        config.jobs,
+        inputs_files=files,
+        time_resolution=config.time_resolution,
+    ) | {"inputs_snapshot": snapshot_id}
+    costs = [
+        r["cost_per_million_tokens_usd"]
+        for r in frontier["rows"]
+        if r["cost_per_million_tokens_usd"] is not None
+    ]
     rises = [(a, b) for a, b in zip(costs, costs[1:]) if b > a * (1 + 2 * config.mip_rel_gap)]
-    yield dg.Output(frontier, metadata={
-        "frontier": dg.MetadataValue.md(sweep_text(frontier, markdown=True)),
-        "budgets": len(frontier["rows"]),
-        "infeasible_budgets": sum(r["cost_per_million_tokens_usd"] is None for r in frontier["rows"]),
-        "seconds": frontier["seconds"],
-        "jobs": frontier["jobs"],
-    })
-    yield dg.AssetCheckResult(check_name="cost_never_rises_with_budget", passed=not rises,
-                              metadata={"rises": len(rises)})
+    yield dg.Output(
+        frontier,
+        metadata={
+            "frontier": dg.MetadataValue.md(sweep_text(frontier, markdown=True)),
+            "budgets": len(frontier["rows"]),
+            "infeasible_budgets": sum(
+                r["cost_per_million_tokens_usd"] is None for r in frontier["rows"]
+            ),
+            "seconds": frontier["seconds"],
+            "jobs": frontier["jobs"],
+        },
+    )
+    yield dg.AssetCheckResult(
+        check_name="cost_never_rises_with_budget", passed=not rises, metadata={"rises": len(rises)}
+    )

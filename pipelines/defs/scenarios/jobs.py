@@ -41,11 +41,23 @@ from pipelines.warehouse.files import write_atomically
 
 SWEEPS_FOLDER = "budget_sweeps"
 STEP_IO = "sweep_io_manager"
-ROW_FIELDS = ("budget_mw", "status", "reason", "cost_per_million_tokens_usd", "tokens_per_s_per_mw", "grid_power_mw",
-              "annual_cost_usd", "tokens_per_year", "power_design", "seconds")
+ROW_FIELDS = (
+    "budget_mw",
+    "status",
+    "reason",
+    "cost_per_million_tokens_usd",
+    "tokens_per_s_per_mw",
+    "grid_power_mw",
+    "annual_cost_usd",
+    "tokens_per_year",
+    "power_design",
+    "seconds",
+)
 CSV_FIELDS = (*ROW_FIELDS, *MARGINAL_FIELDS, "worker")
 """The columns of `budget_sweeps/<run id>.csv`: a frontier row (no fleet) and its Dask worker."""
-SWEEP_BUDGETS_MW = tuple(float(b) for b in os.environ.get("TOKENPLAN_SWEEP_BUDGETS_MW", "10,20,40").split(","))
+SWEEP_BUDGETS_MW = tuple(
+    float(b) for b in os.environ.get("TOKENPLAN_SWEEP_BUDGETS_MW", "10,20,40").split(",")
+)
 """Grid interconnects the `sweep_budgets` job plans, in MW: one row each."""
 
 
@@ -61,16 +73,34 @@ class SolveConfig(dg.Config):
 def build_solve_op(budget_mw: float) -> dg.OpDefinition:
     """The step that plans one budget: `pipelines.planning.sweep.budget_point`, as `sweep` does."""
 
-    @dg.op(name=_op_name(budget_mw), out=dg.Out(dict, io_manager_key=STEP_IO),
-           description=f"The best plan for a {budget_mw:g} MW grid interconnect, summarized.")
-    def solve(context: dg.OpExecutionContext, config: SolveConfig, input_folder: InputFolder) -> dict:
-        options = SolverOptions(time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap, threads=1)
-        point = budget_point(read_inputs(input_folder.dir), budget_mw, config.objective, options,
-                             config.time_resolution)
-        context.log.info(f"{budget_mw:g} MW: {point['status']}, {point['cost_per_million_tokens_usd']} USD per "
-                         f"million tokens")
-        return {"point": point, "worker": _dask_worker(), "objective": config.objective,
-                "time_resolution": config.time_resolution}
+    @dg.op(
+        name=_op_name(budget_mw),
+        out=dg.Out(dict, io_manager_key=STEP_IO),
+        description=f"The best plan for a {budget_mw:g} MW grid interconnect, summarized.",
+    )
+    def solve(
+        context: dg.OpExecutionContext, config: SolveConfig, input_folder: InputFolder
+    ) -> dict:
+        options = SolverOptions(
+            time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap, threads=1
+        )
+        point = budget_point(
+            read_inputs(input_folder.dir),
+            budget_mw,
+            config.objective,
+            options,
+            config.time_resolution,
+        )
+        context.log.info(
+            f"{budget_mw:g} MW: {point['status']}, {point['cost_per_million_tokens_usd']} USD per "
+            f"million tokens"
+        )
+        return {
+            "point": point,
+            "worker": _dask_worker(),
+            "objective": config.objective,
+            "time_resolution": config.time_resolution,
+        }
 
     return solve
 
@@ -84,30 +114,49 @@ def build_collect_op(pairs: list[tuple[float, float]]) -> dg.OpDefinition:
     """
     budgets = budgets_to_solve(pairs)
 
-    @dg.op(ins={_op_name(b): dg.In(dict) for b in budgets},
-           out=dg.Out(dict, io_manager_key=STEP_IO))
-    def collect_sweep(context: dg.OpExecutionContext, warehouse: Warehouse,
-                      input_folder: InputFolder, **steps: dict) -> dg.Output[dict]:
+    @dg.op(
+        ins={_op_name(b): dg.In(dict) for b in budgets}, out=dg.Out(dict, io_manager_key=STEP_IO)
+    )
+    def collect_sweep(
+        context: dg.OpExecutionContext,
+        warehouse: Warehouse,
+        input_folder: InputFolder,
+        **steps: dict,
+    ) -> dg.Output[dict]:
         by_budget = {budget: steps[_op_name(budget)] for budget in budgets}
         settings = {(step["objective"], step["time_resolution"]) for step in by_budget.values()}
         if len(settings) != 1:
-            raise dg.Failure(description=f"the solve steps ran with different objectives or time "
-                                         f"resolutions: {sorted(settings)}")
+            raise dg.Failure(
+                description=f"the solve steps ran with different objectives or time "
+                f"resolutions: {sorted(settings)}"
+            )
         ((objective, time_resolution),) = settings
         points = {budget: step["point"] for budget, step in by_budget.items()}
         workers = {budget: step["worker"] for budget, step in by_budget.items()}
-        frontier = frontier_document(points, pairs, objective, time_resolution,
-                                     jobs=len(set(workers.values())), seconds=_run_seconds(context),
-                                     inputs_files=input_file_hashes(input_folder.dir))
-        rows = [{field: row[field] for field in CSV_FIELDS if field != "worker"}
-                | {"worker": workers[row["budget_mw"]]} for row in frontier["rows"]]
+        frontier = frontier_document(
+            points,
+            pairs,
+            objective,
+            time_resolution,
+            jobs=len(set(workers.values())),
+            seconds=_run_seconds(context),
+            inputs_files=input_file_hashes(input_folder.dir),
+        )
+        rows = [
+            {field: row[field] for field in CSV_FIELDS if field != "worker"}
+            | {"worker": workers[row["budget_mw"]]}
+            for row in frontier["rows"]
+        ]
         table = pl.DataFrame(rows, infer_schema_length=None)
         path = warehouse.dir / SWEEPS_FOLDER / f"{context.run_id}.csv"
         write_atomically(path, lambda tmp: inert_csv_text(table).write_csv(tmp))
-        return dg.Output(frontier | {"path": str(path)}, metadata={
-            "path": dg.MetadataValue.path(str(path)),
-            "sweep": dg.MetadataValue.md(markdown_table(table.drop("worker"), max_rows=100)),
-        })
+        return dg.Output(
+            frontier | {"path": str(path)},
+            metadata={
+                "path": dg.MetadataValue.path(str(path)),
+                "sweep": dg.MetadataValue.md(markdown_table(table.drop("worker"), max_rows=100)),
+            },
+        )
 
     return collect_sweep
 
@@ -138,11 +187,26 @@ DASK_CLUSTERS = ("local", "yarn", "ssh", "pbs", "moab", "sge", "lsf", "slurm", "
 
 @dg.executor(
     name="dask",
-    config_schema={"cluster": dg.Field(dg.Selector({
-        "existing": dg.Field({"address": dg.StringSource}, description="Connect to an existing scheduler."),
-        **{kind: dg.Field(dg.Permissive(), is_required=False, description=f"{kind} cluster configuration.")
-           for kind in DASK_CLUSTERS},
-    }))},
+    config_schema={
+        "cluster": dg.Field(
+            dg.Selector(
+                {
+                    "existing": dg.Field(
+                        {"address": dg.StringSource},
+                        description="Connect to an existing scheduler.",
+                    ),
+                    **{
+                        kind: dg.Field(
+                            dg.Permissive(),
+                            is_required=False,
+                            description=f"{kind} cluster configuration.",
+                        )
+                        for kind in DASK_CLUSTERS
+                    },
+                }
+            )
+        )
+    },
     requirements=dg.multiple_process_executor_requirements(),
 )
 def dask_executor(init_context: dg.InitExecutorContext) -> dg.Executor:
@@ -163,8 +227,13 @@ def cluster_config() -> dict:
     scheduler = os.environ.get("TOKENPLAN_DASK_SCHEDULER")
     if scheduler:
         return {"existing": {"address": scheduler}}
-    return {"local": {"n_workers": int(os.environ.get("TOKENPLAN_DASK_WORKERS", "2")), "threads_per_worker": 1,
-                      "dashboard_address": None}}
+    return {
+        "local": {
+            "n_workers": int(os.environ.get("TOKENPLAN_DASK_WORKERS", "2")),
+            "threads_per_worker": 1,
+            "dashboard_address": None,
+        }
+    }
 
 
 def build_sweep_job(budgets_mw: tuple[float, ...]) -> dg.JobDefinition:
@@ -180,8 +249,8 @@ def build_sweep_job(budgets_mw: tuple[float, ...]) -> dg.JobDefinition:
         config={"execution": {"config": {"cluster": cluster_config()}}},
         tags={"tokenplan/scale_out": "dask"},
         description=f"Plan each MW budget ({', '.join(f'{b:g}' for b in budgets_mw)}) and one MW "
-                    f"more as its own step on a Dask cluster; one table of cost per token and the "
-                    f"value of one more MW by budget.",
+        f"more as its own step on a Dask cluster; one table of cost per token and the "
+        f"value of one more MW by budget.",
     )
     def sweep():
         collect(**{name: solve() for name, solve in solvers.items()})

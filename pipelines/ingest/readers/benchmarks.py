@@ -25,12 +25,12 @@ from typing import Any, NamedTuple
 import polars as pl
 
 from pipelines.contract.errors import InputError, Problem, ProblemList, gather
+from pipelines.contract.schema import BENCHMARKS
 from pipelines.ingest.files import read_json
-from pipelines.ingest.names import accelerator_key, model_key
 from pipelines.ingest.folder import input_files, relative_name
+from pipelines.ingest.names import accelerator_key, model_key
 from pipelines.ingest.source import Source
 from pipelines.ingest.tabular import MAX_PROBLEMS_PER_FILE, read_records, read_table_file
-from pipelines.contract.schema import BENCHMARKS
 
 logger = logging.getLogger(__name__)
 
@@ -94,8 +94,11 @@ def read_benchmarks(data_dir: Path) -> pl.DataFrame:
         MLPERF_PATTERN: _read_mlperf_logging_skips,
     }
     found = gather(*(partial(input_files, data_dir, (pattern,), False) for pattern in readers))
-    calls = [partial(reader, path, relative_name(data_dir, path))
-             for reader, paths in zip(readers.values(), found, strict=True) for path in paths]
+    calls = [
+        partial(reader, path, relative_name(data_dir, path))
+        for reader, paths in zip(readers.values(), found, strict=True)
+        for path in paths
+    ]
     if not calls:
         expected = f"{', '.join(PATTERNS[:-1])} or {PATTERNS[-1]}"
         raise InputError([Problem(BENCHMARK_FOLDER, f"no benchmark files (expected {expected})")])
@@ -106,18 +109,22 @@ def read_benchmarks(data_dir: Path) -> pl.DataFrame:
 
 
 SOURCE = Source(
-    name="benchmarks", patterns=PATTERNS, tables=("benchmarks",),
+    name="benchmarks",
+    patterns=PATTERNS,
+    tables=("benchmarks",),
     read=lambda data_dir, _: {"benchmarks": read_benchmarks(data_dir)},
     description="Throughput operating points from InferenceMAX, MLPerf Inference and canonical CSV "
-                "files.",
+    "files.",
 )
 
 
 def read_benchmark_csv(path: Path, name: str) -> pl.DataFrame:
     """A canonical benchmarks CSV, with `accelerator` and `model` mapped to their keys."""
     frame = read_table_file(path, name, BENCHMARKS)
-    return frame.with_columns(pl.col("accelerator").map_elements(accelerator_key, return_dtype=pl.String),
-                              pl.col("model").map_elements(model_key, return_dtype=pl.String))
+    return frame.with_columns(
+        pl.col("accelerator").map_elements(accelerator_key, return_dtype=pl.String),
+        pl.col("model").map_elements(model_key, return_dtype=pl.String),
+    )
 
 
 INFERENCEMAX_FIELDS = {
@@ -135,12 +142,31 @@ INFERENCEMAX_FIELDS = {
 }
 """Canonical column -> InferenceMAX record key (problems name the record key)."""
 INFERENCEMAX_TEXTS = ("hw", "model", "framework", "precision")
-INFERENCEMAX_NUMBERS = ("isl", "osl", "conc", "tput_per_gpu", "output_tput_per_gpu", "median_intvty", "median_ttft")
+INFERENCEMAX_NUMBERS = (
+    "isl",
+    "osl",
+    "conc",
+    "tput_per_gpu",
+    "output_tput_per_gpu",
+    "median_intvty",
+    "median_ttft",
+)
 INFERENCEMAX_CONFIG = (
-    "model", "tp", "ep", "dp_attention", "disagg",
-    "prefill_num_workers", "prefill_tp", "prefill_ep", "prefill_dp_attention",
-    "decode_num_workers", "decode_tp", "decode_ep", "decode_dp_attention",
-    "spec_decoding", "_gha_run_id",
+    "model",
+    "tp",
+    "ep",
+    "dp_attention",
+    "disagg",
+    "prefill_num_workers",
+    "prefill_tp",
+    "prefill_ep",
+    "prefill_dp_attention",
+    "decode_num_workers",
+    "decode_tp",
+    "decode_ep",
+    "decode_dp_attention",
+    "spec_decoding",
+    "_gha_run_id",
 )
 """Record keys copied into `source` (when present) so a point can be traced to its run."""
 
@@ -161,9 +187,14 @@ def read_inferencemax(path: Path, name: str) -> pl.DataFrame:
             continue
         accelerator, model = accelerator_key(item["hw"]), model_key(item["model"])
         config = ", ".join(f"{k}={_text(item[k])}" for k in INFERENCEMAX_CONFIG if k in item)
-        records.append({column: item[key] for column, key in INFERENCEMAX_FIELDS.items()}
-                       | {"accelerator": accelerator, "model": model,
-                          "source": f"InferenceMAX {item['framework']}: {config}"})
+        records.append(
+            {column: item[key] for column, key in INFERENCEMAX_FIELDS.items()}
+            | {
+                "accelerator": accelerator,
+                "model": model,
+                "source": f"InferenceMAX {item['framework']}: {config}",
+            }
+        )
         rows.append(row)
     return _finish(records, rows, name, problems, INFERENCEMAX_FIELDS)
 
@@ -202,8 +233,10 @@ def read_mlperf(path: Path, name: str) -> MlperfRead:
             continue
         if not _has_fields(item, row, name, (), MLPERF_NUMBERS, problems):
             continue
-        checks = [_is_positive(item[key], name, row, key, problems, whole=key != "Performance_Result")
-                  for key in MLPERF_NUMBERS]
+        checks = [
+            _is_positive(item[key], name, row, key, problems, whole=key != "Performance_Result")
+            for key in MLPERF_NUMBERS
+        ]
         if not all(checks):
             continue
         model = model_key(item["Model"])
@@ -211,20 +244,24 @@ def read_mlperf(path: Path, name: str) -> MlperfRead:
         ttft_ms, tpot_ms = MLPERF_LATENCY_LIMITS_MS.get((model, scenario), (None, None))
         tokens_per_s_per_gpu = item["Performance_Result"] / (item["Nodes"] * item["a#"])
         precision = str(item.get("weight_data_types") or "").strip().casefold()
-        records.append({
-            "accelerator": accelerator_key(item["Accelerator"]),
-            "model": model,
-            "framework": str(item.get("Software") or "").split(",")[0].strip() or None,
-            "precision": None if precision in ("", "unset") else precision,
-            "isl": None,
-            "osl": None,
-            "concurrency": None,
-            "tokens_per_s_per_gpu": tokens_per_s_per_gpu,
-            "output_tokens_per_s_per_gpu": tokens_per_s_per_gpu,
-            "interactivity_tokens_per_s_per_user": None if tpot_ms is None else 1000.0 / tpot_ms,
-            "ttft_s": None if ttft_ms is None else ttft_ms / 1000.0,
-            "source": _mlperf_source(item),
-        })
+        records.append(
+            {
+                "accelerator": accelerator_key(item["Accelerator"]),
+                "model": model,
+                "framework": str(item.get("Software") or "").split(",")[0].strip() or None,
+                "precision": None if precision in ("", "unset") else precision,
+                "isl": None,
+                "osl": None,
+                "concurrency": None,
+                "tokens_per_s_per_gpu": tokens_per_s_per_gpu,
+                "output_tokens_per_s_per_gpu": tokens_per_s_per_gpu,
+                "interactivity_tokens_per_s_per_user": None
+                if tpot_ms is None
+                else 1000.0 / tpot_ms,
+                "ttft_s": None if ttft_ms is None else ttft_ms / 1000.0,
+                "source": _mlperf_source(item),
+            }
+        )
         rows.append(row)
     return MlperfRead(_finish(records, rows, name, problems, {}), dict(sorted(skipped.items())))
 
@@ -232,8 +269,13 @@ def read_mlperf(path: Path, name: str) -> MlperfRead:
 def _read_mlperf_logging_skips(path: Path, name: str) -> pl.DataFrame:
     result = read_mlperf(path, name)
     if result.skipped:
-        logger.info("%s: kept %d MLPerf rows, skipped %d: %s", name, result.frame.height,
-                    sum(result.skipped.values()), result.skipped)
+        logger.info(
+            "%s: kept %d MLPerf rows, skipped %d: %s",
+            name,
+            result.frame.height,
+            sum(result.skipped.values()),
+            result.skipped,
+        )
     return result.frame
 
 
@@ -250,7 +292,10 @@ def _mlperf_skip_reason(item: dict[str, Any]) -> str | None:
     used = item.get("UsedModel")
     if isinstance(used, str) and used.strip() and model_key(used) != model:
         return "substituted_model"
-    if item["Scenario"] != MLPERF_OFFLINE and (model, item["Scenario"]) not in MLPERF_LATENCY_LIMITS_MS:
+    if (
+        item["Scenario"] != MLPERF_OFFLINE
+        and (model, item["Scenario"]) not in MLPERF_LATENCY_LIMITS_MS
+    ):
         return "unknown_scenario"
     return None
 
@@ -258,15 +303,19 @@ def _mlperf_skip_reason(item: dict[str, Any]) -> str | None:
 def _mlperf_source(item: dict[str, Any]) -> str:
     head = " ".join(_text(item[k]) for k in ("version", "Category", "ID", "Model") if item.get(k))
     system = " ".join(_text(item[k]) for k in ("Submitter", "System") if item.get(k))
-    return (f"MLPerf Inference {head}: {system}, {item['Scenario']}, {item['Nodes']} node(s) x {item['a#']} GPUs, "
-            f"{_text(item.get('Availability', 'availability unknown'))}")
+    return (
+        f"MLPerf Inference {head}: {system}, {item['Scenario']}, {item['Nodes']} node(s) x {item['a#']} GPUs, "
+        f"{_text(item.get('Availability', 'availability unknown'))}"
+    )
 
 
 def _json_records(path: Path, name: str, problems: ProblemList) -> list[tuple[int, dict[str, Any]]]:
     """The objects of a JSON list with their 1-based index; non-objects become problems."""
     data = read_json(path, name)
     if not isinstance(data, list):
-        raise InputError([Problem(name, f"expected a JSON list of result rows, got {_json_kind(data)}")])
+        raise InputError(
+            [Problem(name, f"expected a JSON list of result rows, got {_json_kind(data)}")]
+        )
     if not data:
         raise InputError([Problem(name, "no records (the JSON list is empty)")])
     records = []
@@ -278,8 +327,14 @@ def _json_records(path: Path, name: str, problems: ProblemList) -> list[tuple[in
     return records
 
 
-def _has_fields(item: dict[str, Any], row: int, name: str, texts: tuple[str, ...], numbers: tuple[str, ...],
-                problems: ProblemList) -> bool:
+def _has_fields(
+    item: dict[str, Any],
+    row: int,
+    name: str,
+    texts: tuple[str, ...],
+    numbers: tuple[str, ...],
+    problems: ProblemList,
+) -> bool:
     """Whether the record has every key, text where text is expected and a finite number where a number is."""
     ok = True
     for key in (*texts, *numbers):
@@ -287,9 +342,13 @@ def _has_fields(item: dict[str, Any], row: int, name: str, texts: tuple[str, ...
         if key not in item or value is None:
             problems.add(name, "required key is missing or null", row=row, field=key)
         elif key in texts and not isinstance(value, str):
-            problems.add(name, f"expected text, got {_json_kind(value)} {value!r}", row=row, field=key)
+            problems.add(
+                name, f"expected text, got {_json_kind(value)} {value!r}", row=row, field=key
+            )
         elif key in numbers and not _is_number(value):
-            problems.add(name, f"expected a number, got {_json_kind(value)} {value!r}", row=row, field=key)
+            problems.add(
+                name, f"expected a number, got {_json_kind(value)} {value!r}", row=row, field=key
+            )
         else:
             continue
         ok = False
@@ -300,17 +359,28 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _is_positive(value: Any, name: str, row: int, field: str, problems: ProblemList, whole: bool) -> bool:
+def _is_positive(
+    value: Any, name: str, row: int, field: str, problems: ProblemList, whole: bool
+) -> bool:
     """Whether a number (already checked finite) is > 0 and, if `whole`, an integer; else a problem."""
     if value > 0 and (isinstance(value, int) or not whole):
         return True
-    problems.add(name, f"expected {'a whole number' if whole else 'a number'} > 0, got {value!r}", row=row,
-                 field=field)
+    problems.add(
+        name,
+        f"expected {'a whole number' if whole else 'a number'} > 0, got {value!r}",
+        row=row,
+        field=field,
+    )
     return False
 
 
-def _finish(records: list[dict[str, Any]], rows: list[int], name: str, problems: ProblemList,
-            keys: dict[str, str]) -> pl.DataFrame:
+def _finish(
+    records: list[dict[str, Any]],
+    rows: list[int],
+    name: str,
+    problems: ProblemList,
+    keys: dict[str, str],
+) -> pl.DataFrame:
     """Canonical records through the CSV parsing and range checks; raise every problem of the file together.
 
     `rows[i]` is the 1-based index in the file of `records[i]`, and `keys` maps a
@@ -322,8 +392,14 @@ def _finish(records: list[dict[str, Any]], rows: list[int], name: str, problems:
         try:
             frame = read_records(records, BENCHMARKS, name, first_row=1)
         except InputError as error:
-            problems.extend(replace(p, row=None if p.row is None else rows[p.row - 1],
-                                    field=keys.get(p.field, p.field)) for p in error.problems)
+            problems.extend(
+                replace(
+                    p,
+                    row=None if p.row is None else rows[p.row - 1],
+                    field=keys.get(p.field, p.field),
+                )
+                for p in error.problems
+            )
     _raise_sorted(problems)
     return frame
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import polars as pl
 
+from pipelines.contract.schema import COOLING, POWER, Table
 from pipelines.ingest.folder import input_file
 from pipelines.ingest.source import Source
 from pipelines.ingest.tabular import read_table_file
-from pipelines.contract.schema import COOLING, POWER, Table
 
 COOLING_FILE = "cooling.csv"
 POWER_FILE = "power.csv"
@@ -25,7 +25,9 @@ def read_cooling(data_dir: Path) -> pl.DataFrame:
 
 
 COOLING_SOURCE = Source(
-    name="cooling", patterns=(COOLING_FILE,), tables=("cooling",),
+    name="cooling",
+    patterns=(COOLING_FILE,),
+    tables=("cooling",),
     read=lambda data_dir, _: {"cooling": read_cooling(data_dir)},
     description="Cooling options: air, direct-to-chip liquid, immersion.",
 )
@@ -37,7 +39,9 @@ def read_power(data_dir: Path) -> pl.DataFrame:
 
 
 POWER_SOURCE = Source(
-    name="power", patterns=(POWER_FILE,), tables=("power",),
+    name="power",
+    patterns=(POWER_FILE,),
+    tables=("power",),
     read=lambda data_dir, _: {"power": read_power(data_dir)},
     description="Power-delivery designs: 415/480 VAC, 800 VDC.",
 )

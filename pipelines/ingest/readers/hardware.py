@@ -7,11 +7,11 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.contract.errors import InputError, Problem, ProblemList
-from pipelines.ingest.names import accelerator_key
+from pipelines.contract.schema import HARDWARE
 from pipelines.ingest.folder import input_files, read_each
+from pipelines.ingest.names import accelerator_key
 from pipelines.ingest.source import Source
 from pipelines.ingest.tabular import read_table_file
-from pipelines.contract.schema import HARDWARE
 
 PATTERNS = ("hardware/*.csv", "hardware/*.xlsx")
 
@@ -19,7 +19,9 @@ PATTERNS = ("hardware/*.csv", "hardware/*.xlsx")
 def read_price_sheet(path: Path, name: str) -> pl.DataFrame:
     """One price sheet (CSV, or the XLSX sheet `hardware`), accelerators mapped to their keys."""
     frame = read_table_file(path, name, HARDWARE, rules=_row_rules)
-    return frame.with_columns(pl.col("accelerator").map_elements(accelerator_key, return_dtype=pl.String))
+    return frame.with_columns(
+        pl.col("accelerator").map_elements(accelerator_key, return_dtype=pl.String)
+    )
 
 
 def _row_rules(frame: pl.DataFrame, rows: pl.Series, name: str, problems: ProblemList) -> None:
@@ -32,16 +34,34 @@ def _row_rules(frame: pl.DataFrame, rows: pl.Series, name: str, problems: Proble
     for line, row in zip(rows, frame.iter_rows(named=True), strict=True):
         owned = row["node_capex_usd"] is not None
         if not owned and row["rental_usd_per_gpu_hour"] is None:
-            problems.add(name, "a system needs node_capex_usd (bought) or rental_usd_per_gpu_hour (rented)",
-                         row=line, field="node_capex_usd")
+            problems.add(
+                name,
+                "a system needs node_capex_usd (bought) or rental_usd_per_gpu_hour (rented)",
+                row=line,
+                field="node_capex_usd",
+            )
         if owned and row["node_power_kw"] is None:
-            problems.add(name, "missing value (a bought system draws site power)", row=line, field="node_power_kw")
+            problems.add(
+                name,
+                "missing value (a bought system draws site power)",
+                row=line,
+                field="node_power_kw",
+            )
         if owned and not row["cooling_kinds"]:
-            problems.add(name, "a bought system needs at least one cooling kind", row=line, field="cooling_kinds")
+            problems.add(
+                name,
+                "a bought system needs at least one cooling kind",
+                row=line,
+                field="cooling_kinds",
+            )
         power, idle = row["node_power_kw"], row["node_idle_power_kw"]
         if power is not None and idle is not None and idle > power:
-            problems.add(name, f"idle power {idle:g} kW is above full-load power {power:g} kW", row=line,
-                         field="node_idle_power_kw")
+            problems.add(
+                name,
+                f"idle power {idle:g} kW is above full-load power {power:g} kW",
+                row=line,
+                field="node_idle_power_kw",
+            )
 
 
 def read_hardware(data_dir: Path) -> pl.DataFrame:
@@ -51,8 +71,11 @@ def read_hardware(data_dir: Path) -> pl.DataFrame:
     duplicated = hardware.filter(pl.col("sku").is_duplicated()).sort("sku", "source_file")
     if duplicated.height:
         problems = [
-            Problem(group["source_file"][-1], f"sku '{sku}' is also in {', '.join(group['source_file'][:-1])}",
-                    field="sku")
+            Problem(
+                group["source_file"][-1],
+                f"sku '{sku}' is also in {', '.join(group['source_file'][:-1])}",
+                field="sku",
+            )
             for (sku,), group in duplicated.group_by("sku", maintain_order=True)
         ]
         raise InputError(problems)
@@ -60,7 +83,9 @@ def read_hardware(data_dir: Path) -> pl.DataFrame:
 
 
 SOURCE = Source(
-    name="hardware", patterns=PATTERNS, tables=("hardware",),
+    name="hardware",
+    patterns=PATTERNS,
+    tables=("hardware",),
     read=lambda data_dir, _: {"hardware": read_hardware(data_dir)},
     description="Price sheets (CSV, XLSX sheet `hardware`): purchasable and rentable systems.",
 )

@@ -29,12 +29,12 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.contract.errors import InputError, Problem, ProblemList
+from pipelines.contract.schema import SCENARIO, WORKLOADS
 from pipelines.ingest.files import read_yaml
 from pipelines.ingest.folder import input_file
 from pipelines.ingest.names import model_key
 from pipelines.ingest.source import Source, Tables
 from pipelines.ingest.tabular import read_records
-from pipelines.contract.schema import SCENARIO, WORKLOADS
 
 SCENARIO_FILE = "scenario.yaml"
 SHARE_TOLERANCE = 1e-6
@@ -50,29 +50,46 @@ class ScenarioTables:
 def read_scenario(data_dir: Path) -> ScenarioTables:
     document = read_yaml(input_file(data_dir, SCENARIO_FILE), SCENARIO_FILE)
     if not isinstance(document, dict):
-        raise InputError([Problem(SCENARIO_FILE, "expected a mapping of scenario fields at the top level")])
+        raise InputError(
+            [Problem(SCENARIO_FILE, "expected a mapping of scenario fields at the top level")]
+        )
 
     problems = ProblemList()
     known = {c.name for c in SCENARIO.columns} | {"workloads"}
     for key in document:
         if key not in known:
-            problems.add(SCENARIO_FILE, f"unknown field (known: {', '.join(sorted(known))})", field=str(key))
+            problems.add(
+                SCENARIO_FILE, f"unknown field (known: {', '.join(sorted(known))})", field=str(key)
+            )
     workloads = document.get("workloads")
-    if not isinstance(workloads, list) or not workloads or not all(isinstance(w, dict) for w in workloads):
-        problems.add(SCENARIO_FILE, "expected a non-empty list of workloads, each a mapping", field="workloads")
+    if (
+        not isinstance(workloads, list)
+        or not workloads
+        or not all(isinstance(w, dict) for w in workloads)
+    ):
+        problems.add(
+            SCENARIO_FILE,
+            "expected a non-empty list of workloads, each a mapping",
+            field="workloads",
+        )
         workloads = []
     workload_fields = {c.name for c in WORKLOADS.columns}
     for index, workload in enumerate(workloads, start=1):
         for key in workload:
             if key not in workload_fields:
-                problems.add(SCENARIO_FILE, f"unknown field (known: {', '.join(sorted(workload_fields))})",
-                             field=f"workloads[{index}].{key}")
+                problems.add(
+                    SCENARIO_FILE,
+                    f"unknown field (known: {', '.join(sorted(workload_fields))})",
+                    field=f"workloads[{index}].{key}",
+                )
     site = {k: v for k, v in document.items() if k != "workloads" and k in known}
     site.setdefault("name", data_dir.resolve().name)
 
     scenario = _records([site], SCENARIO, problems, prefix="")
-    workloads = [_profile_as_text({k: v for k, v in w.items() if k in workload_fields}, index, problems)
-                 for index, w in enumerate(workloads, start=1)]
+    workloads = [
+        _profile_as_text({k: v for k, v in w.items() if k in workload_fields}, index, problems)
+        for index, w in enumerate(workloads, start=1)
+    ]
     workload_frame = _records(workloads, WORKLOADS, problems, prefix="workloads")
     if workload_frame is not None:
         workload_frame = _check_workloads(workload_frame, problems)
@@ -88,7 +105,13 @@ def _records(records, table, problems: ProblemList, prefix: str) -> pl.DataFrame
         return read_records(records, table, SCENARIO_FILE)
     except InputError as error:
         for p in error.problems:
-            field = p.field if not prefix else f"{prefix}[{p.row}].{p.field}" if p.row else f"{prefix}.{p.field}"
+            field = (
+                p.field
+                if not prefix
+                else f"{prefix}[{p.row}].{p.field}"
+                if p.row
+                else f"{prefix}.{p.field}"
+            )
             problems.add(SCENARIO_FILE, p.message, field=field)
         return None
 
@@ -99,8 +122,11 @@ def _profile_as_text(workload: dict, index: int, problems: ProblemList) -> dict:
     if profile is None:
         return workload
     if not isinstance(profile, list):
-        problems.add(SCENARIO_FILE, f"expected a list of {HOURS_PER_DAY} hourly fractions, got {profile!r}",
-                     field=f"workloads[{index}].load_profile")
+        problems.add(
+            SCENARIO_FILE,
+            f"expected a list of {HOURS_PER_DAY} hourly fractions, got {profile!r}",
+            field=f"workloads[{index}].load_profile",
+        )
         return {key: value for key, value in workload.items() if key != "load_profile"}
     return workload | {"load_profile": ";".join(str(value) for value in profile)}
 
@@ -111,9 +137,17 @@ def _check_load_profile(row: dict, index: int, problems: ProblemList) -> None:
     if profile is None:
         return
     if row["load_shape"] == "batch":
-        problems.add(SCENARIO_FILE, "a batch workload has no load profile: the plan places its tokens", field=field)
+        problems.add(
+            SCENARIO_FILE,
+            "a batch workload has no load profile: the plan places its tokens",
+            field=field,
+        )
     elif len(profile) != HOURS_PER_DAY:
-        problems.add(SCENARIO_FILE, f"expected {HOURS_PER_DAY} hourly fractions, got {len(profile)}", field=field)
+        problems.add(
+            SCENARIO_FILE,
+            f"expected {HOURS_PER_DAY} hourly fractions, got {len(profile)}",
+            field=field,
+        )
     elif min(profile) < 0 or max(profile) <= 0:
         problems.add(SCENARIO_FILE, "hourly fractions must be >= 0 and not all 0", field=field)
 
@@ -123,15 +157,24 @@ def _check_workloads(workloads: pl.DataFrame, problems: ProblemList) -> pl.DataF
     load profiles of 24 fractions on interactive workloads."""
     for index, row in enumerate(workloads.iter_rows(named=True), start=1):
         if row["share"] is None and row["demand_tokens_per_s"] is None:
-            problems.add(SCENARIO_FILE, "a workload needs a share (cost-per-token) or demand_tokens_per_s (min-cost)",
-                         field=f"workloads[{index}].share")
+            problems.add(
+                SCENARIO_FILE,
+                "a workload needs a share (cost-per-token) or demand_tokens_per_s (min-cost)",
+                field=f"workloads[{index}].share",
+            )
         _check_load_profile(row, index, problems)
     shares = workloads["share"]
     if shares.is_not_null().any():
         if shares.is_null().any():
-            problems.add(SCENARIO_FILE, "either every workload has a share or none has", field="workloads.share")
+            problems.add(
+                SCENARIO_FILE,
+                "either every workload has a share or none has",
+                field="workloads.share",
+            )
         elif abs(shares.sum() - 1.0) > SHARE_TOLERANCE:
-            problems.add(SCENARIO_FILE, f"shares sum to {shares.sum():g}, not 1", field="workloads.share")
+            problems.add(
+                SCENARIO_FILE, f"shares sum to {shares.sum():g}, not 1", field="workloads.share"
+            )
     return workloads.with_columns(pl.col("model").map_elements(model_key, return_dtype=pl.String))
 
 
@@ -140,8 +183,15 @@ def check_tariff_reference(scenario: pl.DataFrame, tariffs: pl.DataFrame) -> Non
     tariff = scenario["tariff"][0]
     known = tariffs["tariff_id"].to_list()
     if tariff not in known:
-        raise InputError([Problem(SCENARIO_FILE, f"tariff '{tariff}' is not in tariffs/ (known: {', '.join(known)})",
-                                  field="tariff")])
+        raise InputError(
+            [
+                Problem(
+                    SCENARIO_FILE,
+                    f"tariff '{tariff}' is not in tariffs/ (known: {', '.join(known)})",
+                    field="tariff",
+                )
+            ]
+        )
 
 
 def _read_source(data_dir: Path, upstream: Mapping[str, pl.DataFrame]) -> Tables:
@@ -152,7 +202,10 @@ def _read_source(data_dir: Path, upstream: Mapping[str, pl.DataFrame]) -> Tables
 
 
 SOURCE = Source(
-    name="scenario", patterns=(SCENARIO_FILE,), tables=("scenario", "workloads"), read=_read_source,
+    name="scenario",
+    patterns=(SCENARIO_FILE,),
+    tables=("scenario", "workloads"),
+    read=_read_source,
     description="The planning question: site, finance and workloads with SLOs.",
     upstream=("tariffs",),
 )

@@ -33,10 +33,6 @@ import polars as pl
 
 from optimizer.tariff import TariffTables
 from pipelines.contract.errors import InputError, Problem, ProblemList
-from pipelines.ingest.files import read_json
-from pipelines.ingest.folder import input_files, relative_name
-from pipelines.ingest.source import Source, Tables
-from pipelines.ingest.tabular import read_table_file, shown
 from pipelines.contract.schema import (
     TARIFF_CSV,
     TARIFF_DEMAND_RATES,
@@ -45,6 +41,10 @@ from pipelines.contract.schema import (
     TARIFFS,
     Column,
 )
+from pipelines.ingest.files import read_json
+from pipelines.ingest.folder import input_files, relative_name
+from pipelines.ingest.source import Source, Tables
+from pipelines.ingest.tabular import read_table_file, shown
 
 MONTHS = 12
 HOURS = 24
@@ -59,8 +59,12 @@ PATTERNS = ("tariffs/*.json", "tariffs/*.csv")
 """URDB documents and flat CSV tariffs: `read_tariffs` reads `.json` as URDB, `.csv` as flat."""
 CHARGE_UNITS = ("$/month", "$/day", "$/year")
 
-ENERGY_TIER_COLUMNS = tuple(TARIFF_ENERGY_RATES.column(c) for c in ("rate_usd_per_kwh", "adj_usd_per_kwh", "max_kwh"))
-DEMAND_TIER_COLUMNS = tuple(TARIFF_DEMAND_RATES.column(c) for c in ("rate_usd_per_kw", "adj_usd_per_kw", "max_kw"))
+ENERGY_TIER_COLUMNS = tuple(
+    TARIFF_ENERGY_RATES.column(c) for c in ("rate_usd_per_kwh", "adj_usd_per_kwh", "max_kwh")
+)
+DEMAND_TIER_COLUMNS = tuple(
+    TARIFF_DEMAND_RATES.column(c) for c in ("rate_usd_per_kw", "adj_usd_per_kw", "max_kw")
+)
 FIXED_CHARGE = TARIFFS.column("fixed_usd_per_month")
 MINIMUM_CHARGE = TARIFFS.column("min_usd_per_month")
 """The canonical columns a URDB number becomes: its range is theirs."""
@@ -85,7 +89,9 @@ def read_urdb(path: Path, name: str) -> TariffTables:
     if isinstance(data, dict) and "items" in data:
         items = data["items"]
         if not isinstance(items, list) or not items:
-            raise InputError([Problem(name, "expected a non-empty list of tariff documents", field="items")])
+            raise InputError(
+                [Problem(name, "expected a non-empty list of tariff documents", field="items")]
+            )
         documents = [(item, f"items[{i}].") for i, item in enumerate(items)]
     else:
         documents = [(data, "")]
@@ -94,14 +100,21 @@ def read_urdb(path: Path, name: str) -> TariffTables:
     first_seen: dict[str, str] = {}
     for document, prefix in documents:
         if not isinstance(document, dict):
-            problems.add(name, "expected a URDB tariff document (a JSON object)", field=prefix.rstrip(".") or None)
+            problems.add(
+                name,
+                "expected a URDB tariff document (a JSON object)",
+                field=prefix.rstrip(".") or None,
+            )
             continue
         tariff_id = _UrdbDocument(document, name, prefix, problems).parse(rows)
         if tariff_id is None:
             continue
         if tariff_id in first_seen:
-            problems.add(name, f"duplicate label '{tariff_id}' (first in {first_seen[tariff_id]})",
-                         field=f"{prefix}label")
+            problems.add(
+                name,
+                f"duplicate label '{tariff_id}' (first in {first_seen[tariff_id]})",
+                field=f"{prefix}label",
+            )
         else:
             first_seen[tariff_id] = f"{prefix}label"
     problems.raise_if_any()
@@ -120,11 +133,19 @@ def read_tariff_csv(path: Path, name: str) -> TariffTables:
     rows = _Rows()
     for row in frame.iter_rows(named=True):
         tariff_id = row["tariff_id"]
-        rows.tariffs.append({
-            "tariff_id": tariff_id, "name": None, "utility": None, "kind": "flat",
-            "fixed_usd_per_month": row["fixed_usd_per_month"], "fixed_usd_per_day": 0.0,
-            "min_usd_per_month": 0.0, "demand_window_min": None, "source": row["source"],
-        })
+        rows.tariffs.append(
+            {
+                "tariff_id": tariff_id,
+                "name": None,
+                "utility": None,
+                "kind": "flat",
+                "fixed_usd_per_month": row["fixed_usd_per_month"],
+                "fixed_usd_per_day": 0.0,
+                "min_usd_per_month": 0.0,
+                "demand_window_min": None,
+                "source": row["source"],
+            }
+        )
         rows.add_energy(tariff_id, [[_Tier(None, row["energy_usd_per_kwh"], 0.0)]])
         flat_schedule = [[0] * HOURS for _ in range(MONTHS)]
         rows.add_schedule(tariff_id, "energy", "weekday", flat_schedule)
@@ -149,7 +170,9 @@ def read_tariffs(data_dir: Path) -> TariffTables:
     first_file: dict[str, str] = {}
     for path in files:
         name = relative_name(data_dir, path)
-        reader, id_field = (read_urdb, "label") if path.suffix == ".json" else (read_tariff_csv, "tariff_id")
+        reader, id_field = (
+            (read_urdb, "label") if path.suffix == ".json" else (read_tariff_csv, "tariff_id")
+        )
         try:
             part = reader(path, name)
         except InputError as error:
@@ -157,34 +180,51 @@ def read_tariffs(data_dir: Path) -> TariffTables:
             continue
         for tariff_id in part.tariffs["tariff_id"]:
             if tariff_id in first_file:
-                problems.add(name, f"tariff id '{tariff_id}' is already defined in {first_file[tariff_id]}",
-                             field=id_field)
+                problems.add(
+                    name,
+                    f"tariff id '{tariff_id}' is already defined in {first_file[tariff_id]}",
+                    field=id_field,
+                )
             else:
                 first_file[tariff_id] = name
         parts.append(part)
     problems.raise_if_any()
     return TariffTables(
         tariffs=_concat([p.tariffs for p in parts], TARIFFS.schema, TARIFFS.key),
-        energy_rates=_concat([p.energy_rates for p in parts], TARIFF_ENERGY_RATES.schema, TARIFF_ENERGY_RATES.key),
-        demand_rates=_concat([p.demand_rates for p in parts], TARIFF_DEMAND_RATES.schema, TARIFF_DEMAND_RATES.key),
-        schedules=_concat([p.schedules for p in parts], TARIFF_SCHEDULES.schema, TARIFF_SCHEDULES.key),
+        energy_rates=_concat(
+            [p.energy_rates for p in parts], TARIFF_ENERGY_RATES.schema, TARIFF_ENERGY_RATES.key
+        ),
+        demand_rates=_concat(
+            [p.demand_rates for p in parts], TARIFF_DEMAND_RATES.schema, TARIFF_DEMAND_RATES.key
+        ),
+        schedules=_concat(
+            [p.schedules for p in parts], TARIFF_SCHEDULES.schema, TARIFF_SCHEDULES.key
+        ),
     )
 
 
 def _read_source(data_dir: Path, _: Mapping[str, pl.DataFrame]) -> Tables:
     tables = read_tariffs(data_dir)
-    return {"tariffs": tables.tariffs, "tariff_energy_rates": tables.energy_rates,
-            "tariff_demand_rates": tables.demand_rates, "tariff_schedules": tables.schedules}
+    return {
+        "tariffs": tables.tariffs,
+        "tariff_energy_rates": tables.energy_rates,
+        "tariff_demand_rates": tables.demand_rates,
+        "tariff_schedules": tables.schedules,
+    }
 
 
 SOURCE = Source(
-    name="tariffs", patterns=PATTERNS, read=_read_source,
+    name="tariffs",
+    patterns=PATTERNS,
+    read=_read_source,
     tables=("tariffs", "tariff_energy_rates", "tariff_demand_rates", "tariff_schedules"),
     description="Energy tariffs: OpenEI URDB documents and flat CSV tariffs.",
 )
 
 
-def _concat(frames: list[pl.DataFrame], schema: dict[str, pl.DataType], key: tuple[str, ...]) -> pl.DataFrame:
+def _concat(
+    frames: list[pl.DataFrame], schema: dict[str, pl.DataType], key: tuple[str, ...]
+) -> pl.DataFrame:
     frame = pl.concat(frames) if frames else pl.DataFrame(schema=schema)
     return frame.sort(list(key), nulls_last=False)
 
@@ -201,37 +241,83 @@ class _Rows:
     def add_energy(self, tariff_id: str, structure: list[list[_Tier]]) -> None:
         for period, tiers in enumerate(structure):
             for tier, t in enumerate(tiers):
-                self.energy_rates.append({"tariff_id": tariff_id, "period": period, "tier": tier, "max_kwh": t.max,
-                                          "rate_usd_per_kwh": t.rate, "adj_usd_per_kwh": t.adj})
+                self.energy_rates.append(
+                    {
+                        "tariff_id": tariff_id,
+                        "period": period,
+                        "tier": tier,
+                        "max_kwh": t.max,
+                        "rate_usd_per_kwh": t.rate,
+                        "adj_usd_per_kwh": t.adj,
+                    }
+                )
 
     def add_demand(self, tariff_id: str, kind: str, structure: list[list[_Tier]]) -> None:
         for period, tiers in enumerate(structure):
             for tier, t in enumerate(tiers):
-                self.demand_rates.append({"tariff_id": tariff_id, "kind": kind, "period": period, "tier": tier,
-                                          "max_kw": t.max, "rate_usd_per_kw": t.rate, "adj_usd_per_kw": t.adj})
+                self.demand_rates.append(
+                    {
+                        "tariff_id": tariff_id,
+                        "kind": kind,
+                        "period": period,
+                        "tier": tier,
+                        "max_kw": t.max,
+                        "rate_usd_per_kw": t.rate,
+                        "adj_usd_per_kw": t.adj,
+                    }
+                )
 
-    def add_schedule(self, tariff_id: str, schedule: str, day_type: str, periods: list[list[int]]) -> None:
+    def add_schedule(
+        self, tariff_id: str, schedule: str, day_type: str, periods: list[list[int]]
+    ) -> None:
         for month, hours in enumerate(periods, start=1):
             for hour, period in enumerate(hours):
-                self.schedules.append({"tariff_id": tariff_id, "schedule": schedule, "day_type": day_type,
-                                       "month": month, "hour": hour, "period": period})
+                self.schedules.append(
+                    {
+                        "tariff_id": tariff_id,
+                        "schedule": schedule,
+                        "day_type": day_type,
+                        "month": month,
+                        "hour": hour,
+                        "period": period,
+                    }
+                )
 
     def add_flat_demand_months(self, tariff_id: str, periods: list[int]) -> None:
         for month, period in enumerate(periods, start=1):
-            self.schedules.append({"tariff_id": tariff_id, "schedule": "flat_demand", "day_type": "all",
-                                   "month": month, "hour": None, "period": period})
+            self.schedules.append(
+                {
+                    "tariff_id": tariff_id,
+                    "schedule": "flat_demand",
+                    "day_type": "all",
+                    "month": month,
+                    "hour": None,
+                    "period": period,
+                }
+            )
 
     def tables(self, name: str) -> TariffTables:
-        def frame(rows: list[dict], schema: dict[str, pl.DataType], key: tuple[str, ...]) -> pl.DataFrame:
+        def frame(
+            rows: list[dict], schema: dict[str, pl.DataType], key: tuple[str, ...]
+        ) -> pl.DataFrame:
             columns = [c for c in schema if c != "source_file"]
-            data = pl.DataFrame([{c: r[c] for c in columns} for r in rows],
-                                schema={c: schema[c] for c in columns}, orient="row")
-            return data.with_columns(source_file=pl.lit(name, dtype=pl.String)).sort(list(key), nulls_last=False)
+            data = pl.DataFrame(
+                [{c: r[c] for c in columns} for r in rows],
+                schema={c: schema[c] for c in columns},
+                orient="row",
+            )
+            return data.with_columns(source_file=pl.lit(name, dtype=pl.String)).sort(
+                list(key), nulls_last=False
+            )
 
         return TariffTables(
             tariffs=frame(self.tariffs, TARIFFS.schema, TARIFFS.key),
-            energy_rates=frame(self.energy_rates, TARIFF_ENERGY_RATES.schema, TARIFF_ENERGY_RATES.key),
-            demand_rates=frame(self.demand_rates, TARIFF_DEMAND_RATES.schema, TARIFF_DEMAND_RATES.key),
+            energy_rates=frame(
+                self.energy_rates, TARIFF_ENERGY_RATES.schema, TARIFF_ENERGY_RATES.key
+            ),
+            demand_rates=frame(
+                self.demand_rates, TARIFF_DEMAND_RATES.schema, TARIFF_DEMAND_RATES.key
+            ),
             schedules=frame(self.schedules, TARIFF_SCHEDULES.schema, TARIFF_SCHEDULES.key),
         )
 
@@ -256,19 +342,32 @@ class _UrdbDocument:
             self.problem("label", "missing tariff label (the URDB id used as tariff_id)")
             label = None
 
-        energy = self.structure("energyratestructure", ENERGY_TIER_COLUMNS, unit_field="unit",
-                                units=ENERGY_TIER_UNITS)
+        energy = self.structure(
+            "energyratestructure", ENERGY_TIER_COLUMNS, unit_field="unit", units=ENERGY_TIER_UNITS
+        )
         energy_schedules = self.schedules("energy", energy, "energyratestructure")
-        demand = self.structure("demandratestructure", DEMAND_TIER_COLUMNS, unit_field=None, units=DEMAND_UNITS,
-                                document_unit="demandrateunit")
+        demand = self.structure(
+            "demandratestructure",
+            DEMAND_TIER_COLUMNS,
+            unit_field=None,
+            units=DEMAND_UNITS,
+            document_unit="demandrateunit",
+        )
         demand_schedules = self.schedules("demand", demand, "demandratestructure")
-        flat = self.structure("flatdemandstructure", DEMAND_TIER_COLUMNS, unit_field=None, units=DEMAND_UNITS,
-                              document_unit="flatdemandunit")
+        flat = self.structure(
+            "flatdemandstructure",
+            DEMAND_TIER_COLUMNS,
+            unit_field=None,
+            units=DEMAND_UNITS,
+            document_unit="flatdemandunit",
+        )
         flat_months = self.flat_demand_months(flat)
         if energy is None and demand is None and flat is None:
-            self.problem("energyratestructure",
-                         "no energy or demand charges: the document has neither energyratestructure nor "
-                         "demandratestructure nor flatdemandstructure")
+            self.problem(
+                "energyratestructure",
+                "no energy or demand charges: the document has neither energyratestructure nor "
+                "demandratestructure nor flatdemandstructure",
+            )
 
         fixed_per_month, fixed_per_day = self.fixed_charges()
         minimum = self.minimum_charge()
@@ -277,11 +376,19 @@ class _UrdbDocument:
         if label is None or len(self.problems) > before:
             return label
 
-        rows.tariffs.append({
-            "tariff_id": label, "name": text["name"], "utility": text["utility"], "kind": "urdb",
-            "fixed_usd_per_month": fixed_per_month, "fixed_usd_per_day": fixed_per_day,
-            "min_usd_per_month": minimum, "demand_window_min": window, "source": text["uri"] or text["source"],
-        })
+        rows.tariffs.append(
+            {
+                "tariff_id": label,
+                "name": text["name"],
+                "utility": text["utility"],
+                "kind": "urdb",
+                "fixed_usd_per_month": fixed_per_month,
+                "fixed_usd_per_day": fixed_per_day,
+                "min_usd_per_month": minimum,
+                "demand_window_min": window,
+                "source": text["uri"] or text["source"],
+            }
+        )
         if energy is not None:
             rows.add_energy(label, energy)
             rows.add_schedule(label, "energy", "weekday", energy_schedules[0])
@@ -308,7 +415,11 @@ class _UrdbDocument:
         finite number within the range of the canonical `column` it becomes."""
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             self.problem(field, f"expected a finite number, got {shown(value)}")
             return None
         if not column.within_range(value):
@@ -316,8 +427,14 @@ class _UrdbDocument:
             return None
         return float(value)
 
-    def structure(self, key: str, columns: tuple[Column, Column, Column], unit_field: str | None,
-                  units: tuple[str, ...], document_unit: str | None = None) -> list[list[_Tier]] | None:
+    def structure(
+        self,
+        key: str,
+        columns: tuple[Column, Column, Column],
+        unit_field: str | None,
+        units: tuple[str, ...],
+        document_unit: str | None = None,
+    ) -> list[list[_Tier]] | None:
         """A rate structure: periods, each a list of tiers {rate, adj, max}; None when absent or empty.
 
         rate and adj default to 0; `max` is the tier's upper bound and only the last tier
@@ -330,8 +447,11 @@ class _UrdbDocument:
             self.problem(key, "expected a list of periods, each a list of tiers")
             return None
         if document_unit is not None and self.document.get(document_unit) not in (None, *units):
-            self.problem(document_unit, f"unit {self.document[document_unit]!r} is not supported "
-                                        f"(supported: {', '.join(units)})")
+            self.problem(
+                document_unit,
+                f"unit {self.document[document_unit]!r} is not supported "
+                f"(supported: {', '.join(units)})",
+            )
         periods: list[list[_Tier]] = []
         for p, tiers in enumerate(value):
             if not isinstance(tiers, list) or not tiers:
@@ -339,22 +459,34 @@ class _UrdbDocument:
                 periods.append([])  # keeps later periods' indices for the schedule checks
                 continue
             before = len(self.problems)
-            periods.append([self.tier(f"{key}[{p}][{t}]", tier, columns, unit_field, units)
-                            for t, tier in enumerate(tiers)])
+            periods.append(
+                [
+                    self.tier(f"{key}[{p}][{t}]", tier, columns, unit_field, units)
+                    for t, tier in enumerate(tiers)
+                ]
+            )
             if len(self.problems) == before:
                 self.check_tier_bounds(f"{key}[{p}]", periods[-1])
         return periods
 
-    def tier(self, field: str, tier: Any, columns: tuple[Column, Column, Column], unit_field: str | None,
-             units: tuple[str, ...]) -> _Tier:
+    def tier(
+        self,
+        field: str,
+        tier: Any,
+        columns: tuple[Column, Column, Column],
+        unit_field: str | None,
+        units: tuple[str, ...],
+    ) -> _Tier:
         """One tier {rate, adj, max}, each checked against its canonical column (`columns`)."""
         if not isinstance(tier, dict):
             self.problem(field, "expected a tier object {rate, adj, max}")
             return _Tier(None, 0.0, 0.0)
         if unit_field is not None and tier.get(unit_field) not in (None, *units):
-            self.problem(f"{field}.{unit_field}",
-                         f"tier unit {tier[unit_field]!r} is not supported (supported: {', '.join(units)}: "
-                         "tier bounds per month)")
+            self.problem(
+                f"{field}.{unit_field}",
+                f"tier unit {tier[unit_field]!r} is not supported (supported: {', '.join(units)}: "
+                "tier bounds per month)",
+            )
         rate_column, adj_column, max_column = columns
         rate = self.value_number(f"{field}.rate", tier.get("rate"), rate_column)
         adj = self.value_number(f"{field}.adj", tier.get("adj"), adj_column)
@@ -367,15 +499,20 @@ class _UrdbDocument:
         for t, tier in enumerate(tiers):
             if tier.max is None:
                 if t < len(tiers) - 1:
-                    self.problem(f"{field}[{t}].max", "only the last tier may be unbounded (no max)")
+                    self.problem(
+                        f"{field}[{t}].max", "only the last tier may be unbounded (no max)"
+                    )
                 continue
             if previous is not None and tier.max <= previous:
-                self.problem(f"{field}[{t}].max",
-                             f"tier bounds must increase: max {tier.max:g} is not above the previous {previous:g}")
+                self.problem(
+                    f"{field}[{t}].max",
+                    f"tier bounds must increase: max {tier.max:g} is not above the previous {previous:g}",
+                )
             previous = tier.max
 
-    def schedules(self, kind: str, structure: list[list[_Tier]] | None,
-                  structure_key: str) -> tuple[list[list[int]], list[list[int]]] | None:
+    def schedules(
+        self, kind: str, structure: list[list[_Tier]] | None, structure_key: str
+    ) -> tuple[list[list[int]], list[list[int]]] | None:
         """Weekday and weekend 12 x 24 period schedules of `kind` (energy | demand), when it has a structure."""
         if structure is None:
             return None
@@ -403,7 +540,9 @@ class _UrdbDocument:
             field = f"{key}[{m}]"
             if not isinstance(hours, list) or len(hours) != HOURS:
                 got = f"{len(hours)} values" if isinstance(hours, list) else type(hours).__name__
-                self.problem(field, f"expected 24 hourly period indices for month {m + 1}, got {got}")
+                self.problem(
+                    field, f"expected 24 hourly period indices for month {m + 1}, got {got}"
+                )
                 continue
             if not all(_is_index(h) for h in hours):
                 bad = next(h for h in hours if not _is_index(h))
@@ -412,8 +551,11 @@ class _UrdbDocument:
             row = [int(h) for h in hours]
             missing = sorted({h for h in row if h >= periods})
             if missing:
-                self.problem(field, f"period {', '.join(map(str, missing))} is not in {structure_key} "
-                                    f"({periods} periods: 0..{periods - 1})")
+                self.problem(
+                    field,
+                    f"period {', '.join(map(str, missing))} is not in {structure_key} "
+                    f"({periods} periods: 0..{periods - 1})",
+                )
                 continue
             rows.append(row)
         return rows if len(rows) == MONTHS else None
@@ -428,15 +570,19 @@ class _UrdbDocument:
             return None
         if not isinstance(value, list) or len(value) != MONTHS:
             got = f"{len(value)} values" if isinstance(value, list) else repr(value)
-            self.problem("flatdemandmonths", f"expected 12 period indices of flatdemandstructure (one per month), "
-                                             f"got {got}")
+            self.problem(
+                "flatdemandmonths",
+                f"expected 12 period indices of flatdemandstructure (one per month), got {got}",
+            )
             return None
         ok = True
         for m, period in enumerate(value):
             if not _is_index(period) or period >= len(flat):
-                self.problem(f"flatdemandmonths[{m}]",
-                             f"period {period!r} for month {m + 1} is not in flatdemandstructure "
-                             f"({len(flat)} periods: 0..{len(flat) - 1})")
+                self.problem(
+                    f"flatdemandmonths[{m}]",
+                    f"period {period!r} for month {m + 1} is not in flatdemandstructure "
+                    f"({len(flat)} periods: 0..{len(flat) - 1})",
+                )
                 ok = False
         return [int(p) for p in value] if ok else None
 
@@ -449,7 +595,10 @@ class _UrdbDocument:
         """
         units = self.document.get("fixedchargeunits") or "$/month"
         if units not in CHARGE_UNITS:
-            self.problem("fixedchargeunits", f"unit {units!r} is not supported (supported: {', '.join(CHARGE_UNITS)})")
+            self.problem(
+                "fixedchargeunits",
+                f"unit {units!r} is not supported (supported: {', '.join(CHARGE_UNITS)})",
+            )
             return 0.0, 0.0
         if "fixedchargefirstmeter" in self.document:
             amount = self.number("fixedchargefirstmeter", FIXED_CHARGE) or 0.0
@@ -465,8 +614,9 @@ class _UrdbDocument:
         if "minmonthlycharge" in self.document:
             return self.number("minmonthlycharge", MINIMUM_CHARGE) or 0.0
         amount = self.number("mincharge", MINIMUM_CHARGE) or 0.0
-        per_month, per_day = self.per_month_or_day("minchargeunits", amount,
-                                                   self.document.get("minchargeunits") or "$/month")
+        per_month, per_day = self.per_month_or_day(
+            "minchargeunits", amount, self.document.get("minchargeunits") or "$/month"
+        )
         return per_month + per_day * DAYS_PER_MONTH_AVERAGE
 
     def per_month_or_day(self, units_key: str, amount: float, units: Any) -> tuple[float, float]:
@@ -476,11 +626,14 @@ class _UrdbDocument:
             return 0.0, amount
         if units == "$/year":
             return amount / 12, 0.0
-        self.problem(units_key, f"unit {units!r} is not supported (supported: {', '.join(CHARGE_UNITS)})")
+        self.problem(
+            units_key, f"unit {units!r} is not supported (supported: {', '.join(CHARGE_UNITS)})"
+        )
         return 0.0, 0.0
 
 
 def _is_index(value: Any) -> bool:
     """A non-negative whole number (JSON may write it 3 or 3.0)."""
     return (isinstance(value, int) and not isinstance(value, bool) and value >= 0) or (
-        isinstance(value, float) and value.is_integer() and value >= 0)
+        isinstance(value, float) and value.is_integer() and value >= 0
+    )
