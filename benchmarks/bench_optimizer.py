@@ -179,7 +179,8 @@ def main() -> None:
     )  # warm up imports (scipy.sparse, pyomo writers)
     header = (
         f"{'instance (sku x cool x power x wl)':>36} {'vars':>7} {'cons':>6} {'nnz':>8} "
-        f"{'build s':>8} {'HiGHS s':>8} {'iters':>5} {'total s':>8} {'gap':>9} {'status':>10} {'USD/M tok':>10}"
+        f"{'build s':>8} {'HiGHS s':>8} {'iters':>5} {'total s':>8} {'gap':>9} {'status':>10} "
+        f"{'USD/M tok':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -192,8 +193,9 @@ def main() -> None:
         gap = "n/a" if solution.mip_gap is None else f"{solution.mip_gap:.2e}"
         label = f"{size[0]} x {size[1]} x {size[2]} x {size[3]} ({size[4]} MW)"
         print(
-            f"{label:>36} {solution.n_variables:>7} {solution.n_constraints:>6} {solution.n_nonzeros:>8} "
-            f"{solution.build_seconds:>8.2f} {solution.solve_seconds:>8.2f} {milps:>5} {total:>8.2f} "
+            f"{label:>36} {solution.n_variables:>7} {solution.n_constraints:>6} "
+            f"{solution.n_nonzeros:>8} {solution.build_seconds:>8.2f} "
+            f"{solution.solve_seconds:>8.2f} {milps:>5} {total:>8.2f} "
             f"{gap:>9} {solution.status:>10} {solution.cost_per_million_tokens_usd:>10.4f}",
             flush=True,
         )

@@ -56,7 +56,8 @@ def row(
     cost = solution.cost_per_million_tokens_usd
     utilization = "-"
     if solution.time_resolution != "flat":
-        utilization = f"{plan_document(inputs, solution, 'cost-per-token')['realized_utilization']['fleet']:.1%}"
+        document = plan_document(inputs, solution, "cost-per-token")
+        utilization = f"{document['realized_utilization']['fleet']:.1%}"
     return [
         tariff,
         resolution,
@@ -126,7 +127,7 @@ def main() -> None:
                 print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         for r in [header, *rows]:
-            print("  ".join(cell.rjust(width) for cell, width in zip(r, widths)))
+            print("  ".join(cell.rjust(width) for cell, width in zip(r, widths, strict=True)))
 
         began = time.perf_counter()
         subprocess.run(

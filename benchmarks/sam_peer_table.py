@@ -2,7 +2,7 @@
 
 Run: `uv run python benchmarks/sam_peer_table.py` (needs the dev dependency nrel-pysam).
 
-The bills are the ones `tests/test_sam_peer.py` asserts on (same tariffs, load shapes
+The bills are the ones `tests/optimizer/test_sam_peer.py` asserts on (same tariffs, load shapes
 and SAM inputs): each bundled URDB tariff × each load shape, annual total and its
 energy, demand and fixed parts on both sides, and the largest relative difference.
 """
@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+# test_sam_peer (tests/optimizer/) imports the suite's conftest (tests/).
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "tests" / "optimizer")]
 
 from test_sam_peer import LOADS, SIZE_KW, TARIFFS, our_bill, sam_bill, sam_rates, urdb_doc  # noqa: E402
 
@@ -59,7 +60,7 @@ def main() -> None:
                 )
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, *rows]:
-        print("  ".join(cell.rjust(width) for cell, width in zip(r, widths)))
+        print("  ".join(cell.rjust(width) for cell, width in zip(r, widths, strict=True)))
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ tariff's marginal prices per representative slice at the same site scale
 from __future__ import annotations
 
 from collections.abc import Mapping
+from itertools import pairwise
 
 import polars as pl
 
@@ -53,7 +54,10 @@ Tables = Mapping[str, pl.DataFrame]
 def plan_inputs(
     tables: Tables, budget_mw: float | None = None, interpolate: bool = True
 ) -> PlanInputs:
-    """Everything one solve needs, from the canonical tables (`budget_mw` overrides the scenario's)."""
+    """Everything one solve needs, from the canonical tables.
+
+    `budget_mw` overrides the scenario's.
+    """
     scenario = tables["scenario"].row(0, named=True)
     budget_mw = float(budget_mw if budget_mw is not None else scenario["budget_mw"])
     systems = tuple(_system(row, scenario) for row in tables["hardware"].iter_rows(named=True))
@@ -131,8 +135,8 @@ def measured_workloads(tables: Tables) -> tuple[list[dict], list[str]]:
                 f"models with benchmarks: {', '.join(sorted(set(benchmarks['model']))) or 'none'}"
             )
         notes.append(
-            f"workload {workload['name']} (model {workload['model']}): no benchmark rows{lengths} on the "
-            f"systems of the price sheets ({known}); planned without it"
+            f"workload {workload['name']} (model {workload['model']}): no benchmark "
+            f"rows{lengths} on the systems of the price sheets ({known}); planned without it"
         )
     if not kept:
         raise Infeasible("; ".join(notes))
@@ -230,7 +234,8 @@ def _system(row: Mapping, scenario: Mapping) -> System:
 def candidate_points(
     benchmarks: pl.DataFrame, accelerator: str | None, workload: Mapping
 ) -> pl.DataFrame:
-    """Benchmark rows of this accelerator (None: any) and the workload's model and sequence lengths."""
+    """Benchmark rows of this accelerator (None: any) and the workload's model and sequence
+    lengths."""
     rows = benchmarks.filter(pl.col("model") == workload["model"])
     if accelerator is not None:
         rows = rows.filter(pl.col("accelerator") == accelerator)
@@ -244,7 +249,8 @@ def candidate_points(
 
 
 def meets_slo(workload: Mapping) -> pl.Expr:
-    """interactivity ≥ minimum and TTFT ≤ maximum; an unbounded (empty) measurement meets no bound."""
+    """interactivity ≥ minimum and TTFT ≤ maximum; an unbounded (empty) measurement meets no
+    bound."""
     low, high = workload["min_interactivity_tokens_per_s_per_user"], workload["max_ttft_s"]
     condition = pl.lit(True)
     if low is not None and low > 0:
@@ -285,7 +291,8 @@ def _point(system: System, workload: Mapping, row: Mapping, interpolated: bool) 
 
 
 def pareto_front(points: pl.DataFrame) -> pl.DataFrame:
-    """Points no other point beats on both interactivity and throughput, by interactivity ascending."""
+    """Points no other point beats on both interactivity and throughput, by interactivity
+    ascending."""
     ordered = points.sort(
         ["interactivity_tokens_per_s_per_user", "tokens_per_s_per_gpu"], descending=[True, True]
     )
@@ -298,7 +305,8 @@ def pareto_front(points: pl.DataFrame) -> pl.DataFrame:
 
 
 def _interpolated_points(rows: pl.DataFrame, workload: Mapping) -> list[dict]:
-    """For each (framework, precision) front, the point at the interactivity bound, if it lies in a gap."""
+    """For each (framework, precision) front, the point at the interactivity bound, if it lies
+    in a gap."""
     target = workload["min_interactivity_tokens_per_s_per_user"]
     if not target:
         return []
@@ -308,7 +316,7 @@ def _interpolated_points(rows: pl.DataFrame, workload: Mapping) -> list[dict]:
     found = []
     for _, group in rows.group_by(["framework", "precision"], maintain_order=True):
         front = pareto_front(group).to_dicts()
-        for low, high in zip(front, front[1:]):
+        for low, high in pairwise(front):
             i1, i2 = (
                 low["interactivity_tokens_per_s_per_user"],
                 high["interactivity_tokens_per_s_per_user"],

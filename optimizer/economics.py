@@ -136,7 +136,8 @@ def combinations(inputs: PlanInputs) -> list[Combination]:
 
 @dataclass(frozen=True)
 class NodeCost:
-    """Annual cost of one node of a combination [USD/year], its power [kW] and upfront capex [USD]."""
+    """Annual cost of one node of a combination [USD/year], its power [kW] and upfront capex
+    [USD]."""
 
     it_capex: float
     cooling_capex: float
@@ -244,8 +245,9 @@ def idle_grid_kw(combination: Combination) -> float:
 
 
 def busy_grid_kw_per_gpu(combination: Combination) -> float:
-    """δ_k: grid power one serving GPU adds to its idle node = (node_power_kw − node_idle_power_kw)
-    × PUE / gpus_per_node [kW] (0 rented), so a node with all GPUs busy draws node_power_kw × PUE."""
+    """δ_k: grid power one serving GPU adds to its idle node
+    = (node_power_kw − node_idle_power_kw) × PUE / gpus_per_node [kW] (0 rented),
+    so a node with all GPUs busy draws node_power_kw × PUE."""
     system = combination.system
     if system.rented:
         return 0.0
@@ -254,7 +256,8 @@ def busy_grid_kw_per_gpu(combination: Combination) -> float:
 
 
 def grid_kwh_per_year(combination: Combination, finance: Finance) -> float:
-    """Grid energy of one node per year: hours × [idle + utilization × (busy − idle)] × PUE [kWh/year] (0 rented)."""
+    """Grid energy of one node per year:
+    hours × [idle + utilization × (busy − idle)] × PUE [kWh/year] (0 rented)."""
     system = combination.system
     if system.rented:
         return 0.0
@@ -281,10 +284,12 @@ def site_cost_usd_per_year(inputs: PlanInputs) -> float:
 
 
 def serving_seconds_per_year(finance: Finance) -> float:
-    """Seconds per year the fleet serves at its operating point: κ = 3600 × hours × utilization [s/year]."""
+    """Seconds per year the fleet serves at its operating point:
+    κ = 3600 × hours × utilization [s/year]."""
     return SECONDS_PER_HOUR * finance.hours_per_year * finance.utilization
 
 
 def tokens_per_gpu_year(point: OperatingPoint, finance: Finance) -> float:
-    """Tokens one GPU allocated to `point` delivers per year: tokens_per_s_per_gpu × κ [tokens/year]."""
+    """Tokens one GPU allocated to `point` delivers per year:
+    tokens_per_s_per_gpu × κ [tokens/year]."""
     return point.tokens_per_s_per_gpu * serving_seconds_per_year(finance)

@@ -7,6 +7,7 @@ only this. Units are in the field names.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ BATCH_QUOTAS = ("annual", "daily")
 
 @dataclass(frozen=True)
 class Workload:
-    """What the factory serves. `share` in cost-per-token mode, `demand_tokens_per_s` in min-cost mode.
+    """What the factory serves. `share` in cost-per-token mode, `demand_tokens_per_s` in
+    min-cost mode.
 
     The load shape matters only in time-resolved plans (`optimizer.timeslices`): an
     interactive workload follows `load_profile` over the day and the fleet is sized for
@@ -79,7 +81,8 @@ class Workload:
     demand_tokens_per_s: float | None = None
     load_shape: str = "interactive"
     load_profile: tuple[float, ...] | None = None
-    """Interactive: 24 hourly fractions of the peak, hour 0 = midnight (None: the default diurnal profile)."""
+    """Interactive: 24 hourly fractions of the peak, hour 0 = midnight (None: the default
+    diurnal profile)."""
     batch_quota: str = "annual"
 
 
@@ -176,7 +179,8 @@ class PlanInputs:
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """HiGHS settings. A run that stops at its time limit returns its best plan with status and gap."""
+    """HiGHS settings. A run that stops at its time limit returns its best plan with status and
+    gap."""
 
     time_limit_s: float = 300.0
     mip_rel_gap: float = 1e-4
@@ -220,6 +224,8 @@ def _workload(data: dict) -> Workload:
 def _tariff_slices(data: dict | None) -> TariffSlices | None:
     if data is None:
         return None
-    return TariffSlices(
-        **{name: value if isinstance(value, str) else tuple(value) for name, value in data.items()}
-    )
+    # JSON data: TariffSlices itself rejects a field name it does not have.
+    fields: dict[str, Any] = {
+        name: value if isinstance(value, str) else tuple(value) for name, value in data.items()
+    }
+    return TariffSlices(**fields)

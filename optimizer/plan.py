@@ -48,7 +48,7 @@ from optimizer.economics import (
     tokens_per_gpu_year,
 )
 from optimizer.inputs import PlanInputs
-from optimizer.solve import Solution
+from optimizer.solve import Solution, Timeline
 from optimizer.tariff import DAY_TYPES
 from optimizer.timeslices import PricedSlices, inputs_priced_slices
 from optimizer.types import (
@@ -76,7 +76,8 @@ def fleet_costs_usd_per_year(
     inputs: PlanInputs,
     monthly: list[dict] | None = None,
 ) -> dict[str, float]:
-    """Annual cost by `COST_COMPONENTS` key of a fleet (nodes per combination key) plus site costs [USD/year].
+    """Annual cost by `COST_COMPONENTS` key of a fleet (nodes per combination key) plus site
+    costs [USD/year].
 
     `monthly` (time-resolved, `PricedSlices.monthly`): energy and demand charges are its
     sums instead of the nodes' flat-year ones.
@@ -125,8 +126,11 @@ def plan_document(
     the objective, status and time resolution as their text (see `optimizer.types`)."""
     by_key = _combinations_by_key(inputs)
     timeline = solution.timeline
-    slices = None if timeline is None else inputs_priced_slices(inputs, solution.time_resolution)
-    monthly = None if slices is None else slices.monthly(np.asarray(timeline.grid_kw))
+    slices: PricedSlices | None = None
+    monthly: list[dict] | None = None
+    if timeline is not None:
+        slices = inputs_priced_slices(inputs, solution.time_resolution)
+        monthly = slices.monthly(np.asarray(timeline.grid_kw))
     fleet: list[FleetRow] = []
     site_kwh_per_year = 0.0
     for key, count in solution.nodes.items():
@@ -197,6 +201,7 @@ def plan_document(
     if timeline is None:
         owned_tokens_per_year = owned_tokens_per_s * serving_seconds_per_year(inputs.finance)
     else:
+        assert slices is not None and monthly is not None  # priced above, with the timeline
         tokens_per_s_by_workload |= {w: max(series) for w, series in timeline.tokens_per_s.items()}
         site_kwh_per_year = sum(row["energy_kwh"] for row in monthly)
         owned_tokens_per_s = owned_tokens_per_year / (
@@ -259,7 +264,8 @@ def plan_document(
         "notes": list(inputs.notes) + list(solution.notes),
     }
     if timeline is not None:
-        _add_time_fields(document, inputs, solution, slices, monthly)
+        assert slices is not None and monthly is not None  # priced above, with the timeline
+        _add_time_fields(document, inputs, solution, timeline, slices, monthly)
     return document
 
 
@@ -267,11 +273,12 @@ def _add_time_fields(
     document: PlanDocument,
     inputs: PlanInputs,
     solution: Solution,
+    timeline: Timeline,
     slices: PricedSlices,
     monthly: list[dict],
 ) -> None:
-    """Add the fields only a time-resolved plan has (see the module docstring), in this order."""
-    timeline = solution.timeline
+    """Add the fields only a time-resolved plan has (see the module docstring), in this order;
+    `timeline` is the solution's."""
     hours = float(slices.weight_hours.sum())
     gpus: dict[str, int] = {}
     for row in document["fleet"]:

@@ -65,7 +65,8 @@ class YearHours:
 
 
 def reference_year_hours(start_weekday: int = 0) -> YearHours:
-    """The reference non-leap year whose 1 January falls on `start_weekday` (0 = Monday … 6 = Sunday).
+    """The reference non-leap year whose 1 January falls on `start_weekday`
+    (0 = Monday … 6 = Sunday).
 
     The default, Monday, is SAM's: its schedules treat hour 0 of an 8760-hour year as
     Monday 00:00 (as in 2018 or 2029; 2025 starts on a Wednesday, start_weekday=2).
@@ -119,7 +120,8 @@ class Tiers:
         return float(self.amounts(quantity, period) @ self.price_usd[period])
 
     def marginal_price(self, quantity: float, period: int) -> float:
-        """price_t of the tier the next unit above `quantity` falls in (first t with U_t > quantity)."""
+        """price_t of the tier the next unit above `quantity` falls in
+        (first t with U_t > quantity)."""
         tier = int(np.searchsorted(self.upper[period], quantity, side="right"))
         return float(self.price_usd[period, min(tier, self.upper.shape[1] - 1)])
 
@@ -225,7 +227,8 @@ def _tiers(rates: pl.DataFrame, upper: str, rate: str, adj: str) -> Tiers:
 def _hourly_periods(
     schedules: pl.DataFrame, schedule: str, year: YearHours, tariff_id: str
 ) -> np.ndarray:
-    """(8760,) period of each hour from the weekday and weekend 12 × 24 schedules ('all' fills both)."""
+    """(8760,) period of each hour from the weekday and weekend 12 × 24 schedules
+    ('all' fills both)."""
     grids = {}
     for day_type in ("weekday", "weekend"):
         grid = np.full((12, 24), -1)
@@ -326,7 +329,8 @@ def _energy_charge(tariff: Tariff, load_kwh: np.ndarray, periods: np.ndarray) ->
 
 
 def _tou_demand_charge(tariff: Tariff, load_kw: np.ndarray, periods: np.ndarray) -> float:
-    """One month's TOU demand charge: each period's peak within the month, on that period's tiers."""
+    """One month's TOU demand charge: each period's peak within the month, on that period's
+    tiers."""
     if not tariff.demand.periods:
         return 0.0
     return float(
@@ -383,7 +387,7 @@ def slice_prices(tariff: Tariff, site_kw: float) -> TariffSlices:
         energy = np.array(
             [
                 tariff.energy.marginal_price(kwh, p)
-                for kwh, p in zip(monthly_kwh, tariff.energy_period[first_hour])
+                for kwh, p in zip(monthly_kwh, tariff.energy_period[first_hour], strict=True)
             ]
         )
     demand_period = (

@@ -70,7 +70,8 @@ DEFAULT_DIURNAL_PROFILE = tuple(
 
 @dataclass(frozen=True)
 class PricedSlices:
-    """The slices of the reference year at one resolution, priced by the tariff. One entry per slice t."""
+    """The slices of the reference year at one resolution, priced by the tariff. One entry per
+    slice t."""
 
     resolution: str
     month: np.ndarray
@@ -80,7 +81,8 @@ class PricedSlices:
     hour: np.ndarray
     """0..23, hour of day"""
     day: np.ndarray
-    """The day the slice belongs to (daily quotas): representative (month, day type) 0..23; hourly day of year 0..364."""
+    """The day the slice belongs to (daily quotas): representative (month, day type) 0..23;
+    hourly day of year 0..364."""
     weight_days: np.ndarray
     """Days of the reference year the slice stands for."""
     weight_hours: np.ndarray
@@ -94,7 +96,8 @@ class PricedSlices:
     flat_demand_usd_per_kw: np.ndarray
     """r_m per month [USD per kW of the month's peak]."""
     energy_adjustment_usd: np.ndarray
-    """a_m per month: what the energy tiers below the margin add [USD] (`optimizer.tariff.slice_prices`)."""
+    """a_m per month: what the energy tiers below the margin add [USD]
+    (`optimizer.tariff.slice_prices`)."""
     demand_adjustment_usd: np.ndarray
     """b_m per month: what the demand tiers below the margin add [USD]."""
     slice_of_hour: np.ndarray
@@ -140,7 +143,8 @@ class PricedSlices:
         return rows
 
     def hourly(self, values: np.ndarray) -> np.ndarray:
-        """A per-slice series as the 8760 hours of the reference year (each hour takes its slice's value)."""
+        """A per-slice series as the 8760 hours of the reference year (each hour takes its
+        slice's value)."""
         return np.asarray(values, dtype=float)[self.slice_of_hour]
 
 
@@ -213,7 +217,8 @@ def load_profile(workload: Workload) -> np.ndarray:
 
 @dataclass(frozen=True)
 class TimeSlices:
-    """What a time-resolved model reads: the priced slices, their load states q and the load shapes."""
+    """What a time-resolved model reads: the priced slices, their load states q and the load
+    shapes."""
 
     slices: PricedSlices
     state_of_slice: np.ndarray
@@ -229,9 +234,11 @@ class TimeSlices:
     period_states: dict[tuple[int, int], tuple[int, ...]]
     """(month, TOU demand period d) → the states with a slice in that month and period."""
     day_states: tuple[tuple[int, ...], ...]
-    """Per day D, its 24 states, hours 0..23 (with batch workloads; empty when the states are hours)."""
+    """Per day D, its 24 states, hours 0..23 (with batch workloads; empty when the states are
+    hours)."""
     day_share_of_year: np.ndarray
-    """Per day D, Σ_{q ∈ D} W_q / H: the share of the year it stands for (its states' weights are equal)."""
+    """Per day D, Σ_{q ∈ D} W_q / H: the share of the year it stands for (its states' weights
+    are equal)."""
     first_state_of_hour: tuple[int, ...]
     """(24) a state of each hour of day: where a load that repeats every day is stated once."""
     profiles: dict[str, np.ndarray]
@@ -258,8 +265,8 @@ def time_slices(inputs: PlanInputs, resolution: str, workloads: Iterable[str]) -
     for w in active:
         if w.load_shape not in LOAD_SHAPES or w.batch_quota not in BATCH_QUOTAS:
             raise ValueError(
-                f"workload {w.name}: load_shape must be one of {LOAD_SHAPES} and batch_quota one of "
-                f"{BATCH_QUOTAS}, got {w.load_shape!r}, {w.batch_quota!r}"
+                f"workload {w.name}: load_shape must be one of {LOAD_SHAPES} and batch_quota "
+                f"one of {BATCH_QUOTAS}, got {w.load_shape!r}, {w.batch_quota!r}"
             )
     batch = tuple(w.name for w in active if w.load_shape == "batch")
     state_of_slice = np.arange(len(slices)) if batch else slices.hour

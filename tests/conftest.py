@@ -1,4 +1,5 @@
-"""Shared fixtures: the repo's folders, a throw-away copy of the bundled data, a Dagster home per session."""
+"""Shared fixtures: the repo's folders, a throw-away copy of the bundled data, a Dagster home per
+session."""
 
 from __future__ import annotations
 

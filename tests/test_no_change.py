@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 import math
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import REPO
 
-REPO = Path(__file__).resolve().parents[1]
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDEN = REPO / "tests" / "golden"
 VOLATILE = {"plan_id", "created_at"}
 """Keys whose values differ from run to run (and any key ending in `seconds`: times)."""
 GENERATED = {

@@ -108,6 +108,20 @@ class ModelData:
     tou_demand_periods: list[tuple[int, int]] = field(default_factory=list)
     """(m, d) with a TOU demand charge r_d > 0 (time-resolved; `tou_demand_periods`)."""
 
+    @property
+    def resolved_time(self) -> TimeSlices:
+        """`time` where only a time-resolved model can be meant (a flat model has none)."""
+        if self.time is None:
+            raise ValueError("a flat model has no time slices")
+        return self.time
+
+    @property
+    def resolved_loads(self) -> _SkuLoads:
+        """`loads` where only a time-resolved model can be meant (a flat model has none)."""
+        if self.loads is None:
+            raise ValueError("a flat model has no load states")
+        return self.loads
+
     def combos_of(self, sku: str) -> list[int]:
         """K_s: the combinations of system `sku`."""
         return list(self.sku_combinations.get(sku, ()))
@@ -222,7 +236,7 @@ def model_data(
         power_ids=tuple(p.power_id for p in inputs.power_designs),
         skus=skus,
         gpus_per_node={s: systems[s].gpus_per_node for s in skus},
-        supply_cap={s: systems[s].max_nodes for s in skus if systems[s].max_nodes is not None},
+        supply_cap={s: cap for s in skus if (cap := systems[s].max_nodes) is not None},
         points=kept_points,
         shares=shares,
         demands_tokens_per_s=demands,
@@ -290,8 +304,8 @@ def sku_loads(
 ) -> _SkuLoads:
     """Per system: its interactive and batch workloads, K_s, S_split (K_s by δ_k ascending)
     and Q_s (time-resolved)."""
-    interactive = {s: [] for s in sku_combinations}
-    batch = {s: [] for s in sku_combinations}
+    interactive: dict[str, list[str]] = {s: [] for s in sku_combinations}
+    batch: dict[str, list[str]] = {s: [] for s in sku_combinations}
     for s, w in points:
         (batch if w in time.batch else interactive)[s].append(w)
     split = {

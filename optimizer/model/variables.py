@@ -54,7 +54,7 @@ def define_variables(model: pyo.ConcreteModel, data: ModelData) -> None:
     if time is None:
         model.gpus = pyo.Var(list(data.points), within=pyo.NonNegativeReals)
     else:
-        loads = data.loads
+        loads = data.resolved_loads
         model.gpus = pyo.Var(
             [key for key in data.points if key[1] in time.profiles], within=pyo.NonNegativeReals
         )

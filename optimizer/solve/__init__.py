@@ -67,7 +67,7 @@ def solve(
     problem = compile_problem(data)
     build_seconds = time.perf_counter() - started
     runner = Runner(problem, options, started)
-    iterations = []
+    iterations: list[dict] = []
     if data.time is None:
         greedy = greedy_plan(data)
         x0 = None if greedy is None else start_vector(problem, greedy)

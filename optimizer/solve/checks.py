@@ -115,14 +115,15 @@ def _unservable_reason(inputs: PlanInputs, data: ModelData, workload: str, feasi
     )
 
 
-def _max_tokens_per_s(data: ModelData, workload: str, power_id: str) -> float:
-    """Upper bound on tokens/s for one workload alone on power design p [tokens/s].
+def _max_tokens_per_s(data: ModelData, workload: str, power_id: str | None) -> float:
+    """Upper bound on tokens/s for one workload alone on power design p (None: no site
+    power design, rented nodes only) [tokens/s].
 
     Rented nodes up to U_k; owned nodes by a fractional knapsack on the budget (best
     tokens per grid kW first), each sku up to its supply cap.
     """
     total = 0.0
-    per_sku: dict[str, tuple[float, float, float]] = {}
+    per_sku: dict[str, tuple[float, float, int]] = {}  # sku → (density, grid kW, node cap)
     for k, combo in enumerate(data.combinations):
         sku = combo.system.sku
         if (sku, workload) not in data.points or not on_design(data, k, power_id):

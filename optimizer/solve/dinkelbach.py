@@ -158,8 +158,8 @@ def min_cost(problem: Problem, runner: Runner, start: np.ndarray | None, options
             raise NoPlanInTime("time limit reached before any plan was found")
         raise RuntimeError(f"HiGHS failed: {runner.highs.modelStatusToString(model_status)}")
     cost, tokens = cost_and_tokens(problem, x)
-    gap = runner.highs.getInfo().mip_gap
-    gap = max(0.0, gap) if math.isfinite(gap) else None
+    highs_gap = runner.highs.getInfo().mip_gap
+    gap = max(0.0, highs_gap) if math.isfinite(highs_gap) else None
     status = "time_limit" if model_status == highspy.HighsModelStatus.kTimeLimit else "optimal"
     iterations = [
         dict(

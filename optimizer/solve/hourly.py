@@ -54,7 +54,7 @@ def solve_hourly(
         np.full(problem.n_columns, highspy.HighsVarType.kContinuous),
     )
     problem.highs.setOptionValue("solver", "ipm")
-    iterations = []
+    iterations: list[dict] = []
     x = fleet_start(problem, runner, representative, iterations, keep_fixed=True)
     if x is None:
         if runner.remaining() <= 0:

@@ -82,7 +82,8 @@ def _grid_kw(problem: Problem, x: np.ndarray) -> np.ndarray:
     (nodes rounded) plus the busy power B of the slice's state."""
     data = problem.data
     idle_kw = float(np.dot(np.round(x[problem.node_columns]), data.idle_grid_kw))
-    return idle_kw + x[problem.busy_grid_columns][data.time.state_of_slice] * GRID_KW_UNIT
+    state_of_slice = data.resolved_time.state_of_slice
+    return idle_kw + x[problem.busy_grid_columns][state_of_slice] * GRID_KW_UNIT
 
 
 def cost_and_tokens(problem: Problem, x: np.ndarray) -> tuple[float, float]:
@@ -152,7 +153,7 @@ def _timeline(problem: Problem, x: np.ndarray) -> tuple[Timeline, dict[tuple[str
     a slice takes the values of its state.
     """
     data = problem.data
-    time = data.time
+    time = data.resolved_time
     hours = list(time.state_hour)
     gpus = {
         key: time.profiles[key[1]][hours] * max(float(x[j]), 0.0)

@@ -51,7 +51,7 @@ def greedy_plan(data: ModelData) -> GreedyPlan | None:
             }
             if not usd_per_token_s:
                 break
-            assignment[w] = min(usd_per_token_s, key=usd_per_token_s.get)
+            assignment[w] = min(usd_per_token_s, key=usd_per_token_s.__getitem__)
         else:
             candidates.append(assignment)
     plans = [plan for plan in (_scale_assignment(data, a) for a in candidates) if plan is not None]
@@ -119,9 +119,9 @@ def start_vector(problem: Problem, plan: GreedyPlan) -> np.ndarray:
     for k, n in plan.nodes.items():
         x[problem.node_columns[k]] = n
     designs = {
-        data.combinations[k].power.power_id
+        power.power_id
         for k, n in plan.nodes.items()
-        if n and data.combinations[k].power
+        if n and (power := data.combinations[k].power) is not None
     }
     if data.power_ids:
         x[problem.power_columns[designs.pop() if designs else data.power_ids[0]]] = 1

@@ -1,13 +1,14 @@
 """The `tokenplan` command line: plan an AI inference data center for the lowest cost per token.
 
-Exit codes: 0 done, 1 infeasible or no plan within the time limit (the reason on stderr), 2 bad input (file, row or
-field, and what is wrong, on stderr).
+Exit codes: 0 done, 1 infeasible or no plan within the time limit (the reason on stderr), 2 bad
+input (file, row or field, and what is wrong, on stderr).
 
-Bad input is also: an option's value out of its range (`pipelines.cli.options`: every bad option is listed,
-then SystemExit(2), as argparse's own usage errors), a folder that cannot be written, and any `OSError` reading
-inputs or writing outputs (the path and the system's message). A reader that closes the pipe early
-(`tokenplan plan --json | head -1`) ends the output quietly with exit 0, since every command prints only after its
-work is done and kept: the reader chose to stop reading, nothing failed.
+Bad input is also: an option's value out of its range (`pipelines.cli.options`: every bad option
+is listed, then SystemExit(2), as argparse's own usage errors), a folder that cannot be written,
+and any `OSError` reading inputs or writing outputs (the path and the system's message). A reader
+that closes the pipe early (`tokenplan plan --json | head -1`) ends the output quietly with exit
+0, since every command prints only after its work is done and kept: the reader chose to stop
+reading, nothing failed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+    parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
         parser.print_help()
@@ -79,8 +80,8 @@ def _os_problem(error: OSError) -> Problem:
 
 
 def _discard_stdout() -> None:
-    """After the reader closed stdout: send what is still buffered to /dev/null, so that Python's flush at
-    exit does not fail again (the recipe of the `signal` module's documentation)."""
+    """After the reader closed stdout: send what is still buffered to /dev/null, so that Python's
+    flush at exit does not fail again (the recipe of the `signal` module's documentation)."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -89,7 +90,7 @@ def _discard_stdout() -> None:
         pass
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tokenplan", description=__doc__.splitlines()[0].split(": ", 1)[1]
     )

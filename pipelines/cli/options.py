@@ -1,9 +1,10 @@
 """Options and helpers several commands share.
 
-Every numeric option is parsed by a `type=` made here (`bounded_float`, `bounded_int`): a value that is
-not a finite number in the option's documented range becomes a `BadValue`, and `bad_options` turns every
-one of them into a `Problem` naming the option, so that one run lists every bad option (argparse's own
-type errors stop at the first). The ranges, and why, are the `Bounds` constants below.
+Every numeric option is parsed by a `type=` made here (`bounded_float`, `bounded_int`): a value
+that is not a finite number in the option's documented range becomes a `BadValue`, and
+`bad_options` turns every one of them into a `Problem` naming the option, so that one run lists
+every bad option (argparse's own type errors stop at the first). The ranges, and why, are the
+`Bounds` constants below.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ class Bounds:
         """e.g. `a finite number > 0 and <= 10,000 MW (why)`; `unit=False` when `kind` names it."""
         low, high = f"{self.low:,.10g}", f"{self.high:,.10g}"
         text = (
-            f"{kind} {'>' if self.low_open else '>='} {low} and {'<' if self.high_open else '<='} {high}"
+            f"{kind} {'>' if self.low_open else '>='} {low} "
+            f"and {'<' if self.high_open else '<='} {high}"
             f"{' ' + self.unit if self.unit and unit else ''}"
         )
         return f"{text} ({self.why})" if self.why else text
@@ -82,7 +84,8 @@ JOBS = Bounds(1, 256, why="worker processes; more than the CPUs only costs memor
 PORT = Bounds(1, 65_535, why="a TCP port")
 LOAD_KW = Bounds(0, 10_000_000, unit="kW", why="10 GW, as the largest --budget-mw")
 MAX_BUDGETS = 1_000
-"""Budgets one sweep may solve: each is a full solve (and one more at +1 MW); 1,000 is hours already."""
+"""Budgets one sweep may solve: each is a full solve (and one more at +1 MW); 1,000 is hours
+already."""
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,8 @@ def _folder(
 
 
 def data_dir(args: argparse.Namespace) -> Path:
-    """The input folder (`--data`, `$TOKENPLAN_DATA` or the bundled datasets/); bad input unless it is a folder."""
+    """The input folder (`--data`, `$TOKENPLAN_DATA` or the bundled datasets/); bad input unless it
+    is a folder."""
     data, named_by = _folder(args, "--data", "TOKENPLAN_DATA", paths.data_dir)
     if data.is_file():
         raise InputError([Problem(str(data), "is a file, not an input folder", field=named_by)])
@@ -217,16 +221,16 @@ def data_dir(args: argparse.Namespace) -> Path:
 
 
 def warehouse_dir(args: argparse.Namespace, write: bool = False) -> Path:
-    """The warehouse (`--warehouse`, `$TOKENPLAN_WAREHOUSE` or warehouse/). With `write`, for commands that
-    write to it: made if missing, and bad input unless this process can write in it (checked before any
-    solve or ingest starts, so that no work is lost at the end)."""
+    """The warehouse (`--warehouse`, `$TOKENPLAN_WAREHOUSE` or warehouse/). With `write`, for
+    commands that write to it: made if missing, and bad input unless this process can write in it
+    (checked before any solve or ingest starts, so that no work is lost at the end)."""
     warehouse, named_by = _folder(args, "--warehouse", "TOKENPLAN_WAREHOUSE", paths.warehouse_dir)
     return writable_folder(warehouse, named_by) if write else warehouse
 
 
 def writable_folder(folder: Path, named_by: str | None) -> Path:
-    """`folder`, made if missing, once a file was written in it and removed; else bad input naming the
-    folder, the option (or variable) that named it, and what is wrong."""
+    """`folder`, made if missing, once a file was written in it and removed; else bad input naming
+    the folder, the option (or variable) that named it, and what is wrong."""
 
     def bad(message: str) -> InputError:
         return InputError([Problem(str(folder), message, field=named_by)])

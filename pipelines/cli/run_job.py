@@ -19,7 +19,8 @@ from pipelines.warehouse.paths import ensure_dagster_home
 class JobResult:
     run_id: str
     written: dict[str, str]
-    """Asset key → file written by the warehouse IO manager (a table: its file in the new snapshot)."""
+    """Asset key → file written by the warehouse IO manager (a table: its file in the new
+    snapshot)."""
     snapshot_id: str | None = None
     """The tables snapshot the run committed (None: the run had no `tables_snapshot` step)."""
 
@@ -58,25 +59,27 @@ def run_job(
             raise error.user_exception from None
         finally:
             snapshots.discard(warehouse_dir, run_id)  # what a failed run staged, and the run's pin
-    written = {}
-    snapshot_id = None
+    written: dict[str, str] = {}
+    snapshot_id: str | None = None
     materializations = _materializations(result)
     for materialization in materializations:
         if materialization.asset_key == dg.AssetKey("tables_snapshot"):
-            snapshot_id = materialization.metadata["snapshot_id"].value or None
+            value = materialization.metadata["snapshot_id"]  # text: "" when there is none
+            if isinstance(value, dg.TextMetadataValue):
+                snapshot_id = value.value or None
     for materialization in materializations:
         key = materialization.asset_key.to_user_string()
         path = materialization.metadata.get("path")
         if key in TABLES and snapshot_id is not None:
             written[key] = str(snapshots.table_path(warehouse_dir, snapshot_id, key))
-        elif path is not None:
+        elif isinstance(path, dg.PathMetadataValue):
             written[key] = path.value
     return JobResult(run_id=result.run_id, written=written, snapshot_id=snapshot_id)
 
 
 def _materializations(result: dg.ExecuteInProcessResult) -> list[dg.AssetMaterialization]:
     return [
-        event.event_specific_data.materialization
+        event.materialization
         for event in result.all_events
         if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
     ]

@@ -161,7 +161,8 @@ MONEY_LIMIT = Bounds(min=0, max=1e11, why="$100 billion a year is beyond any sin
 HARDWARE = Table(
     "hardware",
     key=("sku",),
-    doc="Purchasable or rentable systems; one row per node (an 8-GPU server or a whole NVL72 rack).",
+    doc="Purchasable or rentable systems; one row per node (an 8-GPU server or a whole NVL72 "
+    "rack).",
     columns=(
         Column("sku", STR, "unique system name"),
         Column("vendor", STR, "maker"),
@@ -535,7 +536,8 @@ TARIFF_DEMAND_RATES = Table(
 TARIFF_SCHEDULES = Table(
     "tariff_schedules",
     key=("tariff_id", "schedule", "day_type", "month", "hour"),
-    doc="Which period applies: energy and TOU demand per (day type, month, hour); flat demand per month.",
+    doc="Which period applies: energy and TOU demand per (day type, month, hour); flat demand per "
+    "month.",
     columns=(
         Column("tariff_id", STR, "tariff"),
         Column(
@@ -578,7 +580,8 @@ SCENARIO = Table(
             min=0,
             max=10_000,
             min_exclusive=True,
-            why="the largest campuses announced are a few GW; 10 GW is a unit slip (kW written as MW)",
+            why="the largest campuses announced are a few GW; 10 GW is a unit slip (kW written as "
+            "MW)",
         ),
         Column("tariff", STR, "tariff id or URDB label"),
         Column(
@@ -758,7 +761,8 @@ TABLES: dict[str, Table] = {
 
 
 def contract_markdown(table: Table) -> str:
-    """The table's columns as the Markdown table docs/contract.md shows (a test keeps the two equal)."""
+    """The table's columns as the Markdown table docs/contract.md shows (a test keeps the two
+    equal)."""
     lines = [
         "| column | type | required | default | range | meaning |",
         "|---|---|---|---|---|---|",

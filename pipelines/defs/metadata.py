@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import dagster as dg
 import polars as pl
 
+from optimizer.types import InputFile
 from pipelines.contract.schema import Table
 
 PREVIEW_ROWS = 10
@@ -31,7 +32,7 @@ def _cell(value) -> str:
     return str(value).replace("|", "\\|").replace("\n", " ")[:80]
 
 
-def table_metadata(frame: pl.DataFrame, table: Table, files: list[dict]) -> dict:
+def table_metadata(frame: pl.DataFrame, table: Table, files: list[InputFile]) -> dict:
     """Row count, column schema with descriptions, a preview and the source files' hashes."""
     columns = [dg.TableColumn(c.name, str(c.dtype), description=c.doc) for c in table.columns] + [
         dg.TableColumn("source_file", "String", description="input file the row came from")
@@ -61,5 +62,6 @@ def ingested_hashes(instance: dg.DagsterInstance, tables: Iterable[str]) -> dict
             if event and event.asset_materialization
             else None
         )
-        files |= hashes.value if hashes else {}
+        if isinstance(hashes, dg.JsonMetadataValue) and isinstance(hashes.value, Mapping):
+            files |= hashes.value
     return files

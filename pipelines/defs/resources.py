@@ -25,7 +25,8 @@ class InputFolder(dg.ConfigurableResource):
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The warehouse folder, for what is kept beside the asset files (the plan history, snapshots)."""
+    """The warehouse folder, for what is kept beside the asset files (the plan history,
+    snapshots)."""
 
     path: str
 
@@ -39,8 +40,8 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
 
     A canonical table (`pipelines.contract.schema.TABLES`) is written to the run's staging folder
     and becomes visible when the run's `tables_snapshot` step commits the run's tables as
-    one new snapshot (`pipelines.warehouse.snapshots`); a run without that step commits each table as
-    it is written. A table input reads what this run wrote if it is not yet committed,
+    one new snapshot (`pipelines.warehouse.snapshots`); a run without that step commits each
+    table as it is written. A table input reads what this run wrote if it is not yet committed,
     otherwise the snapshot the run pinned at its first read (after its own commit: that
     one), so a run never reads tables of two snapshots.
 
@@ -79,6 +80,7 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
             )
             if not _commits_later(context.step_context):
                 commit = snapshots.commit(self.warehouse, context.run_id, [table])
+                assert commit.snapshot_id is not None  # it holds the table just staged
                 context.log.info(
                     f"{table}: no `{SNAPSHOT_ASSET}` step in this run, committed as snapshot "
                     f"{commit.snapshot_id}"

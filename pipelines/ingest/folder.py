@@ -59,8 +59,8 @@ def _not_readable_input(data_dir: Path, path: Path) -> str | None:
         and os.environ.get(FOLLOW_LINKS_VARIABLE) != "1"
     ):
         return (
-            f"a link to {target}, outside the data folder; set {FOLLOW_LINKS_VARIABLE}=1 to read files "
-            "that links lead to"
+            f"a link to {target}, outside the data folder; set {FOLLOW_LINKS_VARIABLE}=1 to read "
+            "files that links lead to"
         )
     return None
 

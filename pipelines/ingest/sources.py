@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from optimizer.types import InputFile
 from pipelines.contract.errors import InputError, ProblemList
 from pipelines.ingest.files import sha256
 from pipelines.ingest.folder import relative_name
@@ -27,7 +28,7 @@ SOURCES: tuple[Source, ...] = (
 """Every source, each after the sources of its `upstream` tables."""
 
 
-def file_hashes(data_dir: Path, source: Source) -> list[dict]:
+def file_hashes(data_dir: Path, source: Source) -> list[InputFile]:
     """Each input file of `source`: its name relative to the data folder, size and SHA-256."""
     return [
         {"file": relative_name(data_dir, p), "bytes": p.stat().st_size, "sha256": sha256(p)}

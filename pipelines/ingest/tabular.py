@@ -95,8 +95,8 @@ def coerce(
         raise InputError([Problem(name, "no data rows")])
     raw = raw.rename({c: c.strip() for c in raw.columns})
     missing = [c.name for c in table.columns if c.required and c.name not in raw.columns]
-    for column in missing:
-        problems.add(name, "required column is missing", field=column)
+    for field in missing:
+        problems.add(name, "required column is missing", field=field)
     problems.raise_if_any()
 
     rows = pl.Series("row", range(first_row, first_row + raw.height))
@@ -107,8 +107,8 @@ def coerce(
             if column.name in raw.columns
             else pl.repeat(None, raw.height, dtype=pl.String, eager=True)
         )
-        text = pl.when(text == "").then(None).otherwise(text).alias(column.name)
-        text = pl.select(text).to_series()
+        blank_as_null = pl.when(text == "").then(None).otherwise(text).alias(column.name)
+        text = pl.select(blank_as_null).to_series()
         parsed[column.name] = _parse(text, column, rows, name, problems)
     for column in table.columns:
         parsed[column.name] = _default(parsed, column)
@@ -128,7 +128,8 @@ def coerce(
         key=lambda p: (p.row or 0, order.index(p.field) if p.field in order else len(order))
     )
     problems.raise_if_any(limit=MAX_PROBLEMS_PER_FILE)
-    return frame.select(list(table.schema)).cast(table.schema)
+    # polars types the mapping's keys as `str | selector | dtype`, so a `dict[str, ...]` is refused
+    return frame.select(list(table.schema)).cast(table.schema)  # type: ignore[arg-type]
 
 
 def _parse(
@@ -161,7 +162,8 @@ def _parse(
 def _parse_number_lists(
     items: pl.Series, column: Column, rows: pl.Series, name: str, problems: ProblemList
 ) -> pl.Series:
-    """Lists of numbers; a cell with an item that is not a finite number becomes a problem and empty."""
+    """Lists of numbers; a cell with an item that is not a finite number becomes a problem and
+    empty."""
     lists = []
     for row, cell in zip(rows, items, strict=True):
         numbers = None if cell is None else [finite_number(item) for item in cell]
@@ -176,7 +178,8 @@ def _parse_number_lists(
 
 
 def shown(value: object) -> str:
-    """A value as problems quote it: cut to `MAX_SHOWN_CHARACTERS`, so a runaway cell stays one line."""
+    """A value as problems quote it: cut to `MAX_SHOWN_CHARACTERS`, so a runaway cell stays one
+    line."""
     text = value if isinstance(value, str) else repr(value)
     return text if len(text) <= MAX_SHOWN_CHARACTERS else text[:MAX_SHOWN_CHARACTERS] + "..."
 

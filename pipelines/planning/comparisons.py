@@ -58,7 +58,7 @@ def single_system_alternatives(
     data = model_data(inputs, objective)
     rental_caps = {
         combo.system.sku: bound
-        for combo, bound in zip(data.combinations, data.node_upper)
+        for combo, bound in zip(data.combinations, data.node_upper, strict=True)
         if combo.system.rented
     }
     quiet = replace(options, progress=False)

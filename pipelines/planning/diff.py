@@ -103,7 +103,8 @@ def cost_decomposition(a: PlanDocument, b: PlanDocument) -> list[dict]:
 
 
 def input_changes(a: PlanDocument, b: PlanDocument) -> dict:
-    """Input files changed (by SHA-256), added and removed from A to B, and how many are unchanged."""
+    """Input files changed (by SHA-256), added and removed from A to B, and how many are
+    unchanged."""
     hashes_a = {f["file"]: f["sha256"] for f in a.get("inputs", [])}
     hashes_b = {f["file"]: f["sha256"] for f in b.get("inputs", [])}
     common = hashes_a.keys() & hashes_b.keys()
@@ -121,6 +122,7 @@ def input_changes(a: PlanDocument, b: PlanDocument) -> dict:
 
 def plan_diff(a: PlanDocument, b: PlanDocument) -> dict:
     """Everything that differs from plan A to plan B, as plain data."""
+    cost_a, cost_b = a["cost_per_million_tokens_usd"], b["cost_per_million_tokens_usd"]
     return {
         "plan_a": a.get("plan_id"),
         "plan_b": b.get("plan_id"),
@@ -135,9 +137,9 @@ def plan_diff(a: PlanDocument, b: PlanDocument) -> dict:
         ],
         "fleet": fleet_changes(a, b),
         "cost_per_million_tokens_usd": {
-            "a": a["cost_per_million_tokens_usd"],
-            "b": b["cost_per_million_tokens_usd"],
-            "delta": b["cost_per_million_tokens_usd"] - a["cost_per_million_tokens_usd"],
+            "a": cost_a,
+            "b": cost_b,
+            "delta": None if cost_a is None or cost_b is None else cost_b - cost_a,
         },
         "cost_components": cost_decomposition(a, b),
         "inputs": input_changes(a, b),
@@ -234,7 +236,8 @@ def diff_text(diff: dict) -> str:
         if fleet
         else "no change",
         "Cost per million tokens by component\n"
-        "(Δ = Σ Δ annual cost / B's tokens + A's annual cost × (1/B's tokens − 1/A's tokens); the rows add up to the total)",
+        "(Δ = Σ Δ annual cost / B's tokens + A's annual cost × (1/B's tokens − 1/A's tokens); "
+        "the rows add up to the total)",
         table_text(
             ["component", "A USD/year", "B USD/year", "Δ USD/year", "Δ USD per M tokens"],
             costs,

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from optimizer.design import plan_inputs
 from optimizer.inputs import PlanInputs, SolverOptions
 from optimizer.plan import plan_document
 from optimizer.solve import solve
-from optimizer.types import Objective, TimeResolution
+from optimizer.types import InputFile, Objective, PlanDocument, TimeResolution
 from pipelines.ingest.sources import SOURCES, file_hashes, read_inputs
 from pipelines.planning.comparisons import with_alternatives
 
 
-def input_file_hashes(data_dir: Path) -> list[dict]:
+def input_file_hashes(data_dir: Path) -> list[InputFile]:
     """Every input file the plan depends on, with its SHA-256."""
     return [entry for source in SOURCES for entry in file_hashes(data_dir, source)]
 
@@ -31,17 +31,18 @@ def plan_from_inputs(
     objective: str = Objective.COST_PER_TOKEN,
     options: SolverOptions = SolverOptions(),
     time_resolution: str = TimeResolution.FLAT,
-    inputs_files: list[dict] | None = None,
+    inputs_files: list[InputFile] | None = None,
     fields: Mapping[str, Any] | None = None,
-) -> dict:
+) -> PlanDocument:
     """The plan document of `inputs` at `time_resolution`, with its single-system alternatives
     (`pipelines.planning.comparisons`); not stamped. `inputs_files`: the input files it was made
     from; `fields`: more fields of the document, before the alternatives (the Dagster plan's
     `inputs_snapshot`). Raises `Infeasible`, or `NoPlanInTime` when no plan was found in time."""
     solution = solve(inputs, objective, options, time_resolution)
-    plan = plan_document(inputs, solution, objective, inputs_files=inputs_files)
-    plan |= fields or {}
-    return with_alternatives(plan, inputs, objective, options)
+    chosen = Objective(objective)  # `solve` took only an objective's value
+    plan = plan_document(inputs, solution, chosen, inputs_files=inputs_files)
+    plan = cast(PlanDocument, plan | dict(fields or {}))  # more fields of a plan document
+    return with_alternatives(plan, inputs, chosen, options)
 
 
 def make_plan(
@@ -50,7 +51,7 @@ def make_plan(
     objective: str = Objective.COST_PER_TOKEN,
     options: SolverOptions = SolverOptions(),
     time_resolution: str = TimeResolution.FLAT,
-) -> dict:
+) -> PlanDocument:
     """The plan document for the input folder at `time_resolution` (flat | representative |
     hourly). Raises `InputError` (bad input) or `Infeasible`."""
     inputs = plan_inputs(read_inputs(data_dir), budget_mw)

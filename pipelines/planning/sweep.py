@@ -1,4 +1,5 @@
-"""Budget sweep: the best plan at each grid budget, solved in parallel, with the value of one more MW.
+"""Budget sweep: the best plan at each grid budget, solved in parallel, with the value of one
+more MW.
 
 For each budget B of the range, the design is rebuilt for B (`plan_inputs`: the tariff
 is priced for a load of B) and solved. The marginal value of one more MW at B is solved
@@ -40,7 +41,7 @@ from optimizer.errors import Infeasible, NoPlanInTime
 from optimizer.inputs import SolverOptions
 from optimizer.plan import plan_document
 from optimizer.solve import solve
-from optimizer.types import Objective, TimeResolution
+from optimizer.types import InputFile, Objective, TimeResolution
 from pipelines.reports.frontier import design_text
 
 MARGINAL_MW = 1.0
@@ -112,7 +113,7 @@ def budget_point(
     inputs = plan_inputs(tables, budget_mw)
     try:
         solution = solve(inputs, objective, replace(options, progress=False), time_resolution)
-        plan = plan_document(inputs, solution, objective)
+        plan = plan_document(inputs, solution, Objective(objective))  # `solve` took only these
     except Infeasible as error:
         return point | {"reason": error.reason, "seconds": time.perf_counter() - started}
     except NoPlanInTime as error:
@@ -158,6 +159,7 @@ def _start_worker(tables: Mapping[str, pl.DataFrame]) -> None:
 def _solve_in_worker(
     budget_mw: float, objective: str, options: SolverOptions, time_resolution: str
 ) -> dict:
+    assert _tables is not None  # set by `_start_worker` when the worker started
     return budget_point(_tables, budget_mw, objective, options, time_resolution)
 
 
@@ -207,7 +209,7 @@ def sweep(
     options: SolverOptions = SolverOptions(),
     jobs: int | None = None,
     progress: bool = False,
-    inputs_files: list[dict] | None = None,
+    inputs_files: list[InputFile] | None = None,
     time_resolution: str = TimeResolution.FLAT,
 ) -> dict:
     """The frontier document (`frontier_document`) of `budgets`, each budget and each B + 1 MW
@@ -236,7 +238,7 @@ def frontier_document(
     time_resolution: str,
     jobs: int,
     seconds: float,
-    inputs_files: list[dict] | None = None,
+    inputs_files: list[InputFile] | None = None,
 ) -> dict:
     """The frontier document: one row per budget of `pairs` (`budget_pairs`) with its plan
     summary (`points`: the `budget_point` of every budget solved, by budget) and the marginal

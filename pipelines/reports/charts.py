@@ -9,6 +9,7 @@ network to open, and adds no dependency (matplotlib's SVG backend would add ~40 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -27,7 +28,8 @@ PALETTE = (
 )
 HIGHLIGHT, BASE = "#2563eb", "#94a3b8"
 ZERO_BASED_SPREAD = 0.02
-"""A line chart's y axis starts at zero when the data spread is below this fraction of the largest value."""
+"""A line chart's y axis starts at zero when the data spread is below this fraction of the largest
+value."""
 CHAR_PX = 6.8
 """Average width of a character at the charts' 12 px font, for laying out labels."""
 
@@ -90,7 +92,8 @@ def _text(
 
 def _svg(width: float, height: float, title: str, body: list[str]) -> str:
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width:.0f} {height:.0f}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" '
         f'width="{width:.0f}" height="{height:.0f}" role="img" aria-label="{escape(title)}" '
         f'font-family="inherit"><title>{escape(title)}</title>'
         f'<rect width="100%" height="100%" fill="#ffffff"/>' + "".join(body) + "</svg>"
@@ -140,7 +143,8 @@ def bar_chart(
     for t in ticks:
         x = scale(t)
         body.append(
-            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{top + plot_height}" stroke="{GRID}"/>'
+            f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{top + plot_height}" '
+            f'stroke="{GRID}"/>'
         )
         body.append(
             _text(x, top + plot_height + 16, tick_text(t), size=11, anchor="middle", color=MUTED)
@@ -162,12 +166,14 @@ def bar_chart(
             continue
         x0, x1 = sorted((base, scale(b.value)))
         body.append(
-            f'<rect x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 1.5):.1f}" height="{row - 10}" rx="2" '
+            f'<rect x="{x0:.1f}" y="{y + 5}" width="{max(x1 - x0, 1.5):.1f}" '
+            f'height="{row - 10}" rx="2" '
             f'fill="{b.color}"><title>{escape(b.label)}: {escape(b.text)}</title></rect>'
         )
         body.append(_text(x1 + 6, y + row / 2 + 4, b.text, size=11, color=INK))
     body.append(
-        f'<line x1="{base:.1f}" y1="{top - 4}" x2="{base:.1f}" y2="{top + plot_height}" stroke="{AXIS}"/>'
+        f'<line x1="{base:.1f}" y1="{top - 4}" x2="{base:.1f}" y2="{top + plot_height}" '
+        f'stroke="{AXIS}"/>'
     )
     scale_note = " (log scale)" if log_scale else ""
     body.append(
@@ -202,7 +208,7 @@ def line_chart(
     height: int = 300,
     marker_x: float | None = None,
     marker_label: str = "",
-    missing_x: list[float] = (),
+    missing_x: Sequence[float] = (),
 ) -> str:
     """Lines with points over a numeric x axis; y axis fitted to the data (not from zero).
 
@@ -267,7 +273,8 @@ def line_chart(
     for x in missing_x:
         cx, cy = sx(x), bottom
         body.append(
-            f'<path d="M{cx - 4:.1f},{cy - 4:.1f} L{cx + 4:.1f},{cy + 4:.1f} M{cx - 4:.1f},{cy + 4:.1f} '
+            f'<path d="M{cx - 4:.1f},{cy - 4:.1f} L{cx + 4:.1f},{cy + 4:.1f} '
+            f"M{cx - 4:.1f},{cy + 4:.1f} "
             f'L{cx + 4:.1f},{cy - 4:.1f}" stroke="#dc2626" stroke-width="2"/>'
         )
     body.append(

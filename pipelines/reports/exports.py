@@ -28,11 +28,12 @@ CLI can list the formats without it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from optimizer.types import PlanDocument, cost_components
 from pipelines.reports.text import COST_LABELS
 from pipelines.warehouse.files import write_atomically
 
@@ -155,7 +156,7 @@ SUMMARY: tuple[tuple[str, str, str | None], ...] = (
 """Workbook Summary rows: (plan field, label with unit, number format)."""
 
 
-def table_rows(plan: dict, table: str) -> list[dict]:
+def table_rows(plan: PlanDocument, table: str) -> list[Mapping[str, object]]:
     """The plan's rows of `table` (see the module docstring), as plain dicts."""
     if table == "costs":
         total, tokens = plan["annual_cost_usd"], plan["tokens_per_year"]
@@ -167,12 +168,14 @@ def table_rows(plan: dict, table: str) -> list[dict]:
                 "share_of_annual_cost": usd / total if total else None,
                 "usd_per_million_tokens": usd / tokens * 1e6 if tokens else None,
             }
-            for key, usd in plan["costs_usd_per_year"].items()
+            for key, usd in cost_components(plan).items()
         ]
-    return list(plan.get(table) or [])
+    document: Mapping[str, object] = plan
+    # Every other table is a list of rows of the plan, at a key a type checker cannot follow.
+    return list(cast("list[Mapping[str, object]] | None", document.get(table)) or [])
 
 
-def plan_table(plan: dict, table: str) -> pl.DataFrame:
+def plan_table(plan: PlanDocument, table: str) -> pl.DataFrame:
     """One table of the plan as a frame with the columns of `TABLES[table]`, in order."""
     import polars as pl
 
@@ -181,15 +184,15 @@ def plan_table(plan: dict, table: str) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={c.name: getattr(pl, c.dtype) for c in columns})
 
 
-def plan_tables(plan: dict) -> dict[str, pl.DataFrame]:
+def plan_tables(plan: PlanDocument) -> dict[str, pl.DataFrame]:
     return {table: plan_table(plan, table) for table in TABLES}
 
 
-def plan_id(plan: dict) -> str:
+def plan_id(plan: PlanDocument) -> str:
     return plan.get("plan_id") or "unsaved-plan"
 
 
-def export_paths(plan: dict, fmt: str, folder: Path) -> list[Path]:
+def export_paths(plan: PlanDocument, fmt: str, folder: Path) -> list[Path]:
     """Where `fmt` exports of the plan go in `folder`."""
     suffix = EXPORTS[fmt].suffix
     if EXPORTS[fmt].per_table:
@@ -197,7 +200,9 @@ def export_paths(plan: dict, fmt: str, folder: Path) -> list[Path]:
     return [folder / f"{plan_id(plan)}{suffix}"]
 
 
-def export_plan(plan: dict, fmt: str, out: Path, frontier: dict | None = None) -> list[Path]:
+def export_plan(
+    plan: PlanDocument, fmt: str, out: Path, frontier: dict | None = None
+) -> list[Path]:
     """Write the plan as `fmt` and return the files written.
 
     `out`: a folder (files named by `export_paths`), or for the one-file formats a file
@@ -208,14 +213,20 @@ def export_plan(plan: dict, fmt: str, out: Path, frontier: dict | None = None) -
         raise ValueError(f"format must be one of {tuple(EXPORTS)}, got {fmt!r}")
     export = EXPORTS[fmt]
     paths = [out] if export.is_file_target(out) else export_paths(plan, fmt, out)
-    if export.write_table is not None:
+    write_table, write_plan = export.write_table, export.write_plan
+    if write_table is not None:
         import polars as pl
 
         for path, frame in zip(paths, plan_tables(plan).values(), strict=True):
             frame = frame.select(pl.lit(plan_id(plan)).alias("plan_id"), pl.all())
-            write_atomically(path, lambda tmp, frame=frame: export.write_table(frame, Path(tmp)))
+
+            def write(tmp: str, frame: pl.DataFrame = frame) -> None:
+                write_table(frame, Path(tmp))
+
+            write_atomically(path, write)
     else:
-        write_atomically(paths[0], lambda tmp: export.write_plan(plan, Path(tmp), frontier))
+        assert write_plan is not None  # an ExportFormat sets exactly one writer
+        write_atomically(paths[0], lambda tmp: write_plan(plan, Path(tmp), frontier))
     return paths
 
 
@@ -248,7 +259,7 @@ SHEETS = {
 """Workbook sheet → table, after the Summary sheet."""
 
 
-def write_workbook(plan: dict, path: Path) -> None:
+def write_workbook(plan: PlanDocument, path: Path) -> None:
     """Sheets Summary, Fleet, Allocation, Costs, Inputs, Alternatives: a bold header row with
     units, frozen, with filters; numbers formatted (USD, counts, shares); the plan id in the
     Summary sheet and the document title. Every string is written as text: never a formula
@@ -320,7 +331,7 @@ def write_workbook(plan: dict, path: Path) -> None:
 # --------------------------------------------------------------------------- formats
 
 
-PlanWriter = Callable[[dict, Path, "dict | None"], None]
+PlanWriter = Callable[[PlanDocument, Path, "dict | None"], None]
 """Writes the plan to one file: `(plan, path, frontier)`; the reports chart the frontier."""
 TableWriter = Callable[["pl.DataFrame", Path], None]
 """Writes one table of the plan (`TABLES`, with a leading `plan_id` column) to one file."""
@@ -366,7 +377,7 @@ def _write_text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _write_json(plan: dict, path: Path, frontier: dict | None) -> None:
+def _write_json(plan: PlanDocument, path: Path, frontier: dict | None) -> None:
     _write_text(path, json.dumps(plan, indent=2))
 
 
@@ -378,17 +389,17 @@ def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
     frame.write_parquet(path)
 
 
-def _write_xlsx(plan: dict, path: Path, frontier: dict | None) -> None:
+def _write_xlsx(plan: PlanDocument, path: Path, frontier: dict | None) -> None:
     write_workbook(plan, path)
 
 
-def _write_markdown(plan: dict, path: Path, frontier: dict | None) -> None:
+def _write_markdown(plan: PlanDocument, path: Path, frontier: dict | None) -> None:
     from pipelines.reports.report import markdown_report
 
     _write_text(path, markdown_report(plan, frontier))
 
 
-def _write_html(plan: dict, path: Path, frontier: dict | None) -> None:
+def _write_html(plan: PlanDocument, path: Path, frontier: dict | None) -> None:
     from pipelines.reports.report import html_report
 
     _write_text(path, html_report(plan, frontier))
@@ -452,10 +463,10 @@ EXPORTS: dict[str, ExportFormat] = {
             "the report (one HTML page)",
             "plan_report_html",
             frozenset({"html"}),
-            "The plan report as one self-contained HTML page (inline CSS and SVG charts; opens without "
-            "network): summary cards, annual cost by component, fleet by system and cooling, cost per "
-            "token and tokens/s per MW against the best single-system plans, and cost per token across "
-            "budgets.",
+            "The plan report as one self-contained HTML page (inline CSS and SVG charts; opens "
+            "without network): summary cards, annual cost by component, fleet by system and "
+            "cooling, cost per token and tokens/s per MW against the best single-system plans, and "
+            "cost per token across budgets.",
             write_plan=_write_html,
             charts_frontier=True,
         ),

@@ -80,11 +80,7 @@ def frontier_charts(frontier: dict, plan_budget_mw: float | None = None) -> list
     """SVG line charts over the budget: cost per million tokens, and tokens/s per MW."""
     feasible = [r for r in frontier["rows"] if r["cost_per_million_tokens_usd"] is not None]
     missing = [r["budget_mw"] for r in frontier["rows"] if r["cost_per_million_tokens_usd"] is None]
-    marker = (
-        {"marker_x": plan_budget_mw, "marker_label": "this plan"}
-        if plan_budget_mw is not None
-        else {}
-    )
+    marker_label = "this plan" if plan_budget_mw is not None else ""
     cost = line_chart(
         "Cost per million tokens by grid budget",
         [
@@ -95,8 +91,9 @@ def frontier_charts(frontier: dict, plan_budget_mw: float | None = None) -> list
         ],
         "grid budget (MW)",
         "USD per million tokens",
+        marker_x=plan_budget_mw,
+        marker_label=marker_label,
         missing_x=missing,
-        **marker,
     )
     density = line_chart(
         "Tokens/s per MW by grid budget",
@@ -113,8 +110,9 @@ def frontier_charts(frontier: dict, plan_budget_mw: float | None = None) -> list
         ],
         "grid budget (MW)",
         "tokens/s per MW of grid power",
+        marker_x=plan_budget_mw,
+        marker_label=marker_label,
         missing_x=missing,
-        **marker,
     )
     return [cost, density]
 

@@ -56,16 +56,22 @@ def subtitle(plan: PlanDocument) -> str:
 def best_alternative(plan: PlanDocument) -> Alternative | None:
     """The cheapest single-system plan per token (the one a per-GPU TCO spreadsheet would pick)."""
     feasible = [
-        r for r in plan.get("alternatives", []) if r["cost_per_million_tokens_usd"] is not None
+        (cost, r)
+        for r in plan.get("alternatives", [])
+        if (cost := r["cost_per_million_tokens_usd"]) is not None
     ]
-    return min(feasible, key=lambda r: r["cost_per_million_tokens_usd"], default=None)
+    best = min(feasible, key=lambda pair: pair[0], default=None)
+    return None if best is None else best[1]
 
 
 def advantage_text(plan: PlanDocument) -> str | None:
     best = best_alternative(plan)
     if best is None or best["advantage_ratio"] is None:
         return None
-    return f"{best['advantage_ratio']:.2f}× lower cost per token than the best single-system plan ({best['sku']})"
+    return (
+        f"{best['advantage_ratio']:.2f}× lower cost per token than the best single-system plan "
+        f"({best['sku']})"
+    )
 
 
 def _share(plan: PlanDocument, usd: float) -> str:
@@ -99,7 +105,7 @@ def fleet_chart(plan: PlanDocument) -> str:
             f"{r['sku']} · {r['cooling_id'] or 'rented'}",
             r["gpus"],
             f"{r['gpus']:,} GPUs · {r['nodes']:,} nodes",
-            colors.get(r["cooling_id"], RENTED_COLOR),
+            RENTED_COLOR if r["cooling_id"] is None else colors.get(r["cooling_id"], RENTED_COLOR),
         )
         for r in sorted(plan["fleet"], key=lambda r: -r["gpus"])
     ]
@@ -114,7 +120,8 @@ def alternatives_charts(plan: PlanDocument) -> list[str]:
     rows = plan.get("alternatives", [])
     if not rows:
         return []
-    # Alternatives are flat-year plans (`pipelines.planning.comparisons`): a time-resolved plan shows its flat-year optimum.
+    # Alternatives are flat-year plans (`pipelines.planning.comparisons`): a time-resolved plan
+    # shows its flat-year optimum.
     flat = plan.get("flat_cost_per_million_tokens_usd")
     chosen = flat or plan["cost_per_million_tokens_usd"]
     cost_bars = [
@@ -169,12 +176,14 @@ def alternatives_charts(plan: PlanDocument) -> list[str]:
 # --------------------------------------------------------------------------- Markdown
 
 
-def _text_bars(items: list[tuple[str, float, str]], width: int = 28) -> str:
-    """A bar chart in text: one line per item, bar length proportional to the value."""
-    top = max((value for _, value, _ in items), default=0.0) or 1.0
+def _text_bars(items: list[tuple[str, float | None, str]], width: int = 28) -> str:
+    """A bar chart in text: one line per item, bar length proportional to the value (None: no
+    bar, like 0)."""
+    top = max((value for _, value, _ in items if value is not None), default=0.0) or 1.0
     label = max((len(name) for name, _, _ in items), default=0)
     lines = [
-        f"{name.ljust(label)}  {'█' * max(1, round(width * value / top)) if value else '':<{width}}  {text}"
+        f"{name.ljust(label)}  "
+        f"{'█' * max(1, round(width * value / top)) if value else '':<{width}}  {text}"
         for name, value, text in items
     ]
     return "```text\n" + "\n".join(lines) + "\n```"
@@ -220,8 +229,8 @@ def markdown_report(plan: PlanDocument, frontier: dict | None = None) -> str:
     if plan.get("alternatives"):
         parts += [
             "## Against the best single-system plans",
-            "Each system alone, solved with the same budget, tariff and workloads (what a per-GPU TCO "
-            "spreadsheet would pick); advantage = its cost per token / this plan's.",
+            "Each system alone, solved with the same budget, tariff and workloads (what a per-GPU "
+            "TCO spreadsheet would pick); advantage = its cost per token / this plan's.",
             _markdown_table(ALTERNATIVES_HEADERS, alternatives_rows(plan)),
             _text_bars(
                 [
@@ -267,11 +276,13 @@ def _input_rows(plan: PlanDocument) -> list[list[str]]:
 CSS = """
 * { box-sizing: border-box; }
 body { margin: 0; background: #f3f4f6; color: #1f2937;
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Liberation Sans", "DejaVu Sans", Arial, sans-serif;
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Liberation Sans",
+    "DejaVu Sans", Arial, sans-serif;
   font-size: 14px; line-height: 1.45; }
 header { background: #0f172a; color: #f8fafc; padding: 28px 0 24px; }
 .wrap { max-width: 1180px; margin: 0 auto; padding: 0 28px; }
-.eyebrow { margin: 0; text-transform: uppercase; letter-spacing: .08em; font-size: 11px; color: #93c5fd; }
+.eyebrow { margin: 0; text-transform: uppercase; letter-spacing: .08em; font-size: 11px;
+  color: #93c5fd; }
 h1 { margin: 6px 0 6px; font-size: 28px; font-weight: 650; }
 .meta { margin: 0; color: #cbd5e1; font-size: 13px; }
 .meta code { color: #f8fafc; background: #1e293b; padding: 1px 6px; border-radius: 4px; }
@@ -280,26 +291,34 @@ h2 { font-size: 17px; margin: 30px 0 4px; }
 .cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 14px; margin-top: -14px; }
 .card { background: #fff; border: 1px solid #e5e7eb; border-radius: 10px; padding: 14px 16px;
   box-shadow: 0 1px 2px rgba(15, 23, 42, .06); }
-.card .label { font-size: 12px; color: #6b7280; text-transform: uppercase; letter-spacing: .04em; }
-.card .value { font-size: 24px; font-weight: 650; margin-top: 2px; font-variant-numeric: tabular-nums; }
+.card .label { font-size: 12px; color: #6b7280; text-transform: uppercase;
+  letter-spacing: .04em; }
+.card .value { font-size: 24px; font-weight: 650; margin-top: 2px;
+  font-variant-numeric: tabular-nums; }
 .card .sub { font-size: 12px; color: #6b7280; margin-top: 2px; }
 .card.primary { border-top: 4px solid #2563eb; }
 .card.good { border-top: 4px solid #0d9488; }
 .grid { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
-.panel { background: #fff; border: 1px solid #e5e7eb; border-radius: 10px; padding: 16px; overflow-x: auto; }
+.panel { background: #fff; border: 1px solid #e5e7eb; border-radius: 10px; padding: 16px;
+  overflow-x: auto; }
 .panel svg.chart { width: 100%; height: auto; display: block; }
-table { border-collapse: collapse; width: 100%; font-size: 13px; font-variant-numeric: tabular-nums; }
-th { text-align: left; font-weight: 600; color: #374151; background: #f9fafb; border-bottom: 2px solid #e5e7eb;
-  padding: 7px 10px; vertical-align: bottom; }
+table { border-collapse: collapse; width: 100%; font-size: 13px;
+  font-variant-numeric: tabular-nums; }
+th { text-align: left; font-weight: 600; color: #374151; background: #f9fafb;
+  border-bottom: 2px solid #e5e7eb; padding: 7px 10px; vertical-align: bottom; }
 td { padding: 6px 10px; border-bottom: 1px solid #f1f5f9; vertical-align: top; }
 tr:nth-child(even) td { background: #fafafa; }
 td.num, th.num { text-align: right; }
 td.num { white-space: nowrap; }
-td.mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px; color: #4b5563; }
+td.mono { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12px;
+  color: #4b5563; }
 tr.total td { font-weight: 650; border-top: 2px solid #e5e7eb; }
 ul.notes { margin: 6px 0 0; padding-left: 18px; color: #4b5563; }
 footer { color: #6b7280; font-size: 12px; margin: 28px 0 40px; }
-@media (max-width: 900px) { .cards { grid-template-columns: repeat(2, 1fr); } .grid { grid-template-columns: 1fr; } }
+@media (max-width: 900px) {
+  .cards { grid-template-columns: repeat(2, 1fr); }
+  .grid { grid-template-columns: 1fr; }
+}
 """
 
 
@@ -314,7 +333,7 @@ def html_table(
     numeric = [bool(rows) and all(_is_number(r[i]) for r in rows) for i in range(len(headers))]
     head = "".join(
         f'<th class="num">{escape(h)}</th>' if n else f"<th>{escape(h)}</th>"
-        for h, n in zip(headers, numeric)
+        for h, n in zip(headers, numeric, strict=True)
     )
     body = []
     for index, row in enumerate(rows):
@@ -387,24 +406,28 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
     sections = [
         _cards(plan),
         "<h2>Cost and fleet</h2>",
-        '<p class="lead">Where the annual cost goes, and what is bought (or rented) on which cooling.</p>',
+        '<p class="lead">Where the annual cost goes, and what is bought (or rented) on which '
+        "cooling.</p>",
         f'<div class="grid">{"".join(_panel(c) for c in charts[:2])}</div>',
     ]
     if plan.get("alternatives"):
         sections += [
             "<h2>Against the best single-system plans</h2>",
-            '<p class="lead">Each system alone, solved with the same budget, tariff, workloads and SLOs — the plan '
-            "a per-GPU TCO spreadsheet would pick. Rented systems are their own alternative (rent everything). "
-            "The ratio is that plan's cost per token divided by this plan's.</p>",
+            '<p class="lead">Each system alone, solved with the same budget, tariff, workloads and '
+            "SLOs — the plan a per-GPU TCO spreadsheet would pick. Rented systems are their own "
+            "alternative (rent everything). The ratio is that plan's cost per token divided by "
+            "this plan's.</p>",
             f'<div class="grid">{"".join(_panel(c) for c in charts[2:])}</div>',
             _panel(html_table(ALTERNATIVES_HEADERS, alternatives_rows(plan))),
         ]
     if frontier:
+        frontier_panels = "".join(_panel(c) for c in frontier_charts(frontier, plan["budget_mw"]))
         sections += [
             "<h2>Cost per token across grid budgets</h2>",
-            f'<p class="lead">The best plan at each budget, solved; the +{frontier["marginal_mw"]:g} MW columns are '
-            "the change when one more MW is available (also solved).</p>",
-            f'<div class="grid">{"".join(_panel(c) for c in frontier_charts(frontier, plan["budget_mw"]))}</div>',
+            '<p class="lead">The best plan at each budget, solved; '
+            f"the +{frontier['marginal_mw']:g} MW columns are the change when one more MW is "
+            "available (also solved).</p>",
+            f'<div class="grid">{frontier_panels}</div>',
             _panel(html_table(SWEEP_HEADERS, sweep_rows(frontier))),
         ]
     sections += [
@@ -413,8 +436,8 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
         "<h2>Annual cost</h2>",
         _panel(html_table(COST_HEADERS, cost_rows(plan), total_last=True)),
         "<h2>Allocation</h2>",
-        '<p class="lead">GPUs per workload and system, at the best operating point that meets the workload\'s '
-        "SLO.</p>",
+        '<p class="lead">GPUs per workload and system, at the best operating point that meets the '
+        "workload's SLO.</p>",
         _panel(html_table(ALLOCATION_HEADERS, allocation_rows(plan))),
         "<h2>Inputs</h2>",
         '<p class="lead">The input files this plan was made from, with their content hashes.</p>',
@@ -424,6 +447,7 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
         notes = "".join(f"<li>{escape(n)}</li>" for n in plan["notes"])
         sections += ["<h2>Notes</h2>", _panel(f'<ul class="notes">{notes}</ul>')]
     solver = plan["solver"]
+    meta = escape(subtitle(plan)).replace(escape(plan_id), f"<code>{escape(plan_id)}</code>", 1)
     footer = (
         f"Made by tokenplan · plan {escape(plan_id)} · HiGHS {escape(solver['status'])}, "
         f"{len(solver['iterations'])} Dinkelbach iteration(s), {solver['seconds']:.2f} s"
@@ -441,7 +465,7 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
 <header><div class="wrap">
 <p class="eyebrow">tokenplan · AI inference factory build plan</p>
 <h1>{escape(title(plan))}</h1>
-<p class="meta">{escape(subtitle(plan)).replace(escape(plan_id), f"<code>{escape(plan_id)}</code>", 1)}</p>
+<p class="meta">{meta}</p>
 </div></header>
 <main class="wrap">
 {"".join(sections)}

@@ -19,7 +19,8 @@ COST_LABELS = {
 
 
 def usd_text(value: float | None) -> str:
-    """Dollars with a scale suffix; small amounts (a cost per million tokens) to 4 significant digits."""
+    """Dollars with a scale suffix; small amounts (a cost per million tokens) to 4 significant
+    digits."""
     if value is None:
         return "-"
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
@@ -47,7 +48,7 @@ def table_text(headers: list[str] | None, rows: list[list[str]], markdown: bool)
 
     def line(cells: list[str]) -> str:
         return "  ".join(
-            c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric)
+            c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, numeric, strict=True)
         ).rstrip()
 
     head = [line(headers), line(["-" * w for w in widths])] if headers else []
@@ -133,7 +134,8 @@ ALTERNATIVES_HEADERS = [
 
 
 def alternatives_rows(plan: PlanDocument) -> list[list[str]]:
-    """The best single-system plans (`pipelines.planning.comparisons`); advantage = their cost per token / the plan's."""
+    """The best single-system plans (`pipelines.planning.comparisons`); advantage = their cost per
+    token / the plan's."""
     return [
         [
             r["sku"],
@@ -193,8 +195,8 @@ def plan_text(plan: PlanDocument, markdown: bool = False) -> str:
         table_text(ALLOCATION_HEADERS, allocation_rows(plan), markdown),
         "Annual cost",
         table_text(COST_HEADERS, cost_rows(plan), markdown),
-        f"Solver: HiGHS, {solver['status']}, gap {gap}, {iterations} iteration{'s' * (iterations != 1)}, "
-        f"{solver['seconds']:.2f} s",
+        f"Solver: HiGHS, {solver['status']}, gap {gap}, "
+        f"{iterations} iteration{'s' * (iterations != 1)}, {solver['seconds']:.2f} s",
     ]
     if plan.get("time_resolution"):
         parts[-1:-1] = [

@@ -1,4 +1,5 @@
-"""Where tokenplan reads and writes: the project root, the input folder, the warehouse, DAGSTER_HOME."""
+"""Where tokenplan reads and writes: the project root, the input folder, the warehouse,
+DAGSTER_HOME."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ def data_dir() -> Path:
 
 
 def warehouse_dir() -> Path:
-    """Where canonical Parquet tables and plans are written: `TOKENPLAN_WAREHOUSE`, default `warehouse/`."""
+    """Where canonical Parquet tables and plans are written: `TOKENPLAN_WAREHOUSE`, default
+    `warehouse/`."""
     return Path(os.environ.get("TOKENPLAN_WAREHOUSE", PROJECT_ROOT / "warehouse")).resolve()
 
 
 def ensure_dagster_home() -> Path:
-    """Dagster's embedded default instance (SQLite) in a project-local `DAGSTER_HOME` unless one is set."""
+    """Dagster's embedded default instance (SQLite) in a project-local `DAGSTER_HOME` unless one is
+    set."""
     home = Path(
         os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))
     ).resolve()

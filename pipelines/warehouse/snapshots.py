@@ -103,7 +103,8 @@ def manifest(warehouse: Path, snapshot_id: str | None) -> dict:
 
 
 def table_file(warehouse: Path, snapshot_id: str | None, table: str) -> Path:
-    """The Parquet file of one table of a snapshot; FileNotFoundError if the snapshot does not hold it."""
+    """The Parquet file of one table of a snapshot; FileNotFoundError if the snapshot does not hold
+    it."""
     if snapshot_id is None:
         raise FileNotFoundError(f"no tables in {root(warehouse)} yet: run `tokenplan ingest` first")
     path = table_path(warehouse, snapshot_id, table)
@@ -145,7 +146,7 @@ def snapshot_sources(warehouse: Path, snapshot_id: str | None) -> dict[str, str]
     return files
 
 
-# Reading within a run -------------------------------------------------------------------------------
+# Reading within a run ----------------------------------------------------------------------------
 
 
 def pinned_id(warehouse: Path, run_id: str) -> str | None:
@@ -204,7 +205,7 @@ def discard(warehouse: Path, run_id: str) -> None:
     (root(warehouse) / RUNS / run_id).unlink(missing_ok=True)
 
 
-# Committing ----------------------------------------------------------------------------------------------
+# Committing --------------------------------------------------------------------------------------
 
 
 def lock(warehouse: Path) -> FileLock:

@@ -35,9 +35,10 @@ def define_gpu_capacity_constraints(model: pyo.ConcreteModel, data: ModelData) -
 
 def busy_gpus(model: pyo.ConcreteModel, data: ModelData, sku: str, q: int):
     """busy[s,q] = Σ_{w interactive} f_w(h_q) · g[s,w] + Σ_{w batch} b[s,w,q]   [GPU]"""
-    loads = data.loads
-    hour = data.time.state_hour[q]
-    profiles = data.time.profiles
+    loads = data.resolved_loads
+    time = data.resolved_time
+    hour = time.state_hour[q]
+    profiles = time.profiles
     return quicksum(
         profiles[w][hour] * model.gpus[sku, w]
         for w in loads.interactive[sku]
@@ -60,7 +61,7 @@ def define_slice_capacity_constraints(model: pyo.ConcreteModel, data: ModelData)
     Q_s       _SkuLoads.states[s]         states where s's load can differ (all, or one per hour)
     ========  ==========================  ==============================================
     """
-    loads = data.loads
+    loads = data.resolved_loads
     model.slice_capacity = pyo.Constraint(
         [(s, q) for s in data.skus for q in loads.states[s]],
         rule=lambda m, s, q: (

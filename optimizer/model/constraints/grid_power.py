@@ -36,7 +36,7 @@ def define_busy_power_constraints(model: pyo.ConcreteModel, data: ModelData) -> 
     K_s     _SkuLoads.split[s]             s's combinations by δ ascending
     ======  =============================  ===========================================
     """
-    loads = data.loads
+    loads = data.resolved_loads
     delta = data.busy_grid_kw_per_gpu
 
     def rule(m, s, q, i):
@@ -81,8 +81,8 @@ def define_grid_power_constraints(model: pyo.ConcreteModel, data: ModelData) -> 
     q_s     _SkuLoads.state(s, q)            the state of Q_s standing for q
     ======  ===============================  ===============================================
     """
-    loads = data.loads
-    time = data.time
+    loads = data.resolved_loads
+    time = data.resolved_time
     single = {
         s: ks[0]
         for s, ks in loads.combos.items()
@@ -125,7 +125,7 @@ def define_peak_demand_constraints(model: pyo.ConcreteModel, data: ModelData) ->
                                                     monthly peak]
     ========  ====================================  ================================================
     """
-    time = data.time
+    time = data.resolved_time
     model.monthly_peak = pyo.Constraint(
         [(m, q) for m in data.flat_demand_months for q in time.month_states[m - 1]],
         rule=lambda model_, m, q: model_.peak_busy_grid_mw[m] >= model_.busy_grid_mw[q],

@@ -41,10 +41,12 @@ def define_node_design_constraints(model: pyo.ConcreteModel, data: ModelData) ->
     y[p]    model.power_design[p]   1 if the site uses design p; p(k) = k's design
     ======  ======================  ============================================
     """
-    owned = [k for k, combo in enumerate(data.combinations) if combo.power is not None]
+    design_of = {
+        k: combo.power.power_id
+        for k, combo in enumerate(data.combinations)
+        if combo.power is not None
+    }
     model.node_design = pyo.Constraint(
-        owned,
-        rule=lambda m, k: (
-            m.nodes[k] <= data.node_upper[k] * m.power_design[data.combinations[k].power.power_id]
-        ),
+        list(design_of),
+        rule=lambda m, k: m.nodes[k] <= data.node_upper[k] * m.power_design[design_of[k]],
     )

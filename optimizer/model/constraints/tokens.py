@@ -86,7 +86,7 @@ def define_batch_day_constraints(model: pyo.ConcreteModel, data: ModelData) -> N
     D         data.time.day_states[D]               the 24 states of day D
     ========  ====================================  =====================================
     """
-    time = data.time
+    time = data.resolved_time
     skus_of = data.workload_skus
     days = range(len(time.day_states))
 
@@ -132,7 +132,7 @@ def mean_throughput(
     interactive:  ā_w Σ_s tps[s,w] · g[s,w],   ā_w = Σ_q W_q f_w(h_q) / H  (the profile's mean)
     batch:        Σ_q (W_q / H) Σ_s tps[s,w] · b[s,w,q] = Σ_D (Σ_{q ∈ D} W_q / H) · y[w,D]
     """
-    time = data.time
+    time = data.resolved_time
     if workload in time.profiles:
         profile = time.profiles[workload][list(time.state_hour)]
         mean = float(time.state_weight_hours @ profile) / time.hours_per_year

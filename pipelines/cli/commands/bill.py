@@ -1,4 +1,5 @@
-"""bill a year of hourly load under a tariff (URDB or flat CSV): the annual bill and its monthly split"""
+"""bill a year of hourly load under a tariff (URDB or flat CSV): the annual bill and its
+monthly split"""
 
 import argparse
 import json
@@ -29,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json",
         action="store_true",
-        help='print {"annual_usd", "energy_usd", "demand_usd", "fixed_usd", "minimum_usd", "months"}',
+        help='print {"annual_usd", "energy_usd", "demand_usd", "fixed_usd", "minimum_usd", '
+        '"months"}',
     )
 
 
@@ -59,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _tariff(args: argparse.Namespace):
-    """The tariff of a file (which must hold exactly one), or by id from the data folder's tariffs."""
+    """The tariff of a file (which must hold exactly one), or by id from the data folder's
+    tariffs."""
     from optimizer.tariff import Tariff
     from pipelines.ingest.readers.tariffs import read_tariff_csv, read_tariffs, read_urdb
 
@@ -136,7 +139,8 @@ def _load(value: str):
 def _bill_text(tariff_id: str, source: str, load_kw, result) -> str:
     """The bill as text: totals, then one line per month."""
     lines = [
-        f"Bill of tariff {tariff_id}, load {source}: {load_kw.sum() / 1000:,.1f} MWh, peak {load_kw.max():,.1f} kW",
+        f"Bill of tariff {tariff_id}, load {source}: {load_kw.sum() / 1000:,.1f} MWh, "
+        f"peak {load_kw.max():,.1f} kW",
         "",
         f"{'annual bill':<14}{_usd(result.annual_usd):>16}",
         f"{'  energy':<14}{_usd(result.energy_usd):>16}",
@@ -144,7 +148,8 @@ def _bill_text(tariff_id: str, source: str, load_kw, result) -> str:
         f"{'  fixed':<14}{_usd(result.fixed_usd):>16}",
         f"{'  minimum':<14}{_usd(result.minimum_usd):>16}",
         "",
-        f"{'month':>5}{'kWh':>16}{'peak kW':>12}{'energy':>16}{'demand':>14}{'fixed':>12}{'minimum':>10}{'total':>16}",
+        f"{'month':>5}{'kWh':>16}{'peak kW':>12}{'energy':>16}{'demand':>14}{'fixed':>12}"
+        f"{'minimum':>10}{'total':>16}",
     ]
     for m in result.months:
         lines.append(

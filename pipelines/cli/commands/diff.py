@@ -1,4 +1,5 @@
-"""compare two plans: design, fleet, cost per token by component (exact decomposition), changed input files"""
+"""compare two plans: design, fleet, cost per token by component (exact decomposition), changed
+input files"""
 
 import argparse
 import json

@@ -1,9 +1,11 @@
-"""export a plan from the history: the plan document (json), tables (csv, parquet), a workbook (xlsx) or a report (md, html)"""
+"""export a plan from the history: the plan document (json), tables (csv, parquet), a workbook
+(xlsx) or a report (md, html)"""
 
 import argparse
 import json
 from pathlib import Path
 
+from optimizer.types import PlanDocument
 from pipelines.cli import options
 from pipelines.contract.errors import InputError, Problem, gather
 from pipelines.reports.exports import EXPORTS
@@ -24,7 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plan",
         default="latest",
-        help="a plan id (or its unique prefix) in the history, `latest` (default) or a plan JSON file",
+        help="a plan id (or its unique prefix) in the history, `latest` (default) or a plan JSON "
+        "file",
     )
     parser.add_argument(
         "--out",
@@ -60,8 +63,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_out(out: Path, formats: tuple[str, ...], named_by: str) -> None:
-    """Bad input, before anything is written, unless each folder the formats write in is writable and each
-    one-file target (`--out plan.json`) is not a folder (as `pipelines.reports.exports.export_plan` picks them)."""
+    """Bad input, before anything is written, unless each folder the formats write in is writable
+    and each one-file target (`--out plan.json`) is not a folder (as
+    `pipelines.reports.exports.export_plan` picks them)."""
     for fmt in formats:
         if EXPORTS[fmt].is_file_target(out):
             if out.is_dir():
@@ -73,8 +77,9 @@ def _check_out(out: Path, formats: tuple[str, ...], named_by: str) -> None:
             options.writable_folder(out.resolve(), named_by)
 
 
-def _frontier(plan: dict, path: Path | None, warehouse: Path) -> dict | None:
-    """The sweep to chart (`pipelines.reports.frontier.frontier_for`); a file that is not a sweep's JSON object: bad input."""
+def _frontier(plan: PlanDocument, path: Path | None, warehouse: Path) -> dict | None:
+    """The sweep to chart (`pipelines.reports.frontier.frontier_for`); a file that is not a sweep's
+    JSON object: bad input."""
     from pipelines.reports.frontier import FRONTIER_FILE, frontier_for
 
     if path and not path.is_file():

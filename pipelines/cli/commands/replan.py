@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     options.print_plan(plan, args.json)
     if not args.json:
         print(
-            f"\nDagster run {result.run_id}; plan {plan['plan_id']} in {result.written['build_plan']}"
+            f"\nDagster run {result.run_id}; plan {plan['plan_id']} in "
+            f"{result.written['build_plan']}"
         )
     return 0

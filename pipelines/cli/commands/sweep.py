@@ -1,4 +1,5 @@
-"""solve the best plan across grid budgets (in parallel) and print cost per token, tokens/s per MW and the design"""
+"""solve the best plan across grid budgets (in parallel) and print cost per token, tokens/s per
+MW and the design"""
 
 import argparse
 import json
@@ -10,8 +11,9 @@ from pipelines.contract.errors import InputError, Problem, gather
 
 
 def _budgets(text: str) -> list[float] | options.BadValue:
-    """`--budget-mw START:STOP:STEP` (or one budget): each budget in `options.BUDGET_MW`, the step a finite MW
-    > 0, at most `options.MAX_BUDGETS` budgets; else a `BadValue` that `options.bad_options` reports."""
+    """`--budget-mw START:STOP:STEP` (or one budget): each budget in `options.BUDGET_MW`, the step
+    a finite MW > 0, at most `options.MAX_BUDGETS` budgets; else a `BadValue` that
+    `options.bad_options` reports."""
     from pipelines.planning.sweep import parse_budget_range
 
     def bad(message: str) -> options.BadValue:
@@ -33,7 +35,8 @@ def _budgets(text: str) -> list[float] | options.BadValue:
             return bad("need START <= STOP in START:STOP:STEP")
         if (stop - start) / step + 1 > options.MAX_BUDGETS + 1e-9:
             return bad(
-                f"at most {options.MAX_BUDGETS:,} budgets per sweep (each is a full solve): raise STEP"
+                f"at most {options.MAX_BUDGETS:,} budgets per sweep (each is a full solve): "
+                "raise STEP"
             )
     try:
         return parse_budget_range(text)
@@ -103,7 +106,8 @@ def run(args: argparse.Namespace) -> int:
     print(sweep_text(frontier), end="")
     jobs, budgets = frontier["jobs"], len(frontier["rows"])
     print(
-        f"\n{budgets} budget{'s' * (budgets != 1)} (+{frontier['marginal_mw']:g} MW each for the marginal value) "
+        f"\n{budgets} budget{'s' * (budgets != 1)} "
+        f"(+{frontier['marginal_mw']:g} MW each for the marginal value) "
         f"solved in {frontier['seconds']:.1f} s with {jobs} worker{'s' * (jobs != 1)}"
     )
     if args.chart:
@@ -112,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _chart_folder(chart: Path | None) -> Path | None:
-    """The folder `--chart` is written in, checked before the sweep solves (bad input unless writable)."""
+    """The folder `--chart` is written in, checked before the sweep solves (bad input unless
+    writable)."""
     if chart is None:
         return None
     if chart.is_dir():

@@ -1,4 +1,5 @@
-"""start the Dagster UI and daemon on this project (asset graph, runs, schedules, sensors); Ctrl-C stops both"""
+"""start the Dagster UI and daemon on this project (asset graph, runs, schedules, sensors);
+Ctrl-C stops both"""
 
 import argparse
 import os
@@ -51,5 +52,6 @@ def run(args: argparse.Namespace) -> int:
         "--port",
         str(args.port),
     ]
-    # Replace this process, so that Ctrl-C and SIGTERM reach `dagster dev`, which stops its children.
+    # Replace this process, so that Ctrl-C and SIGTERM reach `dagster dev`, which stops its
+    # children.
     os.execv(sys.executable, command)

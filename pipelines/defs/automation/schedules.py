@@ -1,4 +1,5 @@
-"""The scheduled re-plan: the `replan` job on a cron, weekly unless `TOKENPLAN_REPLAN_CRON` says otherwise."""
+"""The scheduled re-plan: the `replan` job on a cron, weekly unless `TOKENPLAN_REPLAN_CRON` says
+otherwise."""
 
 import os
 
@@ -15,6 +16,7 @@ scheduled_replan = dg.ScheduleDefinition(
     cron_schedule=REPLAN_CRON,
     execution_timezone=REPLAN_TIMEZONE,
     default_status=dg.DefaultScheduleStatus.RUNNING,
-    description=f"Ingest every input, rebuild the design space and solve the build plan on `{REPLAN_CRON}` "
-    f"({REPLAN_TIMEZONE}); set TOKENPLAN_REPLAN_CRON / TOKENPLAN_REPLAN_TIMEZONE to change it.",
+    description="Ingest every input, rebuild the design space and solve the build plan on "
+    f"`{REPLAN_CRON}` ({REPLAN_TIMEZONE}); set TOKENPLAN_REPLAN_CRON / TOKENPLAN_REPLAN_TIMEZONE "
+    "to change it.",
 )

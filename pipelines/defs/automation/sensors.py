@@ -43,9 +43,9 @@ IN_PROGRESS = [
     job_name="replan",
     minimum_interval_seconds=INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Re-plans when an input file is added, changed or removed (by SHA-256, not modification "
-    "time): one `replan` run of the ingest assets reading the changed files and everything "
-    "downstream. A failed run is not retried: fix the file and the next tick re-plans.",
+    description="Re-plans when an input file is added, changed or removed (by SHA-256, not "
+    "modification time): one `replan` run of the ingest assets reading the changed files and "
+    "everything downstream. A failed run is not retried: fix the file and the next tick re-plans.",
 )
 def input_folder_sensor(
     context: dg.SensorEvaluationContext, input_folder: InputFolder
@@ -69,11 +69,9 @@ def input_folder_sensor(
     ingest_keys = [
         dg.AssetKey(t) for source in sources_reading(tick.changed) for t in source.tables
     ]
-    selection = (
-        dg.AssetSelection.assets(*ingest_keys)
-        .downstream()
-        .resolve(context.repository_def.asset_graph)
-    )
+    repository = context.repository_def
+    assert repository is not None  # Dagster evaluates a sensor with its code location's repository
+    selection = dg.AssetSelection.assets(*ingest_keys).downstream().resolve(repository.asset_graph)
     context.log.info(
         f"{tick.reason}; materializing {', '.join(sorted(k.to_user_string() for k in selection))}"
     )
@@ -113,8 +111,8 @@ def _with_last_failure(context: dg.SensorEvaluationContext, reason: str) -> str:
         run = finished[0]
         files = run.tags.get("tokenplan/changed_files", "")
         return (
-            f"{reason}; the last re-plan (run {run.run_id}, after {files}) failed: the warehouse keeps the "
-            f"last good tables and plan, fix the input file to re-plan"
+            f"{reason}; the last re-plan (run {run.run_id}, after {files}) failed: the warehouse "
+            f"keeps the last good tables and plan, fix the input file to re-plan"
         )
     return reason
 
@@ -125,6 +123,6 @@ automation_condition_sensor = dg.AutomationConditionSensorDefinition(
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=INTERVAL_S,
     emit_backfills=False,
-    description="Evaluates every asset's automation condition: `design_space`, `build_plan` and the exports "
-    "are eager, so a manual re-ingest re-plans. Must be on for that.",
+    description="Evaluates every asset's automation condition: `design_space`, `build_plan` and "
+    "the exports are eager, so a manual re-ingest re-plans. Must be on for that.",
 )

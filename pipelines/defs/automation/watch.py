@@ -2,9 +2,9 @@
 
 The input-folder sensor keeps in its cursor the SHA-256 of every input file as the last
 run it requested read them. Each tick hashes the folder again. Files whose hash differs
-(new, changed or removed) name the ingest sources to read again (`pipelines.ingest.sources.SOURCES`).
-Modification times are never used: touching a file, or copying the same bytes over
-it, triggers nothing.
+(new, changed or removed) name the ingest sources to read again
+(`pipelines.ingest.sources.SOURCES`). Modification times are never used: touching a file, or
+copying the same bytes over it, triggers nothing.
 
 A burst of changes (a planner copying several price sheets) becomes one run: a changed
 folder is acted on only once its content has stayed the same for `settle_s` seconds,
@@ -103,7 +103,8 @@ class Cursor:
 
 @dataclass(frozen=True)
 class Tick:
-    """One evaluation: the cursor to store, the files that differ, whether to request a run, and why."""
+    """One evaluation: the cursor to store, the files that differ, whether to request a run, and
+    why."""
 
     cursor: Cursor
     changed: list[str]
@@ -125,18 +126,19 @@ def next_tick(cursor: Cursor, current: Mapping[str, str], now: float, settle_s: 
         return Tick(Cursor(cursor.files, cursor.generation), [], False, "no input file changed")
     count = f"{len(changed)} file{'s' * (len(changed) != 1)} changed ({', '.join(changed)})"
     if settle_s > 0:
-        if cursor.pending != current:
+        since = cursor.pending_since
+        if cursor.pending != current or since is None:
             return Tick(
                 replace(cursor, pending=current, pending_since=now),
                 changed,
                 False,
                 f"{count}; waiting {settle_s:g} s for the folder to settle",
             )
-        if now - cursor.pending_since < settle_s:
+        if now - since < settle_s:
             return Tick(
                 cursor,
                 changed,
                 False,
-                f"{count}; settling ({now - cursor.pending_since:.0f} of {settle_s:g} s)",
+                f"{count}; settling ({now - since:.0f} of {settle_s:g} s)",
             )
     return Tick(Cursor(current, cursor.generation + 1), changed, True, f"{count}: re-plan")

@@ -6,6 +6,7 @@ import polars as pl
 from optimizer.design import plan_inputs, tariff_profile_frame
 from optimizer.economics import combinations
 from optimizer.inputs import PlanInputs, inputs_from_dict, inputs_to_dict
+from optimizer.types import InputFile
 from pipelines.defs.metadata import markdown_table
 from pipelines.defs.resources import SNAPSHOT_ASSET, Warehouse
 from pipelines.ingest.sources import SOURCES
@@ -114,7 +115,7 @@ def tariff_profiles(
     )
 
 
-def design_inputs(design_space: dict) -> tuple[PlanInputs, list[dict], str | None]:
+def design_inputs(design_space: dict) -> tuple[PlanInputs, list[InputFile], str | None]:
     """The optimizer's inputs of a `design_space` value, the input files behind them and the
     tables snapshot they were read from."""
     design = dict(design_space)
@@ -125,7 +126,7 @@ def design_inputs(design_space: dict) -> tuple[PlanInputs, list[dict], str | Non
 
 def snapshot_read(
     context: dg.AssetExecutionContext, warehouse: Warehouse
-) -> tuple[str | None, list[dict]]:
+) -> tuple[str | None, list[InputFile]]:
     """The tables snapshot this run read its tables from, and the input files (name, SHA-256)
     behind its tables."""
     snapshot_id = snapshots.pinned_id(warehouse.dir, context.run.run_id)

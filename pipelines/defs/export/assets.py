@@ -6,8 +6,11 @@ and eager: every new plan is exported, and a failed plan (which never materializ
 `pareto_frontier`.
 """
 
+from typing import cast
+
 import dagster as dg
 
+from optimizer.types import PlanDocument
 from pipelines.defs.resources import Warehouse
 from pipelines.reports.exports import EXPORTS, EXPORTS_FOLDER, ExportFormat, export_plan
 
@@ -29,7 +32,7 @@ def export_asset(export: ExportFormat) -> dg.AssetsDefinition:
     def _export(
         context: dg.AssetExecutionContext, warehouse: Warehouse, **upstream: dict
     ) -> dg.MaterializeResult:
-        plan = upstream["build_plan"]
+        plan = cast(PlanDocument, upstream["build_plan"])  # the `build_plan` asset's document
         paths = export_plan(
             plan, export.name, warehouse.dir / EXPORTS_FOLDER, upstream.get("pareto_frontier")
         )

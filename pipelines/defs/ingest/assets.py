@@ -56,7 +56,8 @@ def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
 
 
 def build_contract_check(table: Table) -> dg.AssetChecksDefinition:
-    """The Parquet table has the canonical schema, unique keys, no missing values, values in range."""
+    """The Parquet table has the canonical schema, unique keys, no missing values, values in
+    range."""
 
     @dg.asset_check(
         asset=table.name,
@@ -141,7 +142,7 @@ def tables_snapshot(
         ],
         schema={"table": pl.String, "rows": pl.Int64, "run_id": pl.String},
     )
-    metadata = {
+    metadata: dict[str, dg.MetadataValue | str | bool] = {
         "snapshot_id": commit.snapshot_id or "",
         "new_snapshot": commit.created,
         "tables": dg.MetadataValue.md(markdown_table(listing, max_rows=len(tables) or 1)),

@@ -1,6 +1,7 @@
 """Plan: the MILP that picks the fleet, cooling and power design, and its checks."""
 
 import math
+from itertools import pairwise
 
 import dagster as dg
 import polars as pl
@@ -8,7 +9,7 @@ import polars as pl
 from optimizer.inputs import SolverOptions
 from optimizer.plan import recompute_annual_cost
 from optimizer.solve import Infeasible
-from optimizer.types import Objective, TimeResolution
+from optimizer.types import Objective, PlanDocument, TimeResolution, cost_components
 from pipelines.defs.design.assets import INGESTED, design_inputs, snapshot_read
 from pipelines.defs.resources import SNAPSHOT_ASSET, Warehouse
 from pipelines.planning.make_plan import plan_from_inputs
@@ -29,8 +30,9 @@ class PlanConfig(dg.Config):
     mip_rel_gap: float = SolverOptions.mip_rel_gap
     threads: int = SolverOptions.threads
     time_resolution: str = TimeResolution.FLAT.value
-    """flat (one average year) | representative (12 months × weekday/weekend × 24 h) | hourly (8760 h):
-    time-of-use energy prices, monthly demand peaks, interactive load profiles, batch work moved to cheap hours."""
+    """flat (one average year) | representative (12 months × weekday/weekend × 24 h) | hourly
+    (8760 h): time-of-use energy prices, monthly demand peaks, interactive load profiles, batch
+    work moved to cheap hours."""
 
 
 @dg.asset(
@@ -52,7 +54,8 @@ class PlanConfig(dg.Config):
         dg.AssetCheckSpec(
             "cost_matches_rows",
             asset="build_plan",
-            description="The annual cost recomputed from the fleet rows equals the reported objective.",
+            description="The annual cost recomputed from the fleet rows equals the reported "
+            "objective.",
         ),
     ],
 )
@@ -88,11 +91,9 @@ def build_plan(
     yield from plan_checks(plan, recompute_annual_cost(plan, inputs))
 
 
-def plan_metadata(plan: dict) -> dict:
+def plan_metadata(plan: PlanDocument) -> dict:
     costs = "\n".join(
-        f"| {COST_LABELS.get(k, k)} | {v:,.0f} |"
-        for k, v in plan["costs_usd_per_year"].items()
-        if v
+        f"| {COST_LABELS.get(k, k)} | {v:,.0f} |" for k, v in cost_components(plan).items() if v
     )
     return {
         "summary": dg.MetadataValue.md(plan_text(plan, markdown=True)),
@@ -106,13 +107,14 @@ def plan_metadata(plan: dict) -> dict:
     } | time_metadata(plan)
 
 
-def time_metadata(plan: dict) -> dict:
-    """A time-resolved plan's resolution, its flat-year comparison, realized utilization and monthly peaks."""
+def time_metadata(plan: PlanDocument) -> dict:
+    """A time-resolved plan's resolution, its flat-year comparison, realized utilization and
+    monthly peaks."""
     if "time_resolution" not in plan:
         return {"time_resolution": "flat"}
     months = "\n".join(
-        f"| {r['month']} | {r['energy_kwh']:,.0f} | {r['energy_usd']:,.0f} | {r['peak_grid_kw']:,.0f} "
-        f"| {r['demand_usd']:,.0f} |"
+        f"| {r['month']} | {r['energy_kwh']:,.0f} | {r['energy_usd']:,.0f} "
+        f"| {r['peak_grid_kw']:,.0f} | {r['demand_usd']:,.0f} |"
         for r in plan["monthly"]
     )
     return {
@@ -126,7 +128,7 @@ def time_metadata(plan: dict) -> dict:
     }
 
 
-def plan_checks(plan: dict, recomputed_cost_usd: float):
+def plan_checks(plan: PlanDocument, recomputed_cost_usd: float):
     gap = plan["solver"]["mip_gap"]
     yield dg.AssetCheckResult(
         check_name="solver_status",
@@ -208,7 +210,7 @@ def pareto_frontier(
         for r in frontier["rows"]
         if r["cost_per_million_tokens_usd"] is not None
     ]
-    rises = [(a, b) for a, b in zip(costs, costs[1:]) if b > a * (1 + 2 * config.mip_rel_gap)]
+    rises = [(a, b) for a, b in pairwise(costs) if b > a * (1 + 2 * config.mip_rel_gap)]
     yield dg.Output(
         frontier,
         metadata={

@@ -210,7 +210,8 @@ DASK_CLUSTERS = ("local", "yarn", "ssh", "pbs", "moab", "sge", "lsf", "slurm", "
     requirements=dg.multiple_process_executor_requirements(),
 )
 def dask_executor(init_context: dg.InitExecutorContext) -> dg.Executor:
-    """`dagster_dask.dask_executor`, imported when a run starts rather than when the code location loads.
+    """`dagster_dask.dask_executor`, imported when a run starts rather than when the code location
+    loads.
 
     `import dagster_dask` also imports dask.dataframe and pandas (seconds), which every
     `tokenplan` command and every step of every other job would otherwise pay. The config
@@ -219,11 +220,14 @@ def dask_executor(init_context: dg.InitExecutorContext) -> dg.Executor:
     """
     from dagster_dask import dask_executor as executor
 
-    return executor.executor_creation_fn(init_context)
+    create = executor.executor_creation_fn
+    assert create is not None  # dagster-dask's executor is made by its creation function
+    return create(init_context)
 
 
 def cluster_config() -> dict:
-    """The Dask executor's `cluster` config: the scheduler at `TOKENPLAN_DASK_SCHEDULER`, else a LocalCluster."""
+    """The Dask executor's `cluster` config: the scheduler at `TOKENPLAN_DASK_SCHEDULER`, else a
+    LocalCluster."""
     scheduler = os.environ.get("TOKENPLAN_DASK_SCHEDULER")
     if scheduler:
         return {"existing": {"address": scheduler}}

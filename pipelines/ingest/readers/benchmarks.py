@@ -304,7 +304,8 @@ def _mlperf_source(item: dict[str, Any]) -> str:
     head = " ".join(_text(item[k]) for k in ("version", "Category", "ID", "Model") if item.get(k))
     system = " ".join(_text(item[k]) for k in ("Submitter", "System") if item.get(k))
     return (
-        f"MLPerf Inference {head}: {system}, {item['Scenario']}, {item['Nodes']} node(s) x {item['a#']} GPUs, "
+        f"MLPerf Inference {head}: {system}, {item['Scenario']}, "
+        f"{item['Nodes']} node(s) x {item['a#']} GPUs, "
         f"{_text(item.get('Availability', 'availability unknown'))}"
     )
 
@@ -335,7 +336,8 @@ def _has_fields(
     numbers: tuple[str, ...],
     problems: ProblemList,
 ) -> bool:
-    """Whether the record has every key, text where text is expected and a finite number where a number is."""
+    """Whether the record has every key, text where text is expected and a finite number where a
+    number is."""
     ok = True
     for key in (*texts, *numbers):
         value = item.get(key)
@@ -362,7 +364,8 @@ def _is_number(value: Any) -> bool:
 def _is_positive(
     value: Any, name: str, row: int, field: str, problems: ProblemList, whole: bool
 ) -> bool:
-    """Whether a number (already checked finite) is > 0 and, if `whole`, an integer; else a problem."""
+    """Whether a number (already checked finite) is > 0 and, if `whole`, an integer; else a
+    problem."""
     if value > 0 and (isinstance(value, int) or not whole):
         return True
     problems.add(
@@ -381,7 +384,8 @@ def _finish(
     problems: ProblemList,
     keys: dict[str, str],
 ) -> pl.DataFrame:
-    """Canonical records through the CSV parsing and range checks; raise every problem of the file together.
+    """Canonical records through the CSV parsing and range checks; raise every problem of the file
+    together.
 
     `rows[i]` is the 1-based index in the file of `records[i]`, and `keys` maps a
     canonical column to the record key it came from, so problems name the record and key
@@ -396,7 +400,7 @@ def _finish(
                 replace(
                     p,
                     row=None if p.row is None else rows[p.row - 1],
-                    field=keys.get(p.field, p.field),
+                    field=None if p.field is None else keys.get(p.field, p.field),
                 )
                 for p in error.problems
             )

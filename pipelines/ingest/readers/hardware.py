@@ -1,4 +1,5 @@
-"""Price sheets: `hardware/*.csv` and `hardware/*.xlsx` (sheet `hardware`) into the hardware table."""
+"""Price sheets: `hardware/*.csv` and `hardware/*.xlsx` (sheet `hardware`) into the hardware
+table."""
 
 from __future__ import annotations
 

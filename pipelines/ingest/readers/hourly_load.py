@@ -77,7 +77,8 @@ def read_hourly_load(path: Path, name: str) -> np.ndarray:
     elif len(values) < HOURS_PER_YEAR:
         problems.add(
             name,
-            f"only {len(values)} hourly values, expected {HOURS_PER_YEAR}: the file ends at this row",
+            f"only {len(values)} hourly values, expected {HOURS_PER_YEAR}: "
+            "the file ends at this row",
             row=first_row + len(values) - 1,
         )
     problems.raise_if_any(limit=MAX_PROBLEMS_PER_FILE)

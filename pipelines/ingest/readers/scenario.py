@@ -94,6 +94,7 @@ def read_scenario(data_dir: Path) -> ScenarioTables:
     if workload_frame is not None:
         workload_frame = _check_workloads(workload_frame, problems)
     problems.raise_if_any()
+    assert scenario is not None and workload_frame is not None  # else a problem was raised
     return ScenarioTables(scenario=scenario, workloads=workload_frame)
 
 
@@ -165,16 +166,15 @@ def _check_workloads(workloads: pl.DataFrame, problems: ProblemList) -> pl.DataF
         _check_load_profile(row, index, problems)
     shares = workloads["share"]
     if shares.is_not_null().any():
+        total = float(shares.sum())  # a Float64 column: polars types its sum as any number
         if shares.is_null().any():
             problems.add(
                 SCENARIO_FILE,
                 "either every workload has a share or none has",
                 field="workloads.share",
             )
-        elif abs(shares.sum() - 1.0) > SHARE_TOLERANCE:
-            problems.add(
-                SCENARIO_FILE, f"shares sum to {shares.sum():g}, not 1", field="workloads.share"
-            )
+        elif abs(total - 1.0) > SHARE_TOLERANCE:
+            problems.add(SCENARIO_FILE, f"shares sum to {total:g}, not 1", field="workloads.share")
     return workloads.with_columns(pl.col("model").map_elements(model_key, return_dtype=pl.String))
 
 

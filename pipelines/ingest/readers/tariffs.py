@@ -8,12 +8,14 @@ URDB fields read (https://openei.org/services/doc/rest/util_rates):
 | URDB field | canonical |
 |---|---|
 | `label`, `name`, `utility`, `uri` (else `source`) | tariffs row |
-| `energyratestructure[p][t]` {rate, adj, max, unit} | energy rates, `max` = tier upper bound, kWh/month |
+| `energyratestructure[p][t]` {rate, adj, max, unit} | energy rates, `max`: upper bound, kWh/month |
 | `energyweekdayschedule`, `energyweekendschedule` (12 x 24) | schedules `energy` |
 | `demandratestructure[p][t]` {rate, adj, max} | demand rates `tou`, `max` in kW |
 | `demandweekdayschedule`, `demandweekendschedule` (12 x 24) | schedules `demand` |
-| `flatdemandstructure[p][t]`, `flatdemandmonths` (12) | demand rates `flat`, schedules `flat_demand` |
-| `fixedchargefirstmeter` + `fixedchargeunits` ($/month, $/day, $/year); else `fixedmonthlycharge` | fixed charges |
+| `flatdemandstructure[p][t]` | demand rates `flat` |
+| `flatdemandmonths` (12) | schedules `flat_demand` |
+| `fixedchargefirstmeter` + `fixedchargeunits` ($/month, $/day, $/year) | fixed charges |
+| `fixedmonthlycharge` ($/month), when `fixedchargefirstmeter` is absent | fixed charges |
 | `minmonthlycharge`; `mincharge` + `minchargeunits` | minimum monthly charge |
 | `demandwindow` | demand averaging window, minutes |
 
@@ -59,11 +61,15 @@ PATTERNS = ("tariffs/*.json", "tariffs/*.csv")
 """URDB documents and flat CSV tariffs: `read_tariffs` reads `.json` as URDB, `.csv` as flat."""
 CHARGE_UNITS = ("$/month", "$/day", "$/year")
 
-ENERGY_TIER_COLUMNS = tuple(
-    TARIFF_ENERGY_RATES.column(c) for c in ("rate_usd_per_kwh", "adj_usd_per_kwh", "max_kwh")
+ENERGY_TIER_COLUMNS = (
+    TARIFF_ENERGY_RATES.column("rate_usd_per_kwh"),
+    TARIFF_ENERGY_RATES.column("adj_usd_per_kwh"),
+    TARIFF_ENERGY_RATES.column("max_kwh"),
 )
-DEMAND_TIER_COLUMNS = tuple(
-    TARIFF_DEMAND_RATES.column(c) for c in ("rate_usd_per_kw", "adj_usd_per_kw", "max_kw")
+DEMAND_TIER_COLUMNS = (
+    TARIFF_DEMAND_RATES.column("rate_usd_per_kw"),
+    TARIFF_DEMAND_RATES.column("adj_usd_per_kw"),
+    TARIFF_DEMAND_RATES.column("max_kw"),
 )
 FIXED_CHARGE = TARIFFS.column("fixed_usd_per_month")
 MINIMUM_CHARGE = TARIFFS.column("min_usd_per_month")
@@ -390,14 +396,17 @@ class _UrdbDocument:
             }
         )
         if energy is not None:
+            assert energy_schedules is not None  # else `schedules` recorded a problem
             rows.add_energy(label, energy)
             rows.add_schedule(label, "energy", "weekday", energy_schedules[0])
             rows.add_schedule(label, "energy", "weekend", energy_schedules[1])
         if demand is not None:
+            assert demand_schedules is not None  # else `schedules` recorded a problem
             rows.add_demand(label, "tou", demand)
             rows.add_schedule(label, "demand", "weekday", demand_schedules[0])
             rows.add_schedule(label, "demand", "weekend", demand_schedules[1])
         if flat is not None:
+            assert flat_months is not None  # else `flat_demand_months` recorded a problem
             rows.add_demand(label, "flat", flat)
             rows.add_flat_demand_months(label, flat_months)
         return label
@@ -435,7 +444,8 @@ class _UrdbDocument:
         units: tuple[str, ...],
         document_unit: str | None = None,
     ) -> list[list[_Tier]] | None:
-        """A rate structure: periods, each a list of tiers {rate, adj, max}; None when absent or empty.
+        """A rate structure: periods, each a list of tiers {rate, adj, max}; None when absent or
+        empty.
 
         rate and adj default to 0; `max` is the tier's upper bound and only the last tier
         of a period may omit it; bounds increase from tier to tier.
@@ -506,17 +516,19 @@ class _UrdbDocument:
             if previous is not None and tier.max <= previous:
                 self.problem(
                     f"{field}[{t}].max",
-                    f"tier bounds must increase: max {tier.max:g} is not above the previous {previous:g}",
+                    f"tier bounds must increase: max {tier.max:g} is not above the previous "
+                    f"{previous:g}",
                 )
             previous = tier.max
 
     def schedules(
         self, kind: str, structure: list[list[_Tier]] | None, structure_key: str
     ) -> tuple[list[list[int]], list[list[int]]] | None:
-        """Weekday and weekend 12 x 24 period schedules of `kind` (energy | demand), when it has a structure."""
+        """Weekday and weekend 12 x 24 period schedules of `kind` (energy | demand), when it has a
+        structure."""
         if structure is None:
             return None
-        found = []
+        found: list[list[list[int]] | None] = []
         for day_type in ("weekday", "weekend"):
             key = f"{kind}{day_type}schedule"
             if self.document.get(key) is None:
@@ -607,7 +619,8 @@ class _UrdbDocument:
         return self.per_month_or_day("fixedchargeunits", amount, units)
 
     def minimum_charge(self) -> float:
-        """Minimum monthly charge: `minmonthlycharge` ($/month), else `mincharge` in `minchargeunits`.
+        """Minimum monthly charge: `minmonthlycharge` ($/month), else `mincharge` in
+        `minchargeunits`.
 
         A $/day minimum becomes $/month at 365/12 days; a $/year minimum / 12.
         """

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
@@ -50,7 +51,7 @@ def test_cost_per_token_never_rises_with_the_budget(frontier: dict):
     costs = [r["cost_per_million_tokens_usd"] for r in frontier["rows"]]
     assert [r["budget_mw"] for r in frontier["rows"]] == [4.0, 8.0, 9.0, 12.0]
     assert all(c is not None for c in costs)
-    for smaller, larger in zip(costs, costs[1:]):
+    for smaller, larger in pairwise(costs):
         assert larger <= smaller * (1 + 2 * GAP)
     for row in frontier["rows"]:
         assert row["grid_power_mw"] <= row["budget_mw"] + 1e-9
@@ -58,7 +59,8 @@ def test_cost_per_token_never_rises_with_the_budget(frontier: dict):
 
 
 def test_one_more_mw_is_solved_not_guessed(frontier: dict):
-    """The marginal value at 8 MW is the difference to the plan at 9 MW, solved in the same sweep."""
+    """The marginal value at 8 MW is the difference to the plan at 9 MW, solved in the same
+    sweep."""
     rows = {r["budget_mw"]: r for r in frontier["rows"]}
     here, more = rows[8.0], rows[9.0]
     assert here["marginal_budget_mw"] == 8.0 + MARGINAL_MW

@@ -55,7 +55,23 @@ def test_model_keys(name: str, key: str) -> None:
     assert model_key(name) == key
 
 
-LAB_CSV = """accelerator,model,framework,precision,isl,osl,concurrency,tokens_per_s_per_gpu,output_tokens_per_s_per_gpu,interactivity_tokens_per_s_per_user,ttft_s,source
+LAB_HEADER = ",".join(
+    (
+        "accelerator",
+        "model",
+        "framework",
+        "precision",
+        "isl",
+        "osl",
+        "concurrency",
+        "tokens_per_s_per_gpu",
+        "output_tokens_per_s_per_gpu",
+        "interactivity_tokens_per_s_per_user",
+        "ttft_s",
+        "source",
+    )
+)
+LAB_CSV = f"""{LAB_HEADER}
 TPU-v6e,meta-llama/Llama-3.3-70B-Instruct,vllm-tpu,bf16,1024,1024,64,1800,900,40,0.8,lab run 1
 TPU-v6e,meta-llama/Llama-3.3-70B-Instruct,vllm-tpu,bf16,1024,1024,16,900,450,80,0.4,lab run 2
 b200-trt,llama-3.3-70b,trtllm,fp8,1024,1024,64,6000,3000,45,0.6,lab run 3

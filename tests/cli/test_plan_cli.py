@@ -1,4 +1,5 @@
-"""`tokenplan plan` and `replan` end to end on the bundled data: the document, exit codes, nothing lost."""
+"""`tokenplan plan` and `replan` end to end on the bundled data: the document, exit codes, nothing
+lost."""
 
 from __future__ import annotations
 
@@ -121,7 +122,8 @@ def test_text_plan_prints_the_table(tmp_path: Path, capsys):
 def test_budget_below_one_node_is_infeasible_and_keeps_the_last_plan(
     data: Path, tmp_path: Path, capsys
 ):
-    """Without rentals (which use no site power), a budget below one node's grid power admits no plan."""
+    """Without rentals (which use no site power), a budget below one node's grid power admits no
+    plan."""
     sheet = data / "hardware/price_sheet.csv"
     pl.read_csv(sheet, infer_schema=False).filter(pl.col("node_capex_usd").is_not_null()).write_csv(
         sheet

@@ -1,4 +1,5 @@
-"""The HTML report: self-contained, names its plan, has the charts; rendered in headless Chromium."""
+"""The HTML report: self-contained, names its plan, has the charts; rendered in headless
+Chromium."""
 
 from __future__ import annotations
 
@@ -102,7 +103,8 @@ def test_report_has_the_charts_and_tables(plan: dict, page: Elements):
 
 
 def test_single_system_alternatives_are_in_the_plan(plan: dict):
-    """Each system alone; the mix is never worse (up to the MIP gap), and the ratio is theirs / the plan's."""
+    """Each system alone; the mix is never worse (up to the MIP gap), and the ratio is theirs /
+    the plan's."""
     rows = plan["alternatives"]
     feasible = [r for r in rows if r["cost_per_million_tokens_usd"] is not None]
     assert feasible and all(r["reason"] for r in rows if r["cost_per_million_tokens_usd"] is None)

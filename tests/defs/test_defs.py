@@ -49,7 +49,8 @@ JOBS = {
     "replan": "multiprocess",
     "sweep_budgets": "dask",
 }
-"""Job → the executor a run launched from the UI or the daemon uses (`execute_in_process` ignores it)."""
+"""Job → the executor a run launched from the UI or the daemon uses (`execute_in_process` ignores
+it)."""
 SCHEDULES = {"scheduled_replan": ("replan", os.environ.get("TOKENPLAN_REPLAN_CRON", "0 6 * * 1"))}
 SENSORS = {
     "input_folder_sensor": dg.DefaultSensorStatus.RUNNING,
@@ -75,7 +76,8 @@ def test_every_asset_says_what_it_is_and_who_owns_it(defs: dg.Definitions):
 
 
 def test_assets_after_ingest_are_eager(defs: dg.Definitions):
-    """A manual re-ingest re-plans: every asset downstream of ingest re-materializes when an upstream updates."""
+    """A manual re-ingest re-plans: every asset downstream of ingest re-materializes when an
+    upstream updates."""
     for spec in defs.resolve_all_asset_specs():
         if spec.group_name != "ingest":
             assert spec.automation_condition == dg.AutomationCondition.eager(), spec.key
@@ -108,7 +110,8 @@ def test_sensors_are_on_by_default(defs: dg.Definitions):
 
 
 def test_what_reads_tables_runs_after_the_tables_snapshot(defs: dg.Definitions):
-    """A run commits its tables before anything reads them, so a re-plan reads the snapshot it made."""
+    """A run commits its tables before anything reads them, so a re-plan reads the snapshot it
+    made."""
     graph = defs.resolve_asset_graph()
     snapshot = dg.AssetKey("tables_snapshot")
     assert graph.get(snapshot).parent_keys == {dg.AssetKey(t) for t in TABLES}

@@ -133,7 +133,9 @@ def test_workbook_has_formatted_sheets_with_units(plan: dict, exported: dict[str
     fleet = book["Fleet"]
     headers = [c.value for c in fleet[1]]
     assert {"grid power (kW)", "annual cost (USD/year)", "capex (USD)"} <= set(headers)
-    rows = [dict(zip(headers, r)) for r in fleet.iter_rows(min_row=2, values_only=True)]
+    rows = [
+        dict(zip(headers, r, strict=True)) for r in fleet.iter_rows(min_row=2, values_only=True)
+    ]
     assert sorted((r["system"], r["nodes"]) for r in rows) == sorted(
         (r["sku"], r["nodes"]) for r in plan["fleet"]
     )
@@ -238,7 +240,7 @@ def test_listing_the_formats_imports_no_polars():
     import sys
 
     code = (
-        "import sys; from pipelines.cli.main import _parser; _parser(); "
+        "import sys; from pipelines.cli.main import build_parser; build_parser(); "
         "assert 'polars' not in sys.modules, 'polars imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=DATASETS.parent)
@@ -332,7 +334,7 @@ def test_csv_neutralizes_text_a_spreadsheet_would_evaluate(plan: dict, tmp_path:
     bad = hostile(plan)
     paths = export_plan(bad, "csv", tmp_path)
     seen = set()
-    for path, table in zip(paths, TABLES):
+    for path, table in zip(paths, TABLES, strict=True):
         with path.open(newline="", encoding="utf-8") as file:
             header, *rows = list(csv.reader(file))
         assert len(rows) == plan_table(bad, table).height, table
@@ -417,7 +419,8 @@ SMALL_FRONTIER = {
 
 @pytest.fixture(scope="module")
 def replanned(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The Dagster job `replan` (ingest → design → plan → frontier → exports) on a copy of the data."""
+    """The Dagster job `replan` (ingest → design → plan → frontier → exports) on a copy of the
+    data."""
     import shutil
 
     root = tmp_path_factory.mktemp("replan")
@@ -459,7 +462,8 @@ def test_export_assets_write_the_plan_and_link_the_report(replanned: tuple[Path,
 
 
 def test_a_failed_run_keeps_the_latest_plan_and_its_exports(replanned: tuple[Path, Path]):
-    """Bad input stops the run at ingest: no new plan, `latest` and the exports stay the good plan's."""
+    """Bad input stops the run at ingest: no new plan, `latest` and the exports stay the good
+    plan's."""
     data, warehouse = replanned
     latest = load_plan("latest", warehouse)
     exports = sorted(p.name for p in (warehouse / "exports").iterdir())

@@ -1,4 +1,5 @@
-"""The input-folder sensor in process: content hashes, which assets a change selects, settling, faults.
+"""The input-folder sensor in process: content hashes, which assets a change selects, settling,
+faults.
 
 The daemon path (a real `dagster dev` running the sensor) is in test_e2e_dagster.py;
 here each tick is `dg.build_sensor_context` + the sensor, and each requested run is
@@ -34,7 +35,8 @@ the frontier and the exports are tested elsewhere and left out to keep these run
 
 
 class Folder:
-    """The sensor ticking on one input folder and test instance, with the runs it requests executed."""
+    """The sensor ticking on one input folder and test instance, with the runs it requests
+    executed."""
 
     def __init__(self, data: Path, warehouse: Path, instance: dg.DagsterInstance):
         self.data, self.warehouse, self.instance = data, warehouse, instance
@@ -158,7 +160,8 @@ def test_a_bad_file_fails_once_keeps_the_last_good_plan_and_its_fix_replans(
         os.utime(data / PRICE_SHEET)
         assert folder.tick().run_requests == []
 
-        # A bad price sheet lands: one run of hardware and what depends on it, which fails in ingest.
+        # A bad price sheet lands: one run of hardware and what depends on it, which fails in
+        # ingest.
         bad = data / "hardware" / "late_quote.csv"
         header = (data / PRICE_SHEET).read_text().splitlines()[0]
         bad.write_text(

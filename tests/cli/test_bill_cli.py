@@ -1,7 +1,8 @@
 """`tokenplan bill`: a year of hourly load billed under a tariff file or a tariff id.
 
-The bills themselves are checked by hand in test_tariffs.py and against NREL SAM in
-test_sam_peer.py; here the command: its inputs, its two outputs, and bad load files.
+The bills themselves are checked by hand in tests/optimizer/test_tariffs.py and against
+NREL SAM in tests/optimizer/test_sam_peer.py; here the command: its inputs, its two outputs,
+and bad load files.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def test_json_fields_match_the_tariff_engine(capsys):
 
 
 def test_csv_load_by_tariff_id_of_the_data_folder(tmp_path, capsys):
-    """A load high on weekday afternoons costs Entergy's on-peak energy and demand only in summer."""
+    """A load high on weekday afternoons costs Entergy's on-peak energy and demand only in
+    summer."""
     hours = np.arange(8760)
     load = np.where((hours % 24 >= 13) & (hours % 24 < 20), 3000.0, 1000.0)
     path = write_load(tmp_path / "load.csv", load)

@@ -25,7 +25,8 @@ SYSTEM = System(
 
 
 def points(*rows: tuple) -> pl.DataFrame:
-    """Benchmark rows (interactivity, ttft_s, tokens_per_s_per_gpu[, isl, osl]) for H200 / model m."""
+    """Benchmark rows (interactivity, ttft_s, tokens_per_s_per_gpu[, isl, osl]) for H200 / model
+    m."""
     records = []
     for i, row in enumerate(rows):
         interactivity, ttft, tps, *lengths = row
@@ -98,8 +99,8 @@ def test_offline_point_meets_only_unbounded_workloads():
 
 
 def test_interpolation_at_the_slo_by_hand():
-    """Front points (i, t) = (30, 2500) and (50, 1500); at I* = 40: t = 1500 + 1000 · (50−40)/(50−30) = 2000,
-    TTFT = 0.3 + 0.2 · 0.5 = 0.4."""
+    """Front points (i, t) = (30, 2500) and (50, 1500); at I* = 40:
+    t = 1500 + 1000 · (50−40)/(50−30) = 2000, TTFT = 0.3 + 0.2 · 0.5 = 0.4."""
     rows = points((80, 0.1, 500), (50, 0.3, 1500), (30, 0.5, 2500))
     point = best_operating_point(rows, SYSTEM, workload(40, 1.0))
     assert point.interpolated
@@ -124,7 +125,8 @@ def test_pareto_front_drops_dominated_points():
 
 
 def test_bundled_design_space():
-    """Each default workload is served; systems without a point meeting any SLO are left out with a note."""
+    """Each default workload is served; systems without a point meeting any SLO are left out with
+    a note."""
     inputs = plan_inputs(read_inputs(DATASETS))
     served = {p.workload for p in inputs.operating_points}
     assert served == {w.name for w in inputs.workloads}

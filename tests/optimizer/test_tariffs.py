@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import DATASETS
 
 from optimizer.tariff import Tariff, bill, flat_year_price, reference_year_hours
 from pipelines.contract.errors import InputError
@@ -19,7 +20,7 @@ from pipelines.contract.schema import (
 )
 from pipelines.ingest.readers.tariffs import TariffTables, read_tariff_csv, read_tariffs, read_urdb
 
-TARIFF_DIR = Path(__file__).resolve().parents[1] / "datasets" / "tariffs"
+TARIFF_DIR = DATASETS / "tariffs"
 ENTERGY = "entergy_arkansas_LPS_TOU_industrial_5a592c995457a3371c423a7d.json"
 PGE = "pge_E19_secondary_commercial_5cef0a415457a33576f60fe2.json"
 PECO = "peco_GS_HT_high_tension_53ac8daa5257a3406ac32a35.json"
@@ -399,7 +400,9 @@ def test_demand_spike_raises_only_its_month(tmp_path):
     spiked = base.copy()
     spiked[HOURS_BEFORE_MARCH + 100] = 3000.0
     before, after = bill(tariff, base), bill(tariff, spiked)
-    demand_rise = [a["demand_usd"] - b["demand_usd"] for a, b in zip(after.months, before.months)]
+    demand_rise = [
+        a["demand_usd"] - b["demand_usd"] for a, b in zip(after.months, before.months, strict=True)
+    ]
     assert demand_rise == pytest.approx([0, 0, 2000 * 10] + [0] * 9)
     assert after.months[2]["peak_kw"] == 3000
     assert after.annual_usd - before.annual_usd == pytest.approx(2000 * 10 + 2000 * 0.1)

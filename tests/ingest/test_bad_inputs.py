@@ -106,7 +106,8 @@ def append_text(file: str, text: str) -> Edit:
 
 
 def json_edit(file: str, change: Callable[[object], None]) -> Edit:
-    """Change the parsed JSON document; NaN and Infinity are written as Python's json spells them."""
+    """Change the parsed JSON document; NaN and Infinity are written as Python's json spells
+    them."""
 
     def edit(data: Path) -> None:
         document = json.loads((data / file).read_text())

@@ -139,7 +139,7 @@ def nodes_by_sku(solution):
     return totals
 
 
-# ------------------------------------------------------------------ (a) economics by hand
+# -------------------------------------------------- (a) economics by hand
 
 
 def test_crf_by_hand():
@@ -190,7 +190,7 @@ def test_node_cost_follows_design_formulas():
     assert cost.capex_usd == pytest.approx(400_000 + 10.2 * (2480 + 3721 + 5500))
 
 
-# ------------------------------------------------------------------ (b) the DESIGN rented example
+# -------------------------------------------------- (b) the DESIGN rented example
 
 
 def test_design_rented_example_is_4_35_per_million_tokens():
@@ -208,7 +208,7 @@ def test_design_rented_example_is_4_35_per_million_tokens():
     assert plan["costs_usd_per_year"]["rental"] == pytest.approx(plan["annual_cost_usd"])
 
 
-# ------------------------------------------------------------------ (c) hand-solvable instances
+# -------------------------------------------------- (c) hand-solvable instances
 
 # A: 100 k$, 10 kW, 1,000 tokens/s/GPU -> 20,000 + 8,760 USD/year per node
 # B: 300 k$, 20 kW, 4,000 tokens/s/GPU -> 60,000 + 17,520 USD/year per node (4x the tokens)
@@ -245,7 +245,8 @@ def test_better_system_fills_the_budget(fixed_opex, expected_nodes):
 )
 def test_cooling_choice_trades_pue_against_capex(liquid_capex_usd_per_kw, expected):
     # 10 kW node; air PUE 1.4 (14 kW grid, 10 fit in 140 kW), liquid PUE 1.1 (11 kW, 12 fit).
-    # Per node: air energy 10 x 8760 x 1.4 x 0.1 = 12,264; liquid 9,636 + capex 10 kW x C / 10 years.
+    # Per node: air energy 10 x 8760 x 1.4 x 0.1 = 12,264;
+    # liquid 9,636 + capex 10 kW x C / 10 years.
     air = Cooling("air", "air", 0.4, 0.0, 0.0, 50)
     liquid = Cooling("dlc", "liquid", 0.1, liquid_capex_usd_per_kw, 0.0, 200)
     inputs = plan_inputs(
@@ -367,7 +368,7 @@ def test_supply_cap_spans_coolings():
     assert nodes_by_sku(solve(uncapped, options=EXACT)).get("B", 0) > 2
 
 
-# ------------------------------------------------------------------ (d) random instances vs enumeration
+# -------------------------------------------------- (d) random instances vs enumeration
 
 
 def best_throughput(gpus_by_sku, points, shares):
@@ -391,7 +392,8 @@ def best_throughput(gpus_by_sku, points, shares):
 
 
 def fleets_within_budget(grid_kw, caps, budget_kw):
-    """Every node-count vector with Σ grid_kw·n ≤ budget_kw and n ≤ cap (a cap is required for 0 kW)."""
+    """Every node-count vector with Σ grid_kw·n ≤ budget_kw and n ≤ cap (a cap is required for
+    0 kW)."""
     if not grid_kw:
         yield ()
         return
@@ -407,7 +409,8 @@ def fleets_within_budget(grid_kw, caps, budget_kw):
 
 
 def enumerate_optimum(inputs):
-    """min cost per million tokens over every integer fleet within budget and caps (one power design)."""
+    """min cost per million tokens over every integer fleet within budget and caps (one power
+    design)."""
     shares = {w.name: w.share for w in inputs.workloads if w.share}
     total = sum(shares.values())
     shares = {w: s / total for w, s in shares.items()}
@@ -430,7 +433,7 @@ def enumerate_optimum(inputs):
             [costs[k].grid_kw for k in ks], [combos[k].system.max_nodes for k in ks], budget_kw
         ):
             by_sku = {}
-            for k, n in zip(ks, counts):
+            for k, n in zip(ks, counts, strict=True):
                 by_sku[combos[k].system.sku] = by_sku.get(combos[k].system.sku, 0) + n
             if any(
                 s.max_nodes is not None and by_sku.get(s.sku, 0) > s.max_nodes
@@ -445,7 +448,7 @@ def enumerate_optimum(inputs):
             theta = cache[gpus]
             if theta <= 1e-9:
                 continue
-            cost = site + sum(n * costs[k].annual_usd for k, n in zip(ks, counts))
+            cost = site + sum(n * costs[k].annual_usd for k, n in zip(ks, counts, strict=True))
             ratio = cost / (kappa * theta) * 1e6
             if ratio < best:
                 best, best_fleet = ratio, counts
@@ -515,7 +518,9 @@ def small_instances(draw):
         systems,
         points,
         budget_mw=draw(st.sampled_from([0.04, 0.08, 0.12])),
-        workloads=[Workload(w, share=s / sum(shares)) for w, s in zip(workloads, shares)],
+        workloads=[
+            Workload(w, share=s / sum(shares)) for w, s in zip(workloads, shares, strict=True)
+        ],
         coolings=coolings,
         power_designs=powers,
         utilization=draw(st.sampled_from([0.5, 1.0])),
@@ -553,7 +558,8 @@ def test_random_instances_match_enumeration(inputs):
 
 
 def serves_demand(gpus_by_sku, points, demands):
-    """Whether GPUs G_s can serve every demand: ∃ g ≥ 0, Σ_w g[s,w] ≤ G_s, Σ_s tps g[s,w] ≥ d_w (an LP)."""
+    """Whether GPUs G_s can serve every demand:
+    ∃ g ≥ 0, Σ_w g[s,w] ≤ G_s, Σ_s tps g[s,w] ≥ d_w (an LP)."""
     pairs = [key for key in points if gpus_by_sku.get(key[0], 0) > 0]
     if any(not any(w == ww for _, ww in pairs) for w in demands):
         return False
@@ -582,7 +588,7 @@ def enumerate_min_cost(inputs):
             inputs.budget_mw * 1000,
         ):
             by_sku = {}
-            for k, n in zip(ks, counts):
+            for k, n in zip(ks, counts, strict=True):
                 by_sku[combos[k].system.sku] = by_sku.get(combos[k].system.sku, 0) + n
             if any(
                 s.max_nodes is not None and by_sku.get(s.sku, 0) > s.max_nodes
@@ -590,7 +596,7 @@ def enumerate_min_cost(inputs):
             ):
                 continue
             cost = site_cost_usd_per_year(inputs) + sum(
-                n * costs[k].annual_usd for k, n in zip(ks, counts)
+                n * costs[k].annual_usd for k, n in zip(ks, counts, strict=True)
             )
             if cost >= best:
                 continue
@@ -631,7 +637,7 @@ def test_random_min_cost_instances_match_enumeration(inputs):
         assert served >= w.demand_tokens_per_s * (1 - 1e-6)
 
 
-# ------------------------------------------------------------------ (e) infeasible inputs
+# -------------------------------------------------- (e) infeasible inputs
 
 
 @pytest.mark.parametrize(
@@ -661,7 +667,8 @@ def test_random_min_cost_instances_match_enumeration(inputs):
                 workloads=[Workload("chat", 0.5), Workload("code", 0.5)],
             ),
             "cost-per-token",
-            "workload code: only C have operating points, and none has a feasible cooling/power combination",
+            "workload code: only C have operating points, and none has a feasible cooling/power "
+            "combination",
         ),
         (
             plan_inputs(
@@ -730,7 +737,7 @@ def test_budget_for_one_workload_only_is_infeasible():
         solve(inputs, options=EXACT)
 
 
-# ------------------------------------------------------------------ (g) more budget never costs more per token
+# -------------------------------------------------- (g) more budget never costs more per token
 
 
 def test_raising_the_budget_never_raises_cost_per_token():
@@ -762,7 +769,7 @@ def test_raising_the_budget_never_raises_cost_per_token():
         previous = ratio
 
 
-# ------------------------------------------------------------------ (h) min-cost
+# -------------------------------------------------- (h) min-cost
 
 
 def test_min_cost_meets_every_demand_at_least_cost():
@@ -788,7 +795,7 @@ def test_min_cost_meets_every_demand_at_least_cost():
     assert recompute_annual_cost(plan, inputs) == pytest.approx(plan["annual_cost_usd"])
 
 
-# ------------------------------------------------------------------ plan document, time limit
+# -------------------------------------------------- plan document, time limit
 
 
 def test_plan_document_has_every_design_field():
@@ -881,7 +888,7 @@ def test_time_limit_returns_the_best_plan_found():
     assert solution.nodes and solution.tokens_per_year > 0
 
 
-# ------------------------------------------------------------------ no plan, index sets
+# -------------------------------------------------- no plan, index sets
 
 
 def test_no_plan_is_said_by_the_optimizers_own_errors():

@@ -41,8 +41,8 @@ CHANGES = {  # one number of every source raised by 1 %: folder B
     "tariffs/eia_state_industrial.csv": "energy_usd_per_kwh",
 }
 DEFAULT_PHASES = (5.5, 7.0, 8.0)
-"""Seconds from the start of two ingests at once to the first staged table, to the last commit, to the end
-(measured by the concurrency test; these when the kill test runs alone)."""
+"""Seconds from the start of two ingests at once to the first staged table, to the last commit,
+to the end (measured by the concurrency test; these when the kill test runs alone)."""
 
 
 def make_b(folder: Path) -> Path:
@@ -67,7 +67,8 @@ def make_b(folder: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def folders(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Input folders A (the bundled data) and B, their tables, and a warehouse holding a snapshot of A."""
+    """Input folders A (the bundled data) and B, their tables, and a warehouse holding a snapshot
+    of A."""
     root = tmp_path_factory.mktemp("snapshots")
     a = root / "A"
     shutil.copytree(DATASETS, a)
@@ -192,7 +193,8 @@ def test_two_ingests_at_once_leave_all_of_one(homes: str, folders: dict, tmp_pat
 
 
 def test_commits_from_many_threads_serialize_and_none_is_lost(folders: dict, tmp_path: Path):
-    """The commit alone, many times over: every commit is one snapshot, each built on the one before."""
+    """The commit alone, many times over: every commit is one snapshot, each built on the one
+    before."""
     warehouse = tmp_path / "warehouse"
     errors = []
 
@@ -242,7 +244,7 @@ def test_kill_9_anywhere_leaves_all_of_a_or_all_of_b(folders: dict, tmp_path: Pa
             shutil.copytree(folders["warehouse_a"], warehouse)
             processes.append(start_ingest(folders["B"], warehouse, home))
         started = time.monotonic()
-        for process, delay in zip(processes, delays[2 * pair : 2 * pair + 2]):
+        for process, delay in zip(processes, delays[2 * pair : 2 * pair + 2], strict=True):
             if delay is None:
                 output = process.communicate(timeout=120)[0].decode()
                 assert process.returncode == 0, output
@@ -424,9 +426,8 @@ def test_a_commit_that_fails_at_any_point_leaves_a_complete_current_snapshot(
 ):
     """The commit stopped at each of its flushes to disk (as by a full disk): CURRENT names the old
     snapshot or the new one, complete either way; the next commit clears what was left."""
-    flushes = (
-        len(TABLES) + 4
-    )  # every file, the folder, the snapshots folder before and after the switch
+    # every file, the folder, the snapshots folder before and after the switch
+    flushes = len(TABLES) + 4
     for stop_at in range(1, flushes + 1):
         warehouse = tmp_path / f"warehouse_{stop_at}"
         shutil.copytree(folders["warehouse_a"], warehouse)
@@ -435,7 +436,9 @@ def test_a_commit_that_fails_at_any_point_leaves_a_complete_current_snapshot(
         calls = []
         real_fsync = snapshots._fsync
 
-        def failing_fsync(path: Path) -> None:
+        def failing_fsync(
+            path: Path, calls: list = calls, stop_at: int = stop_at, real_fsync=real_fsync
+        ) -> None:
             calls.append(path)
             if len(calls) == stop_at:
                 raise OSError(28, "No space left on device")

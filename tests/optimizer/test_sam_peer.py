@@ -58,11 +58,12 @@ import numpy as np
 import PySAM.Utilityrate5 as ur
 import PySAM.UtilityRateTools as UtilityRateTools
 import pytest
+from conftest import DATASETS
 
 from optimizer.tariff import DAYS_IN_MONTH, HOURS_PER_YEAR, Bill, Tariff, bill, reference_year_hours
 from pipelines.ingest.readers.tariffs import read_urdb
 
-TARIFF_DIR = Path(__file__).resolve().parents[1] / "datasets" / "tariffs"
+TARIFF_DIR = DATASETS / "tariffs"
 ENTERGY = "entergy_arkansas_LPS_TOU_industrial_5a592c995457a3371c423a7d.json"
 PGE = "pge_E19_secondary_commercial_5cef0a415457a33576f60fe2.json"
 PECO = "peco_GS_HT_high_tension_53ac8daa5257a3406ac32a35.json"

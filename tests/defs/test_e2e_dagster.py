@@ -71,7 +71,9 @@ ASSET_GRAPH = """{
 }"""
 
 INSTIGATORS = """query ($location: String!) {
-  repositoryOrError(repositorySelector: {repositoryLocationName: $location, repositoryName: "__repository__"}) {
+  repositoryOrError(
+    repositorySelector: {repositoryLocationName: $location, repositoryName: "__repository__"}
+  ) {
     __typename
     ... on Repository {
       sensors { name sensorState { status ticks(limit: 50) { status skipReason runIds } } }
@@ -125,7 +127,8 @@ class Dagster:
         return answer["data"]
 
     def wait(self, what: str, ready: Callable[[], Any], timeout_s: float) -> Any:
-        """Poll `ready()` until it returns something truthy; fail with the log's tail after `timeout_s`."""
+        """Poll `ready()` until it returns something truthy; fail with the log's tail after
+        `timeout_s`."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             assert self.process.poll() is None, (
@@ -157,7 +160,8 @@ def free_port() -> int:
 
 
 def stop(process: subprocess.Popen, home: Path) -> None:
-    """Ctrl-C to `dagster dev` (its own shutdown), then SIGKILL to its group and to anything left behind."""
+    """Ctrl-C to `dagster dev` (its own shutdown), then SIGKILL to its group and to anything left
+    behind."""
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         with suppress(subprocess.TimeoutExpired):

@@ -137,7 +137,9 @@ def slice_rows(plan: dict) -> list[dict]:
     rows = [
         dict(
             zip(
-                ("month", "day_type", "hour", "weight_days", "grid_kw", "price_usd_per_kwh"), values
+                ("month", "day_type", "hour", "weight_days", "grid_kw", "price_usd_per_kwh"),
+                values,
+                strict=True,
             )
         )
         for values in zip(
@@ -151,11 +153,12 @@ def slice_rows(plan: dict) -> list[dict]:
                     "grid_kw",
                     "price_usd_per_kwh",
                 )
-            )
+            ),
+            strict=True,
         )
     ]
     for w, series in columns["tokens_per_s"].items():
-        for row, value in zip(rows, series):
+        for row, value in zip(rows, series, strict=True):
             row[w] = value
     return rows
 
@@ -360,7 +363,7 @@ def test_representative_and_hourly_agree(tmp_path):
     assert hourly["cost_per_million_tokens_usd"] == pytest.approx(
         representative["cost_per_million_tokens_usd"], rel=1e-6
     )
-    for a, b in zip(representative["monthly"], hourly["monthly"]):
+    for a, b in zip(representative["monthly"], hourly["monthly"], strict=True):
         assert b["energy_usd"] == pytest.approx(a["energy_usd"], rel=1e-5)
         assert b["peak_grid_kw"] == pytest.approx(a["peak_grid_kw"], rel=1e-5)
     assert (

@@ -1,4 +1,5 @@
-"""The ingest half end to end: bundled data → validated Parquet through Dagster, and bad inputs refused.
+"""The ingest half end to end: bundled data → validated Parquet through Dagster, and bad inputs
+refused.
 
 Every bad input must (1) exit 2, (2) name the file and the field in its message, and
 (3) leave the warehouse byte for byte as it was.

@@ -1,4 +1,5 @@
-"""Scale-out: the `sweep_budgets` job on the Dask executor, on a LocalCluster of two worker processes.
+"""Scale-out: the `sweep_budgets` job on the Dask executor, on a LocalCluster of two worker
+processes.
 
 The job runs through `dg.execute_job` on a persistent instance, as `dagster job execute`
 or the daemon run it, so the steps really go through Dask: the executor starts the
@@ -63,7 +64,7 @@ def test_the_budget_sweep_runs_on_a_local_dask_cluster(
     assert [r["budget_mw"] for r in rows] == list(BUDGETS_MW)
     assert all(r["status"] == "optimal" for r in rows)
     assert all(r["worker"].startswith("tcp://127.0.0.1:") for r in rows)  # solved on Dask workers
-    assert all(r["grid_power_mw"] <= budget for r, budget in zip(rows, BUDGETS_MW))
+    assert all(r["grid_power_mw"] <= budget for r, budget in zip(rows, BUDGETS_MW, strict=True))
     costs = [r["cost_per_million_tokens_usd"] for r in rows]
     assert costs == sorted(costs, reverse=True)  # more megawatts never cost more per token
     assert [r["marginal_budget_mw"] for r in rows] == [b + 1 for b in BUDGETS_MW]

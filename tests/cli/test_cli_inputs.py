@@ -1,8 +1,9 @@
-"""Bad command lines, unwritable folders, OS errors and a closed pipe: exit 2 naming the option or path (or a quiet
-end), never a traceback, and nothing written.
+"""Bad command lines, unwritable folders, OS errors and a closed pipe: exit 2 naming the option
+or path (or a quiet end), never a traceback, and nothing written.
 
-Most cases run `pipelines.cli.main.main` in process (bad option values end in SystemExit(2), as argparse's own usage
-errors; other bad input returns 2). The closed pipe needs a real pipe, so a subprocess.
+Most cases run `pipelines.cli.main.main` in process (bad option values end in SystemExit(2), as
+argparse's own usage errors; other bad input returns 2). The closed pipe needs a real pipe, so a
+subprocess.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ def warehouse(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def no_work(monkeypatch):
-    """Fail the test if a command gets as far as reading the inputs, solving, running a job or starting the UI."""
+    """Fail the test if a command gets as far as reading the inputs, solving, running a job or
+    starting the UI."""
     import pipelines.cli.run_job
     import pipelines.ingest.sources
     import pipelines.planning.make_plan
@@ -71,7 +73,8 @@ def no_work(monkeypatch):
         monkeypatch.setattr(module, name, started)
 
 
-# (argv without --warehouse, the option that must be named). Commands that take --warehouse get the test's.
+# (argv without --warehouse, the option that must be named). Commands that take --warehouse get
+# the test's.
 BAD_OPTIONS = [
     (["plan", "--budget-mw", "-5"], "--budget-mw"),
     (["plan", "--budget-mw", "0"], "--budget-mw"),
@@ -131,7 +134,8 @@ TAKES_WAREHOUSE = {"plan", "replan", "ingest", "export", "diff", "ui"}
 
 
 def with_folders(argv: list[str], warehouse: Path) -> list[str]:
-    """`argv` with the bundled data (where the command reads it) and the test's warehouse (a sweep: its chart)."""
+    """`argv` with the bundled data (where the command reads it) and the test's warehouse (a sweep:
+    its chart)."""
     command = argv[0]
     extra = []
     if command in TAKES_WAREHOUSE:
@@ -185,9 +189,9 @@ def test_every_bad_option_is_listed_at_once(warehouse, no_work, capsys):
 
 
 def test_good_values_at_the_ends_of_the_ranges_parse():
-    from pipelines.cli.main import _parser
+    from pipelines.cli.main import build_parser
 
-    args = _parser().parse_args(
+    args = build_parser().parse_args(
         ["plan", "--budget-mw", "10000", "--time-limit", "604800", "--threads", "256", "--gap", "0"]
     )
     assert (args.budget_mw, args.time_limit, args.threads, args.gap) == (
@@ -196,9 +200,9 @@ def test_good_values_at_the_ends_of_the_ranges_parse():
         256,
         0.0,
     )
-    args = _parser().parse_args(["sweep", "--budget-mw", "1:1000:1", "--jobs", "256"])
+    args = build_parser().parse_args(["sweep", "--budget-mw", "1:1000:1", "--jobs", "256"])
     assert len(args.budget_mw) == 1000 and args.jobs == 256
-    assert _parser().parse_args(["ui", "--port", "65535"]).port == 65535
+    assert build_parser().parse_args(["ui", "--port", "65535"]).port == 65535
 
 
 @pytest.fixture
@@ -216,8 +220,8 @@ def plan_file(tmp_path: Path) -> Path:
     return path
 
 
-# (argv, where the folder option points: "file" = a regular file, "under" = a folder under that file,
-#  "missing" = a folder that does not exist; the option and words stderr must hold)
+# (argv, where the folder option points: "file" = a regular file, "under" = a folder under that
+#  file, "missing" = a folder that does not exist; the option and words stderr must hold)
 BAD_FOLDERS = [
     (["plan"], "--warehouse", "file", "is a file, not a folder"),
     (["plan"], "--warehouse", "under", "is a file"),
@@ -279,8 +283,8 @@ def test_a_read_only_warehouse_exits_2_before_the_solve(warehouse, no_work, caps
             or subprocess.run(["chattr", "+i", str(warehouse)], capture_output=True).returncode != 0
         ):
             pytest.skip(
-                "as root, only an immutable folder is read-only, and chattr +i is not available here "
-                "(the file and folder-under-a-file cases still run)"
+                "as root, only an immutable folder is read-only, and chattr +i is not available "
+                "here (the file and folder-under-a-file cases still run)"
             )
         undo = ["chattr", "-i", str(warehouse)]
     else:
@@ -299,7 +303,8 @@ def test_a_read_only_warehouse_exits_2_before_the_solve(warehouse, no_work, caps
 
 
 def test_a_missing_warehouse_is_made(tmp_path: Path, no_work, capsys):
-    """A warehouse that does not exist yet is no problem: it is made (and the command goes on to its work)."""
+    """A warehouse that does not exist yet is no problem: it is made (and the command goes on to
+    its work)."""
     warehouse = tmp_path / "new" / "warehouse"
     with pytest.raises(AssertionError, match="started work"):
         main(["plan", "--data", str(DATASETS), "--warehouse", str(warehouse)])
@@ -388,8 +393,9 @@ def test_a_closed_stdout_in_process_ends_quietly(monkeypatch, capsys):
     "argv", [["plan", "--json"], ["validate"]], ids=["plan --json", "validate"]
 )
 def test_a_reader_that_stops_early_ends_quietly(argv, tmp_path: Path):
-    """`tokenplan plan --json | head -1`: a pipe of one page (smaller than the plan, so the writer blocks and then
-    finds the pipe closed), one line read, the pipe closed: exit 0, nothing on stderr."""
+    """`tokenplan plan --json | head -1`: a pipe of one page (smaller than the plan, so the writer
+    blocks and then finds the pipe closed), one line read, the pipe closed: exit 0, nothing on
+    stderr."""
     read_end, write_end = os.pipe()
     fcntl.fcntl(write_end, getattr(fcntl, "F_SETPIPE_SZ", 1031), 4096)
     command = [sys.executable, "-m", "pipelines.cli", *argv, "--data", str(DATASETS)]
