@@ -12,6 +12,27 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 DATASETS = REPO / "datasets"
 
+PLAN_FIELDS = {  # what every plan document holds (docs/contract.md and PlanDocument)
+    "status",
+    "objective",
+    "budget_mw",
+    "grid_power_mw",
+    "it_power_mw",
+    "pue",
+    "power_design",
+    "fleet",
+    "allocation",
+    "tokens_per_year",
+    "annual_cost_usd",
+    "capex_usd",
+    "costs_usd_per_year",
+    "cost_per_million_tokens_usd",
+    "tokens_per_s_per_mw",
+    "kwh_per_million_tokens",
+    "solver",
+    "inputs",
+}
+
 
 @pytest.fixture(scope="session", autouse=True)
 def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Path:

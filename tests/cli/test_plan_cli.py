@@ -10,31 +10,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import DATASETS
+from conftest import DATASETS, PLAN_FIELDS
 
 from pipelines.cli.main import main
 from pipelines.warehouse.history import plan_files
 
-PLAN_FIELDS = {
-    "status",
-    "objective",
-    "budget_mw",
-    "grid_power_mw",
-    "it_power_mw",
-    "pue",
-    "power_design",
-    "fleet",
-    "allocation",
-    "tokens_per_year",
-    "annual_cost_usd",
-    "capex_usd",
-    "costs_usd_per_year",
-    "cost_per_million_tokens_usd",
-    "tokens_per_s_per_mw",
-    "kwh_per_million_tokens",
-    "solver",
-    "inputs",
-}
 FLEET_FIELDS = {"sku", "cooling_id", "power_id", "nodes", "gpus", "it_power_kw", "grid_power_kw"}
 ALLOCATION_FIELDS = {
     "sku",
