@@ -16,7 +16,7 @@ import numpy as np
 from optimizer.errors import Infeasible, NoPlanInTime
 from optimizer.inputs import SolverOptions
 from optimizer.solve.highs import Problem, Runner, set_costs
-from optimizer.solve.results import cost_and_tokens
+from optimizer.solve.results import cost_and_tokens, iteration_record
 
 
 def _report(options: SolverOptions, text: str) -> None:
@@ -60,17 +60,7 @@ def dinkelbach(
         model_status, best, _, seconds = runner.run(None)
         set_costs(problem, problem.cost)
         cost, tokens = cost_and_tokens(problem, best) if best is not None else (0.0, 0.0)
-        iterations.append(
-            dict(
-                iteration=0,
-                lambda_usd_per_token=None,
-                cost_usd=cost,
-                tokens=tokens,
-                F=None,
-                mip_gap=None,
-                seconds=seconds,
-            )
-        )
+        iterations.append(iteration_record(0, cost, tokens, seconds))
         if best is None or tokens <= 0:
             if model_status == highspy.HighsModelStatus.kTimeLimit:
                 raise NoPlanInTime("time limit reached before any plan was found")
@@ -106,17 +96,7 @@ def dinkelbach(
         scale = best_cost if best_cost > 0 else 1.0
         proven = math.isfinite(dual_bound)
         gap = max(0.0, (F - dual_bound) / scale) if proven else None
-        iterations.append(
-            dict(
-                iteration=iteration,
-                lambda_usd_per_token=lam,
-                cost_usd=cost,
-                tokens=tokens,
-                F=F,
-                mip_gap=gap,
-                seconds=seconds,
-            )
-        )
+        iterations.append(iteration_record(iteration, cost, tokens, seconds, lam, F, gap))
         bound_lambda = lam + min(dual_bound, 0.0) / best_tokens if proven else None
         _report(
             options,
@@ -161,16 +141,6 @@ def min_cost(problem: Problem, runner: Runner, start: np.ndarray | None, options
     highs_gap = runner.highs.getInfo().mip_gap
     gap = max(0.0, highs_gap) if math.isfinite(highs_gap) else None
     status = "time_limit" if model_status == highspy.HighsModelStatus.kTimeLimit else "optimal"
-    iterations = [
-        dict(
-            iteration=1,
-            lambda_usd_per_token=None,
-            cost_usd=cost,
-            tokens=tokens,
-            F=None,
-            mip_gap=gap,
-            seconds=seconds,
-        )
-    ]
+    iterations = [iteration_record(1, cost, tokens, seconds, mip_gap=gap)]
     _report(options, f"min-cost: {cost:.6g} USD/year, gap {gap}, {seconds:.2f} s")
     return status, x, gap, iterations

@@ -108,6 +108,27 @@ def cost_and_tokens(problem: Problem, x: np.ndarray) -> tuple[float, float]:
     return cost, throughput * data.serving_seconds
 
 
+def iteration_record(
+    iteration: int,
+    cost_usd: float,
+    tokens: float,
+    seconds: float,
+    lambda_usd_per_token: float | None = None,
+    F: float | None = None,
+    mip_gap: float | None = None,
+) -> dict:
+    """One MILP of a solve as `Solution.iterations` lists it (0: the start plan)."""
+    return dict(
+        iteration=iteration,
+        lambda_usd_per_token=lambda_usd_per_token,
+        cost_usd=cost_usd,
+        tokens=tokens,
+        F=F,
+        mip_gap=mip_gap,
+        seconds=seconds,
+    )
+
+
 def extract_solution(data: ModelData, problem: Problem, x: np.ndarray, **run) -> Solution:
     """The `Solution` of column vector x; `run` holds status, gap, iterations and times."""
     nodes = {}

@@ -14,7 +14,7 @@ import numpy as np
 from optimizer.model import TOKENS_PER_S_UNIT, ModelData
 from optimizer.solve.checks import on_design
 from optimizer.solve.highs import Problem, Runner, set_costs
-from optimizer.solve.results import Solution, cost_and_tokens
+from optimizer.solve.results import Solution, cost_and_tokens, iteration_record
 
 
 @dataclass
@@ -176,15 +176,5 @@ def fleet_start(
     if x is None:
         return None
     cost, tokens = cost_and_tokens(problem, x)
-    iterations.append(
-        dict(
-            iteration=0,
-            lambda_usd_per_token=None,
-            cost_usd=cost,
-            tokens=tokens,
-            F=None,
-            mip_gap=None,
-            seconds=seconds,
-        )
-    )
+    iterations.append(iteration_record(0, cost, tokens, seconds))
     return x

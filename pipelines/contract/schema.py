@@ -156,6 +156,8 @@ DEMAND_RATE = Bounds(min=0, max=1000, why="demand charges are about $1-$40 per k
 USD_PER_MONTH = Bounds(
     min=0, max=10_000_000, why="a utility's fixed charges are far below $10 million a month"
 )
+PERIOD = Bounds(min=0, max=287, why="12 months x 24 hours of two day types use at most 288 periods")
+TIER = Bounds(min=0, max=99, why="tariffs have a handful of tiers")
 MONEY_LIMIT = Bounds(min=0, max=1e11, why="$100 billion a year is beyond any single site")
 
 HARDWARE = Table(
@@ -462,17 +464,8 @@ TARIFF_ENERGY_RATES = Table(
     doc="Energy charges: one row per (tariff, period, tier). Tier bounds are monthly kWh.",
     columns=(
         Column("tariff_id", STR, "tariff"),
-        Column(
-            "period",
-            I64,
-            "0-based period index used by the energy schedules",
-            min=0,
-            max=287,
-            why="12 months x 24 hours of two day types use at most 288 periods",
-        ),
-        Column(
-            "tier", I64, "0-based tier index", min=0, max=99, why="tariffs have a handful of tiers"
-        ),
+        Column("period", I64, "0-based period index used by the energy schedules", **PERIOD),
+        Column("tier", I64, "0-based tier index", **TIER),
         Column(
             "max_kwh",
             F64,
@@ -501,17 +494,8 @@ TARIFF_DEMAND_RATES = Table(
     columns=(
         Column("tariff_id", STR, "tariff"),
         Column("kind", STR, "tou | flat", choices=("tou", "flat")),
-        Column(
-            "period",
-            I64,
-            "0-based period index",
-            min=0,
-            max=287,
-            why="12 months x 24 hours of two day types use at most 288 periods",
-        ),
-        Column(
-            "tier", I64, "0-based tier index", min=0, max=99, why="tariffs have a handful of tiers"
-        ),
+        Column("period", I64, "0-based period index", **PERIOD),
+        Column("tier", I64, "0-based tier index", **TIER),
         Column(
             "max_kw",
             F64,
@@ -557,14 +541,7 @@ TARIFF_SCHEDULES = Table(
             max=23,
             why="an hour of the day",
         ),
-        Column(
-            "period",
-            I64,
-            "0-based period index",
-            min=0,
-            max=287,
-            why="12 months x 24 hours of two day types use at most 288 periods",
-        ),
+        Column("period", I64, "0-based period index", **PERIOD),
     ),
 )
 
