@@ -14,6 +14,7 @@ end to end, Python start included.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from optimizer.solve import solve  # noqa: E402
 from pipelines.ingest.sources import read_inputs  # noqa: E402
 
 TARIFFS = {
-    "eia-2023-virginia": "EIA Virginia industrial (flat)",
+    "eia-2024-arkansas": "EIA Arkansas industrial (flat)",
     "5a592c995457a3371c423a7d": "Entergy Arkansas LPS TOU",
     "5cef0a415457a33576f60fe2": "PG&E E-19 secondary",
     "53ac8daa5257a3406ac32a35": "PECO GS HT",
@@ -44,9 +45,7 @@ def data_with_tariff(tariff_id: str, folder: Path) -> Path:
     data = folder / tariff_id
     shutil.copytree(REPO / "datasets", data)
     scenario = data / "scenario.yaml"
-    scenario.write_text(
-        scenario.read_text().replace("tariff: eia-2023-virginia", f"tariff: {tariff_id}")
-    )
+    scenario.write_text(re.sub(r"(?m)^tariff: .*$", f"tariff: {tariff_id}", scenario.read_text()))
     return data
 
 

@@ -44,6 +44,7 @@ from optimizer.inputs import (
     PowerDesign,
     System,
     Workload,
+    best_points,
 )
 from optimizer.tariff import DAY_TYPES, Tariff, TariffTables, flat_year_price, slice_prices
 from optimizer.timeslices import priced_slices
@@ -56,21 +57,27 @@ def plan_inputs(
 ) -> PlanInputs:
     """Everything one solve needs, from the canonical tables.
 
-    `budget_mw` overrides the scenario's.
+    `budget_mw` overrides the scenario's. `operating_points` holds, per (system, workload),
+    the best point of each serving configuration; the plan uses the best of them
+    (`best_points`) and the lever table takes configurations away (`optimizer.levers`).
     """
     scenario = tables["scenario"].row(0, named=True)
     budget_mw = float(budget_mw if budget_mw is not None else scenario["budget_mw"])
     systems = tuple(_system(row, scenario) for row in tables["hardware"].iter_rows(named=True))
-    workloads, notes = measured_workloads(tables)
-    notes += unmeasured_system_notes(tables)
-    points = []
-    for system in systems:
-        for workload in workloads:
-            point = best_operating_point(tables["benchmarks"], system, workload, interpolate)
-            if point is not None:
-                points.append(point)
+    benchmarks, notes = with_derived_points(
+        tables["benchmarks"], tables.get("benchmark_derivations")
+    )
+    tables = {**tables, "benchmarks": benchmarks}
+    workloads, workload_notes = measured_workloads(tables)
+    notes += workload_notes + unmeasured_system_notes(tables)
+    points = [
+        point
+        for system in systems
+        for workload in workloads
+        for point in operating_points(benchmarks, system, workload, interpolate)
+    ]
     served = {p.sku for p in points}
-    measured = set(tables["benchmarks"]["accelerator"])
+    measured = set(benchmarks["accelerator"])
     notes += [
         f"{s.sku}: no operating point meets any workload's SLO; left out"
         for s in systems
@@ -128,7 +135,13 @@ def measured_workloads(tables: Tables) -> tuple[list[dict], list[str]]:
             else f" at isl {workload['isl']} / osl {workload['osl']}"
         )
         measured = sorted({f"{isl}/{osl}" for isl, osl in rows.select("isl", "osl").iter_rows()})
-        if rows.height:
+        required = {
+            column: workload[name] for name, column in REQUIREMENTS.items() if workload.get(name)
+        }
+        if required and candidate_points(rows, None, {**workload, **_no_requirements()}).height:
+            allowed = "; ".join(f"{c} {', '.join(map(str, v))}" for c, v in required.items())
+            known = f"none in the configurations it requires: {allowed}"
+        elif rows.height:
             known = f"measured isl/osl for it: {', '.join(measured)}"
         else:
             known = (
@@ -153,6 +166,10 @@ def measured_workloads(tables: Tables) -> tuple[list[dict], list[str]]:
     return kept, notes
 
 
+def _no_requirements() -> dict[str, None]:
+    return dict.fromkeys(REQUIREMENTS)
+
+
 def unmeasured_system_notes(tables: Tables) -> list[str]:
     """A note for each system whose accelerator has no benchmark row, naming the ones that have."""
     measured = sorted(set(tables["benchmarks"]["accelerator"]))
@@ -173,6 +190,8 @@ def _workload(row: Mapping) -> Workload:
         load_shape=row.get("load_shape") or "interactive",
         load_profile=None if profile is None else tuple(profile),
         batch_quota=row.get("batch_quota") or "annual",
+        price_usd_per_million_tokens=row.get("price_usd_per_million_tokens"),
+        max_tokens_per_s=row.get("max_tokens_per_s"),
     )
 
 
@@ -228,14 +247,90 @@ def _system(row: Mapping, scenario: Mapping) -> System:
     fields["lifetime_years"] = row["lifetime_years"] or scenario["it_lifetime_years"]
     fields["node_power_kw"] = row["node_power_kw"] or 0.0  # rented systems draw no site power
     fields["node_idle_power_kw"] = row["node_idle_power_kw"] or 0.0
+    if row.get("power_kinds"):
+        fields["power_kinds"] = tuple(row["power_kinds"])
+    fields["rental_hosting"] = row.get("rental_hosting") or "remote"
     return System(**fields)
+
+
+CONFIGURATION = ("framework", "precision", "spec_decoding", "disaggregated", "kv_offload")
+"""The columns that make a serving configuration: a throughput–interactivity front is built
+per (system, model, isl, osl, configuration). Parallelism and the prefill/decode split are
+details of a point: they change along a front."""
+CONFIGURATION_DETAILS = ("prefill_gpus", "decode_gpus", "parallelism")
+REQUIREMENTS = {f"require_{name}": name for name in CONFIGURATION}
+"""Workload column → the configuration column it restricts (`require:` in scenario.yaml)."""
+_TEXT_COLUMNS = ("framework", "precision", "spec_decoding", "parallelism")
+_FLAG_COLUMNS = ("disaggregated", "kv_offload", "derived")
+
+
+def with_configuration_columns(benchmarks: pl.DataFrame) -> pl.DataFrame:
+    """`benchmarks` with every configuration column (an absent one is empty: not stated) and
+    `derived` (False: measured)."""
+    missing = {
+        name: dtype
+        for name, dtype in (
+            *((c, pl.String) for c in _TEXT_COLUMNS),
+            *((c, pl.Boolean) for c in _FLAG_COLUMNS),
+            *((c, pl.Int64) for c in ("prefill_gpus", "decode_gpus")),
+        )
+        if name not in benchmarks.columns
+    }
+    frame = benchmarks.with_columns(pl.lit(None, dtype).alias(n) for n, dtype in missing.items())
+    return frame.with_columns(pl.col("derived").fill_null(False))
+
+
+def with_derived_points(
+    benchmarks: pl.DataFrame, derivations: pl.DataFrame | None
+) -> tuple[pl.DataFrame, list[str]]:
+    """The measured points plus the derived ones of `benchmarks/derived.csv`, and a note for each
+    derivation with nothing to scale.
+
+    A derivation (accelerator a, model m, from_accelerator f, ratio r, source) copies every
+    measured point of f on m to a, tokens/s per GPU (both columns) × r, interactivity and
+    TTFT unchanged, `derived` true and the source naming both. Derived points compete with
+    a's own measurements, point by point, like any other point.
+    """
+    frame = with_configuration_columns(benchmarks)
+    if derivations is None or derivations.height == 0:
+        return frame, []
+    measured = frame.filter(~pl.col("derived"))
+    derived, notes = [], []
+    for row in derivations.iter_rows(named=True):
+        ratio = row["throughput_ratio"]
+        rows = measured.filter(
+            (pl.col("accelerator") == row["from_accelerator"]) & (pl.col("model") == row["model"])
+        )
+        if rows.height == 0:
+            notes.append(
+                f"derived points of {row['accelerator']} on {row['model']}: "
+                f"{row['from_accelerator']} has no measured point for that model; none derived"
+            )
+            continue
+        derived.append(
+            rows.with_columns(
+                pl.lit(row["accelerator"]).alias("accelerator"),
+                pl.col("tokens_per_s_per_gpu") * ratio,
+                pl.col("output_tokens_per_s_per_gpu") * ratio,
+                pl.lit(True).alias("derived"),
+                (
+                    pl.lit(
+                        f"derived from {row['from_accelerator']} x {ratio:g} ({row['source']}); "
+                        "measured: "
+                    )
+                    + pl.col("source")
+                ).alias("source"),
+            )
+        )
+    return pl.concat([frame, *derived], how="vertical_relaxed"), notes
 
 
 def candidate_points(
     benchmarks: pl.DataFrame, accelerator: str | None, workload: Mapping
 ) -> pl.DataFrame:
     """Benchmark rows of this accelerator (None: any) and the workload's model and sequence
-    lengths."""
+    lengths, in the configurations the workload allows (`require_*`: a row that does not
+    state a required field does not meet the requirement)."""
     rows = benchmarks.filter(pl.col("model") == workload["model"])
     if accelerator is not None:
         rows = rows.filter(pl.col("accelerator") == accelerator)
@@ -245,6 +340,11 @@ def candidate_points(
             if workload[length] is None
             else pl.col(length) == workload[length]
         )
+    for requirement, column in REQUIREMENTS.items():
+        allowed = workload.get(requirement)
+        if allowed is not None and column in rows.columns:
+            text = pl.col(column).cast(pl.String).str.to_lowercase()
+            rows = rows.filter(text.is_in([str(v).lower() for v in allowed]).fill_null(False))
     return rows
 
 
@@ -260,19 +360,32 @@ def meets_slo(workload: Mapping) -> pl.Expr:
     return condition
 
 
+def operating_points(
+    benchmarks: pl.DataFrame, system: System, workload: Mapping, interpolate: bool = True
+) -> list[OperatingPoint]:
+    """Per serving configuration (`CONFIGURATION`), the highest tokens/s per GPU that meets the
+    workload's SLO, measured or interpolated on that configuration's front; derived and
+    measured points of a configuration are fronts of their own."""
+    rows = with_configuration_columns(candidate_points(benchmarks, system.accelerator, workload))
+    found = []
+    for _, group in rows.group_by([*CONFIGURATION, "derived"], maintain_order=True):
+        measured = group.filter(meets_slo(workload)).sort("tokens_per_s_per_gpu", descending=True)
+        best = measured.row(0, named=True) if measured.height else None
+        point = None if best is None else _point(system, workload, best, interpolated=False)
+        for candidate in _interpolated_points(group, workload) if interpolate else ():
+            if point is None or candidate["tokens_per_s_per_gpu"] > point.tokens_per_s_per_gpu:
+                point = _point(system, workload, candidate, interpolated=True)
+        if point is not None:
+            found.append(point)
+    return found
+
+
 def best_operating_point(
     benchmarks: pl.DataFrame, system: System, workload: Mapping, interpolate: bool = True
 ) -> OperatingPoint | None:
-    """The highest tokens/s per GPU that meets the workload's SLO, measured or interpolated."""
-    rows = candidate_points(benchmarks, system.accelerator, workload)
-    measured = rows.filter(meets_slo(workload)).sort("tokens_per_s_per_gpu", descending=True)
-    best = measured.row(0, named=True) if measured.height else None
-    point = None if best is None else _point(system, workload, best, interpolated=False)
-    if interpolate:
-        for candidate in _interpolated_points(rows, workload):
-            if point is None or candidate["tokens_per_s_per_gpu"] > point.tokens_per_s_per_gpu:
-                point = _point(system, workload, candidate, interpolated=True)
-    return point
+    """The highest tokens/s per GPU that meets the workload's SLO over every configuration."""
+    points = operating_points(benchmarks, system, workload, interpolate)
+    return best_points(points).get((system.sku, workload["name"]))
 
 
 def _point(system: System, workload: Mapping, row: Mapping, interpolated: bool) -> OperatingPoint:
@@ -287,6 +400,13 @@ def _point(system: System, workload: Mapping, row: Mapping, interpolated: bool) 
         precision=row["precision"],
         source=row["source"],
         interpolated=interpolated,
+        spec_decoding=row["spec_decoding"],
+        disaggregated=row["disaggregated"],
+        prefill_gpus=row["prefill_gpus"],
+        decode_gpus=row["decode_gpus"],
+        kv_offload=row["kv_offload"],
+        parallelism=row["parallelism"],
+        derived=bool(row["derived"]),
     )
 
 
@@ -305,8 +425,8 @@ def pareto_front(points: pl.DataFrame) -> pl.DataFrame:
 
 
 def _interpolated_points(rows: pl.DataFrame, workload: Mapping) -> list[dict]:
-    """For each (framework, precision) front, the point at the interactivity bound, if it lies
-    in a gap."""
+    """The points of one configuration's front at the interactivity bound, where it lies in a
+    gap of the front."""
     target = workload["min_interactivity_tokens_per_s_per_user"]
     if not target:
         return []
@@ -314,27 +434,28 @@ def _interpolated_points(rows: pl.DataFrame, workload: Mapping) -> list[dict]:
         pl.col("interactivity_tokens_per_s_per_user").is_not_null() & pl.col("ttft_s").is_not_null()
     )
     found = []
-    for _, group in rows.group_by(["framework", "precision"], maintain_order=True):
-        front = pareto_front(group).to_dicts()
-        for low, high in pairwise(front):
-            i1, i2 = (
-                low["interactivity_tokens_per_s_per_user"],
-                high["interactivity_tokens_per_s_per_user"],
-            )
-            if not (i1 < target < i2):
-                continue
-            weight = (i2 - target) / (i2 - i1)
-            point = dict(high)
-            point["tokens_per_s_per_gpu"] = high["tokens_per_s_per_gpu"] + weight * (
-                low["tokens_per_s_per_gpu"] - high["tokens_per_s_per_gpu"]
-            )
-            point["ttft_s"] = high["ttft_s"] + weight * (low["ttft_s"] - high["ttft_s"])
-            point["interactivity_tokens_per_s_per_user"] = target
-            point["concurrency"] = None
-            point["source"] = (
-                f"interpolated between {low['source']} (conc {low['concurrency']}) and "
-                f"conc {high['concurrency']}"
-            )
-            if workload["max_ttft_s"] is None or point["ttft_s"] <= workload["max_ttft_s"]:
-                found.append(point)
+    front = pareto_front(rows).to_dicts()
+    for low, high in pairwise(front):
+        i1, i2 = (
+            low["interactivity_tokens_per_s_per_user"],
+            high["interactivity_tokens_per_s_per_user"],
+        )
+        if not (i1 < target < i2):
+            continue
+        weight = (i2 - target) / (i2 - i1)
+        point = dict(high)
+        point["tokens_per_s_per_gpu"] = high["tokens_per_s_per_gpu"] + weight * (
+            low["tokens_per_s_per_gpu"] - high["tokens_per_s_per_gpu"]
+        )
+        point["ttft_s"] = high["ttft_s"] + weight * (low["ttft_s"] - high["ttft_s"])
+        point["interactivity_tokens_per_s_per_user"] = target
+        point["concurrency"] = None
+        for detail in CONFIGURATION_DETAILS:  # the split and parallelism lie between the two
+            point[detail] = None
+        point["source"] = (
+            f"interpolated between {low['source']} (conc {low['concurrency']}) and "
+            f"conc {high['concurrency']}"
+        )
+        if workload["max_ttft_s"] is None or point["ttft_s"] <= workload["max_ttft_s"]:
+            found.append(point)
     return found

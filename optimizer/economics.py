@@ -25,6 +25,7 @@ COST_COMPONENTS = (
     "cooling_capex",
     "power_capex",
     "shell_capex",
+    "grid_connection_capex",
     "energy",
     "demand_charges",
     "fixed_charges",
@@ -62,8 +63,9 @@ def pue(cooling: Cooling, power: PowerDesign) -> float:
 
 @dataclass(frozen=True)
 class Combination:
-    """A way to deploy a node: an owned system with its cooling and power design, or a
-    rented system (cooling and power None: it uses no site power)."""
+    """A way to deploy a node: an on-site system (owned, or rented and hosted on site) with
+    its cooling and power design, or a remote rental (cooling and power None: it uses no
+    site power)."""
 
     system: System
     cooling: Cooling | None
@@ -79,22 +81,25 @@ class Combination:
 
     @property
     def label(self) -> str:
-        if self.system.rented:
+        if not self.system.on_site:
             return f"{self.system.sku} (rented)"
         cooling, power = self.facility()
         return f"{self.system.sku} / {cooling.cooling_id} / {power.power_id}"
 
     def facility(self) -> tuple[Cooling, PowerDesign]:
-        """The cooling and power design of an owned combination (a rented one has neither)."""
+        """The cooling and power design of an on-site combination (a remote rental has
+        neither)."""
         if self.cooling is None or self.power is None:
-            raise ValueError(f"{self.system.sku} is rented: it has no cooling or power design")
+            raise ValueError(
+                f"{self.system.sku} is rented remotely: it has no cooling or power design"
+            )
         return self.cooling, self.power
 
 
 def combination_blockers(system: System, cooling: Cooling, power: PowerDesign) -> list[str]:
-    """Why an owned system cannot be deployed with `cooling` and `power` (empty: it can).
+    """Why an on-site system cannot be deployed with `cooling` and `power` (empty: it can).
 
-    Feasible when cooling.kind ∈ system.cooling_kinds and
+    Feasible when cooling.kind ∈ system.cooling_kinds, power.kind ∈ system.power_kinds and
     rack_kw = node_power_kw × nodes_per_rack ≤ min(max_rack_kw of cooling, of power).
     """
     blockers = []
@@ -102,6 +107,11 @@ def combination_blockers(system: System, cooling: Cooling, power: PowerDesign) -
         blockers.append(
             f"cooling {cooling.cooling_id} is {cooling.kind}, "
             f"{system.sku} supports {';'.join(system.cooling_kinds) or 'none'}"
+        )
+    if power.kind not in system.power_kinds:
+        blockers.append(
+            f"power design {power.power_id} is {power.kind}, "
+            f"{system.sku} takes {';'.join(system.power_kinds) or 'none'}"
         )
     if system.rack_kw > cooling.max_rack_kw:
         blockers.append(
@@ -119,12 +129,12 @@ def combination_blockers(system: System, cooling: Cooling, power: PowerDesign) -
 def combinations(inputs: PlanInputs) -> list[Combination]:
     """All feasible deployments, in input order (systems, then coolings, then power designs).
 
-    Owned: every (system, cooling, power) with no `combination_blockers`.
-    Rented: one combination per rented system, cooling = power = None.
+    On site: every (system, cooling, power) with no `combination_blockers`.
+    Rented remotely: one combination per system, cooling = power = None.
     """
     result = []
     for system in inputs.systems:
-        if system.rented:
+        if not system.on_site:
             result.append(Combination(system, None, None))
             continue
         for cooling in inputs.coolings:
@@ -149,7 +159,7 @@ class NodeCost:
     other_opex: float
     rental: float
     grid_kw: float
-    """Provisioned grid power = node_power_kw × PUE (0 rented)."""
+    """Provisioned grid power = node_power_kw × PUE (0 rented remotely)."""
     it_kw: float
     capex_usd: float
     """Upfront purchase: node capex + cooling + power chain + shell capex."""
@@ -168,25 +178,30 @@ ANNUAL_NODE_FIELDS = tuple(
 def node_cost(combination: Combination, inputs: PlanInputs) -> NodeCost:
     """Per-node annual cost coefficients of a combination (DESIGN "Economics").
 
-    With P = node_power_kw, P0 = node_idle_power_kw, u = utilization, H = hours/year,
-    F = CRF(wacc, facility life):
+    With P = node_power_kw, P0 = node_idle_power_kw, u = utilization, a = availability,
+    H = hours/year, F = CRF(wacc, facility life):
 
     - it_capex      = node_capex × CRF(wacc, lifetime_years)
     - cooling_capex = P × capex_usd_per_kw_it(c) × F
     - power_capex   = P × capex_usd_per_kw_it(p) × F
     - shell_capex   = P × shell_capex_usd_per_kw_it × F
-    - energy        = H × [P0 + u (P − P0)] × PUE × energy_usd_per_kwh
+    - energy        = H × [P0 + u a (P − P0)] × PUE × energy_usd_per_kwh
     - demand        = demand_usd_per_kw_month × 12 × P × PUE
     - maintenance   = maintenance_pct/100 × node capex + opex_pct(c)/100 × P × capex(c)
                       + maintenance_usd_per_kw_year(p) × P
     - other_opex    = opex_usd_per_gpu_year × GPUs
-    - rental        = rental_usd_per_gpu_hour × H × GPUs   (rented rows: only this and other_opex)
+    - rental        = rental_usd_per_gpu_hour × H × GPUs
+
+    A rented node has no capex (it_capex = 0, no maintenance % of capex) and pays rental;
+    rented remotely it has no site terms either (only rental and other_opex), hosted on
+    site it pays the facility terms of its kW like an owned node.
     """
     system = combination.system
     finance = inputs.finance
     hours = finance.hours_per_year
     other_opex = system.opex_usd_per_gpu_year * system.gpus_per_node
-    if system.rented:
+    rental = (system.rental_usd_per_gpu_hour or 0.0) * hours * system.gpus_per_node
+    if not system.on_site:
         return NodeCost(
             it_capex=0.0,
             cooling_capex=0.0,
@@ -196,14 +211,13 @@ def node_cost(combination: Combination, inputs: PlanInputs) -> NodeCost:
             demand_charges=0.0,
             maintenance=0.0,
             other_opex=other_opex,
-            rental=(system.rental_usd_per_gpu_hour or 0.0) * hours * system.gpus_per_node,
+            rental=rental,
             grid_kw=0.0,
             it_kw=0.0,
             capex_usd=0.0,
         )
     cooling, power = combination.facility()
-    capex = system.node_capex_usd
-    assert capex is not None  # an owned system has its price: `rented` is "no capex"
+    capex = system.node_capex_usd or 0.0  # hosted rentals have none
     it_kw = system.node_power_kw
     site_pue = pue(cooling, power)
     grid_kw = it_kw * site_pue
@@ -224,7 +238,7 @@ def node_cost(combination: Combination, inputs: PlanInputs) -> NodeCost:
             + power.maintenance_usd_per_kw_year * it_kw
         ),
         other_opex=other_opex,
-        rental=0.0,
+        rental=rental if system.rented else 0.0,
         grid_kw=grid_kw,
         it_kw=it_kw,
         capex_usd=capex + cooling_upfront + power_upfront + shell_upfront,
@@ -238,8 +252,8 @@ def node_cost_without_energy(combination: Combination, inputs: PlanInputs) -> No
 
 
 def idle_grid_kw(combination: Combination) -> float:
-    """ι_k: grid power of one idle node = node_idle_power_kw × PUE [kW] (0 rented)."""
-    if combination.system.rented:
+    """ι_k: grid power of one idle node = node_idle_power_kw × PUE [kW] (0 rented remotely)."""
+    if not combination.system.on_site:
         return 0.0
     return combination.system.node_idle_power_kw * pue(*combination.facility())
 
@@ -247,34 +261,60 @@ def idle_grid_kw(combination: Combination) -> float:
 def busy_grid_kw_per_gpu(combination: Combination) -> float:
     """δ_k: grid power one serving GPU adds to its idle node
     = (node_power_kw − node_idle_power_kw) × PUE / gpus_per_node [kW] (0 rented),
-    so a node with all GPUs busy draws node_power_kw × PUE."""
+    so a node with all GPUs busy draws node_power_kw × PUE (0 rented remotely)."""
     system = combination.system
-    if system.rented:
+    if not system.on_site:
         return 0.0
     busy_kw = system.node_power_kw - system.node_idle_power_kw
     return busy_kw * pue(*combination.facility()) / system.gpus_per_node
 
 
-def grid_kwh_per_year(combination: Combination, finance: Finance) -> float:
-    """Grid energy of one node per year:
-    hours × [idle + utilization × (busy − idle)] × PUE [kWh/year] (0 rented)."""
+def it_kwh_per_year(combination: Combination, finance: Finance) -> float:
+    """IT energy of one node per year: hours × [idle + utilization × availability ×
+    (busy − idle)] [kWh/year] (0 rented remotely). A GPU that is not available (failed,
+    in maintenance, a spare) draws idle power."""
     system = combination.system
-    if system.rented:
+    if not system.on_site:
         return 0.0
-    average_kw = system.node_idle_power_kw + finance.utilization * (
+    busy_share = finance.utilization * finance.availability
+    average_kw = system.node_idle_power_kw + busy_share * (
         system.node_power_kw - system.node_idle_power_kw
     )
-    return finance.hours_per_year * average_kw * pue(*combination.facility())
+    return finance.hours_per_year * average_kw
+
+
+def grid_kwh_per_year(combination: Combination, finance: Finance) -> float:
+    """Grid energy of one node per year: `it_kwh_per_year` × PUE [kWh/year] (0 rented
+    remotely)."""
+    if not combination.system.on_site:
+        return 0.0
+    return it_kwh_per_year(combination, finance) * pue(*combination.facility())
+
+
+def water_l_per_year(combination: Combination, finance: Finance) -> float:
+    """Cooling water of one node per year: `it_kwh_per_year` × water_l_per_kwh of its cooling
+    (water per kWh of IT energy, as WUE is defined) [L/year] (0 rented remotely)."""
+    if combination.cooling is None:
+        return 0.0
+    return it_kwh_per_year(combination, finance) * combination.cooling.water_l_per_kwh
 
 
 def site_costs(inputs: PlanInputs) -> dict[str, float]:
     """Site-level annual costs independent of the fleet [USD/year], by `COST_COMPONENTS` key.
 
-    fixed_charges = tariff fixed charges for the year; other_opex = scenario fixed opex.
+    fixed_charges = tariff fixed charges for the year; other_opex = scenario fixed opex;
+    grid_connection_capex = 1000 × budget_mw × grid_connection_capex_usd_per_kw × F: the
+    interconnect is built for the whole budget, whatever is installed, so its annuity is a
+    fixed cost that a plan lowers per token by filling the site.
     """
+    finance = inputs.finance
     return {
+        "grid_connection_capex": 1000.0
+        * inputs.budget_mw
+        * finance.grid_connection_capex_usd_per_kw
+        * crf(finance.wacc, finance.facility_lifetime_years),
         "fixed_charges": inputs.energy.fixed_usd_per_year,
-        "other_opex": inputs.finance.fixed_opex_usd_per_year,
+        "other_opex": finance.fixed_opex_usd_per_year,
     }
 
 

@@ -29,11 +29,21 @@ class System:
     opex_usd_per_gpu_year: float = 0.0
     max_nodes: int | None = None
     rental_usd_per_gpu_hour: float | None = None
+    power_kinds: tuple[str, ...] = ("ac", "dc")
+    """The power-delivery kinds (`PowerDesign.kind`) the system can be fed by."""
+    rental_hosting: str = "remote"
+    """A rented system `remote` (in the provider's data center) or `on_site` (racked here)."""
 
     @property
     def rented(self) -> bool:
-        """Rented rows are paid by the GPU-hour and use no site power, cooling or power chain."""
+        """Rented rows have no capex: they are paid by the GPU-hour."""
         return self.node_capex_usd is None
+
+    @property
+    def on_site(self) -> bool:
+        """Whether the system uses the site's power, cooling and power chain: every owned
+        system, and a rented one hosted `on_site`."""
+        return not self.rented or self.rental_hosting == "on_site"
 
     @property
     def rack_kw(self) -> float:
@@ -59,6 +69,8 @@ class PowerDesign:
     capex_usd_per_kw_it: float
     maintenance_usd_per_kw_year: float
     max_rack_kw: float
+    kind: str = "ac"
+    """`ac` (415/480 VAC distribution) or `dc` (800 VDC)."""
 
 
 LOAD_SHAPES = ("interactive", "batch")
@@ -84,14 +96,22 @@ class Workload:
     """Interactive: 24 hourly fractions of the peak, hour 0 = midnight (None: the default
     diurnal profile)."""
     batch_quota: str = "annual"
+    price_usd_per_million_tokens: float | None = None
+    """What a million tokens of this workload sell for (max-profit)."""
+    max_tokens_per_s: float | None = None
+    """What the market takes, a rate while serving like `demand_tokens_per_s` (max-profit);
+    None: no cap."""
 
 
 @dataclass(frozen=True)
 class OperatingPoint:
-    """The throughput one GPU of `sku` delivers on `workload` at its SLO (the best such point).
+    """The throughput one GPU of `sku` delivers on `workload` at its SLO in one serving
+    configuration (the best such point of that configuration).
 
-    The descriptive fields say where the figure comes from; they are carried into the
-    plan's allocation rows and do not enter the model.
+    The configuration (framework, precision, spec_decoding, disaggregated, kv_offload) is
+    what the lever table takes away; `ModelData` uses the best point per (sku, workload)
+    of those left (`best_points`). The other descriptive fields say where the figure comes
+    from; they are carried into the plan's allocation rows and do not enter the model.
     """
 
     sku: str
@@ -104,6 +124,45 @@ class OperatingPoint:
     precision: str | None = None
     source: str | None = None
     interpolated: bool = False
+    spec_decoding: str | None = None
+    """`none`, `mtp`, `eagle`, …; None: not stated."""
+    disaggregated: bool | None = None
+    prefill_gpus: int | None = None
+    decode_gpus: int | None = None
+    kv_offload: bool | None = None
+    parallelism: str | None = None
+    derived: bool = False
+    """Scaled from another accelerator's measurements (`benchmarks/derived.csv`)."""
+
+    @property
+    def configuration(self) -> str:
+        """The serving configuration in words: `dynamo-trt fp4 mtp disaggregated`."""
+        parts = [self.framework or "engine not stated", self.precision or "precision not stated"]
+        if self.spec_decoding not in (None, "none"):
+            parts.append(str(self.spec_decoding))
+        if self.disaggregated:
+            parts.append("disaggregated")
+        if self.kv_offload:
+            parts.append("kv-offload")
+        return " ".join(parts)
+
+
+def best_points(
+    points: tuple[OperatingPoint, ...] | list[OperatingPoint],
+) -> dict[tuple[str, str], OperatingPoint]:
+    """The operating point a plan uses for each (sku, workload): the most tokens/s per GPU
+    over its configurations (the first in input order on a tie).
+
+    A GPU costs the same whichever configuration it serves in (its node's capex, power and
+    opex do not depend on it), so for each (s, w) a plan's cost is unchanged and its tokens
+    are highest with the best configuration: choosing it ahead of the solve is optimal.
+    """
+    best: dict[tuple[str, str], OperatingPoint] = {}
+    for point in points:
+        key = (point.sku, point.workload)
+        if key not in best or point.tokens_per_s_per_gpu > best[key].tokens_per_s_per_gpu:
+            best[key] = point
+    return best
 
 
 @dataclass(frozen=True)
@@ -156,6 +215,10 @@ class Finance:
     fixed_opex_usd_per_year: float = 0.0
     hours_per_year: float = 8760.0
     carbon_kg_per_kwh: float | None = None
+    availability: float = 1.0
+    """Fraction of the on-site GPUs serving at any time (failures, maintenance, spares)."""
+    grid_connection_capex_usd_per_kw: float = 0.0
+    """Interconnect and substation per kW of the budget: a fixed cost of the site."""
 
 
 @dataclass(frozen=True)
@@ -202,7 +265,14 @@ def inputs_from_dict(data: dict) -> PlanInputs:
     return PlanInputs(
         budget_mw=data["budget_mw"],
         systems=tuple(
-            System(**{**s, "cooling_kinds": tuple(s["cooling_kinds"])}) for s in data["systems"]
+            System(
+                **{
+                    **s,
+                    "cooling_kinds": tuple(s["cooling_kinds"]),
+                    "power_kinds": tuple(s.get("power_kinds", ("ac", "dc"))),
+                }
+            )
+            for s in data["systems"]
         ),
         coolings=tuple(Cooling(**c) for c in data["coolings"]),
         power_designs=tuple(PowerDesign(**p) for p in data["power_designs"]),

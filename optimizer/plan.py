@@ -4,10 +4,19 @@ Throughputs (`tokens_per_s`) are while serving, at the operating points; per yea
 are multiplied by 3600 × hours × utilization. Costs are recomputed from the fleet rows
 with `optimizer.economics`, the same functions that gave the model its coefficients.
 
-Site metrics count the owned fleet only (rented GPUs use no site power):
-`tokens_per_s_per_mw` = owned tokens/s while serving per MW of grid power provisioned,
-`kwh_per_million_tokens` = site grid energy per million tokens the owned fleet
-delivers; both None without owned nodes. `pue` = grid / IT power of the owned fleet.
+Site metrics count the on-site fleet only (remote rentals use no site power):
+`tokens_per_s_per_mw` = on-site tokens/s while serving per MW of grid power provisioned,
+`kwh_per_million_tokens` = site grid energy per million tokens the on-site fleet
+delivers, `carbon_kg_per_million_tokens` = that × the scenario's `carbon_kg_per_kwh`
+(None without it), `water_l_per_million_tokens` = the coolings' water per kWh of IT
+energy, per million on-site tokens; all None without on-site nodes. `pue` = grid / IT
+power of the on-site fleet.
+
+Money: `revenue_usd_per_year` = Σ_w price_w × tokens_w / 10⁶ and `margin_usd_per_year`
+= revenue − annual cost, when every workload served has a price (else None).
+`availability` is the scenario's: the fraction of on-site GPUs serving at any time.
+Allocation rows name the serving configuration of their point (`configuration`, and
+its fields) and whether the point is `interpolated` or `derived`.
 
 Time-resolved plans (time resolution representative | hourly) differ as follows:
 
@@ -46,8 +55,9 @@ from optimizer.economics import (
     serving_seconds_per_year,
     site_costs,
     tokens_per_gpu_year,
+    water_l_per_year,
 )
-from optimizer.inputs import PlanInputs
+from optimizer.inputs import PlanInputs, best_points
 from optimizer.solve import Solution, Timeline
 from optimizer.tariff import DAY_TYPES
 from optimizer.timeslices import PricedSlices, inputs_priced_slices
@@ -133,6 +143,7 @@ def plan_document(
         monthly = slices.monthly(np.asarray(timeline.grid_kw))
     fleet: list[FleetRow] = []
     site_kwh_per_year = 0.0
+    water_l = 0.0
     for key, count in solution.nodes.items():
         combo = by_key[key]
         per_node = (
@@ -157,8 +168,9 @@ def plan_document(
             }
         )
         site_kwh_per_year += count * grid_kwh_per_year(combo, inputs.finance)
+        water_l += count * water_l_per_year(combo, inputs.finance)
 
-    points = {(p.sku, p.workload): p for p in inputs.operating_points}
+    points = best_points(inputs.operating_points)
     systems = {s.sku: s for s in inputs.systems}
     allocation: list[AllocationRow] = []
     tokens_per_s_by_workload = {w.name: 0.0 for w in inputs.workloads}
@@ -173,7 +185,7 @@ def plan_document(
             if timeline is None
             else timeline.tokens_per_year[sku, workload]
         )
-        if not systems[sku].rented:
+        if systems[sku].on_site:
             owned_tokens_per_s += tokens_per_s
             owned_tokens_per_year += tokens_per_year
         allocation.append(
@@ -189,8 +201,16 @@ def plan_document(
                 "concurrency": point.concurrency,
                 "framework": point.framework,
                 "precision": point.precision,
+                "configuration": point.configuration,
+                "spec_decoding": point.spec_decoding,
+                "disaggregated": point.disaggregated,
+                "prefill_gpus": point.prefill_gpus,
+                "decode_gpus": point.decode_gpus,
+                "kv_offload": point.kv_offload,
+                "parallelism": point.parallelism,
                 "source": point.source,
                 "interpolated": point.interpolated,
+                "derived": point.derived,
             }
         )
 
@@ -203,11 +223,20 @@ def plan_document(
     else:
         assert slices is not None and monthly is not None  # priced above, with the timeline
         tokens_per_s_by_workload |= {w: max(series) for w, series in timeline.tokens_per_s.items()}
+        kwh_flat = site_kwh_per_year
         site_kwh_per_year = sum(row["energy_kwh"] for row in monthly)
+        # the slices' IT energy is their grid energy / PUE, cooling by cooling: scale the
+        # flat year's water by the ratio of the energies
+        water_l *= site_kwh_per_year / kwh_flat if kwh_flat > 0 else 0.0
         owned_tokens_per_s = owned_tokens_per_year / (
             SECONDS_PER_HOUR * float(slices.weight_hours.sum())
         )
     status = Status(solution.status).value
+    kwh_per_million = (
+        site_kwh_per_year / owned_tokens_per_year * 1e6 if owned_tokens_per_year > 0 else None
+    )
+    carbon = inputs.finance.carbon_kg_per_kwh
+    revenue = _revenue_usd_per_year(inputs, allocation)
     document: PlanDocument = {
         "name": inputs.name,
         "status": status,
@@ -242,9 +271,16 @@ def plan_document(
         if tokens_per_year > 0
         else None,
         "tokens_per_s_per_mw": owned_tokens_per_s / (grid_kw / 1000.0) if grid_kw > 0 else None,
-        "kwh_per_million_tokens": (
-            site_kwh_per_year / owned_tokens_per_year * 1e6 if owned_tokens_per_year > 0 else None
+        "kwh_per_million_tokens": kwh_per_million,
+        "carbon_kg_per_million_tokens": (
+            None if kwh_per_million is None or carbon is None else kwh_per_million * carbon
         ),
+        "water_l_per_million_tokens": (
+            water_l / owned_tokens_per_year * 1e6 if owned_tokens_per_year > 0 else None
+        ),
+        "revenue_usd_per_year": revenue,
+        "margin_usd_per_year": None if revenue is None else revenue - annual_cost,
+        "availability": float(inputs.finance.availability),
         "solver": {
             "name": "highs",
             "status": status,
@@ -306,6 +342,21 @@ def _add_time_fields(
         "price_usd_per_kwh": [float(p) for p in slices.price_usd_per_kwh],
         "tokens_per_s": dict(timeline.tokens_per_s),
     }
+
+
+def _revenue_usd_per_year(inputs: PlanInputs, allocation: list[AllocationRow]) -> float | None:
+    """Σ_w price_w × tokens_w / 10⁶ over the allocation; None when no workload has a price or a
+    workload served has none."""
+    prices = {w.name: w.price_usd_per_million_tokens for w in inputs.workloads}
+    if all(price is None for price in prices.values()):
+        return None
+    total = 0.0
+    for row in allocation:
+        price = prices.get(row["workload"])
+        if price is None:
+            return None
+        total += price * row["tokens_per_year"] / 1e6
+    return total
 
 
 def _plain(value):

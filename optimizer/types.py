@@ -21,6 +21,9 @@ class Objective(StrEnum):
     """Annual cost / annual tokens, workload shares fixed (Dinkelbach over MILPs)."""
     MIN_COST = "min-cost"
     """Annual cost, meeting each workload's `demand_tokens_per_s`."""
+    MAX_PROFIT = "max-profit"
+    """Revenue − annual cost, each workload sold at `price_usd_per_million_tokens`, at most
+    `max_tokens_per_s`."""
 
 
 class TimeResolution(StrEnum):
@@ -95,6 +98,17 @@ class AllocationRow(TypedDict):
     precision: str | None
     source: str | None
     interpolated: bool
+    configuration: NotRequired[str]
+    """The serving configuration in words (`OperatingPoint.configuration`); the fields below
+    are its parts. Plans made before configurations were recorded lack them."""
+    spec_decoding: NotRequired[str | None]
+    disaggregated: NotRequired[bool | None]
+    prefill_gpus: NotRequired[int | None]
+    decode_gpus: NotRequired[int | None]
+    kv_offload: NotRequired[bool | None]
+    parallelism: NotRequired[str | None]
+    derived: NotRequired[bool]
+    """Scaled from another accelerator's measurements (`benchmarks/derived.csv`)."""
 
 
 class WorkloadRow(TypedDict):
@@ -112,6 +126,8 @@ class CostComponents(TypedDict):
     cooling_capex: float
     power_capex: float
     shell_capex: float
+    grid_connection_capex: NotRequired[float]
+    """Plans made before it was a component lack it."""
     energy: float
     demand_charges: float
     fixed_charges: float
@@ -210,6 +226,32 @@ class Alternative(TypedDict):
     """Its cost per token / the chosen plan's (flat-year) cost per token."""
 
 
+class LeverRow(TypedDict):
+    """The plan with one lever taken away (`pipelines.planning.levers`)."""
+
+    lever: str
+    """The lever's key (`optimizer.levers.LEVERS`)."""
+    name: str
+    """What it is, in words (FP4, speculative decoding, …)."""
+    without: str
+    """What the solve took away, in words."""
+    in_data: bool
+    """Whether the inputs have the lever at all (if not, the row is the plan itself)."""
+    used_by_plan: bool
+    status: str
+    """A `Status`, or `INFEASIBLE` (then `reason` says why and the numbers are None)."""
+    reason: str | None
+    cost_per_million_tokens_usd: float | None
+    tokens_per_s_per_mw: float | None
+    annual_cost_usd: float | None
+    margin_usd_per_year: float | None
+    cost_ratio: float | None
+    """Cost per token without the lever / the plan's (flat-year) cost per token: what the
+    lever is worth (1.8: a token costs 1.8x without it)."""
+    tokens_per_mw_ratio: float | None
+    """The plan's tokens/s per MW / tokens/s per MW without the lever."""
+
+
 class PlanDocument(TypedDict):
     """A plan: what `optimizer.plan.plan_document` returns (its module docstring says what the
     fields mean), with the extras added by `pipelines`. Required keys: what every plan has."""
@@ -237,6 +279,12 @@ class PlanDocument(TypedDict):
     solver: SolverInfo
     inputs: list[InputFile]
     notes: list[str]
+    # Every plan since site economics (older plan files lack them; see `optimizer.plan`):
+    carbon_kg_per_million_tokens: NotRequired[float | None]
+    water_l_per_million_tokens: NotRequired[float | None]
+    revenue_usd_per_year: NotRequired[float | None]
+    margin_usd_per_year: NotRequired[float | None]
+    availability: NotRequired[float]
     # Time-resolved plans only (see `optimizer.plan`):
     time_resolution: NotRequired[str]
     """A `TimeResolution` other than flat."""
@@ -247,6 +295,8 @@ class PlanDocument(TypedDict):
     # Added by pipelines:
     alternatives: NotRequired[list[Alternative]]
     """`pipelines.planning.comparisons.with_alternatives`."""
+    levers: NotRequired[list[LeverRow]]
+    """`pipelines.planning.levers.with_levers`."""
     plan_id: NotRequired[str]
     """`pipelines.warehouse.history.stamp`; a plan file without one is named by its file name."""
     created_at: NotRequired[str]

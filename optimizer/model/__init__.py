@@ -19,9 +19,10 @@ model one family at a time, so it reads like a table of contents:
   then:
     define_token_share_constraints       T_w / κ = σ_w · θ                  (cost-per-token)
     define_demand_constraints            Σ_s tps[s,w] g[s,w] ≥ d_w          (min-cost)
+    define_market_cap_constraints        Σ_s tps[s,w] g[s,w] ≤ m_w          (max-profit)
     define_batch_day_constraints         y[w,D] = a day's batch throughput
                                          (time-resolved; daily quotas)
-    define_objective                     min C − λ·T  |  min C
+    define_objective                     min C − λ·T  |  min C  |  min C − Σ_w p_w T_w
 
 Where each stage lives:
 
@@ -31,7 +32,7 @@ Where each stage lives:
     constraints/limits.py        supply, budget
     constraints/capacity.py      gpu capacity (flat), slice capacity (time-resolved)
     constraints/grid_power.py    busy power, grid power, peak demand (time-resolved)
-    constraints/tokens.py        token share, demand, batch day
+    constraints/tokens.py        token share, demand, market cap, batch day
     objective.py                 define_objective, annual_cost_expression
 
 Tokens, flat year. A GPU on (s, w) delivers tps[s,w] tokens/s while serving, and the
@@ -82,6 +83,7 @@ from optimizer.model.constraints import (
     define_demand_constraints,
     define_gpu_capacity_constraints,
     define_grid_power_constraints,
+    define_market_cap_constraints,
     define_node_design_constraints,
     define_peak_demand_constraints,
     define_power_design_constraints,
@@ -126,8 +128,10 @@ def create_model(data: ModelData, lambda_usd_per_token: float = 0.0) -> pyo.Conc
         define_peak_demand_constraints(model, data)
     if data.objective == "cost-per-token":
         define_token_share_constraints(model, data)
-    else:
+    elif data.objective == "min-cost":
         define_demand_constraints(model, data)
+    else:
+        define_market_cap_constraints(model, data)
     if data.time is not None:
         define_batch_day_constraints(model, data)
     define_objective(model, data, lambda_usd_per_token)
@@ -151,6 +155,7 @@ __all__ = [
     "define_demand_constraints",
     "define_gpu_capacity_constraints",
     "define_grid_power_constraints",
+    "define_market_cap_constraints",
     "define_node_design_constraints",
     "define_objective",
     "define_peak_demand_constraints",

@@ -24,10 +24,16 @@ from optimizer.economics import (
     serving_seconds_per_year,
     site_cost_usd_per_year,
 )
-from optimizer.inputs import OperatingPoint, PlanInputs
+from optimizer.inputs import OperatingPoint, PlanInputs, best_points
 from optimizer.timeslices import TIME_RESOLUTIONS, TimeSlices, time_slices
 
-OBJECTIVES = ("cost-per-token", "min-cost")
+OBJECTIVES = ("cost-per-token", "min-cost", "max-profit")
+WORKLOAD_AMOUNTS = {
+    "cost-per-token": "share",
+    "min-cost": "demand_tokens_per_s",
+    "max-profit": "price_usd_per_million_tokens",
+}
+"""What makes a workload part of a plan, per objective: its share, its demand, its price."""
 TOKENS_PER_S_UNIT = 1e6
 """Throughput rows and θ are in million tokens/s."""
 USD_UNIT = 1e6
@@ -76,18 +82,26 @@ class ModelData:
     gpus_per_node: dict[str, int]
     supply_cap: dict[str, int]
     """N_s for systems with `max_nodes`."""
+    serving_fraction: dict[str, float]
+    """a_s: the fraction of s's GPUs serving at any time: the scenario's availability on
+    site, 1 for a remote rental (the provider keeps it available)."""
     points: dict[tuple[str, str], OperatingPoint]
-    """The operating point of each (sku, workload) the model may allocate GPUs to."""
+    """The operating point of each (sku, workload) the model may allocate GPUs to: the best
+    configuration's (`best_points`)."""
     shares: dict[str, float]
     """σ_w > 0, normalized to sum to 1 (cost-per-token)."""
     demands_tokens_per_s: dict[str, float]
     """d_w > 0 (min-cost)."""
-    site_cost_usd: float
-    serving_seconds: float
+    prices_usd_per_million_tokens: dict[str, float] = field(default_factory=dict)
+    """p_w > 0 (max-profit)."""
+    caps_tokens_per_s: dict[str, float] = field(default_factory=dict)
+    """m_w: what the market takes while serving (max-profit; workloads with a cap only)."""
+    site_cost_usd: float = 0.0
+    serving_seconds: float = 0.0
     """κ: tokens per year = κ θ. Flat: 3600 × hours × utilization; time-resolved: 3600 × hours
     [s/year]."""
-    budget_kw: float
-    notes: tuple[str, ...]
+    budget_kw: float = 0.0
+    notes: tuple[str, ...] = ()
     time: TimeSlices | None = None
     """The year's slices (time-resolved); None: the flat year."""
     idle_grid_kw: tuple[float, ...] = ()
@@ -122,17 +136,21 @@ class ModelData:
             raise ValueError("a flat model has no load states")
         return self.loads
 
+    def serving_gpus(self, sku: str) -> float:
+        """a_s · gpus_s: the GPUs of one node of s serving at any time."""
+        return self.serving_fraction[sku] * self.gpus_per_node[sku]
+
     def combos_of(self, sku: str) -> list[int]:
         """K_s: the combinations of system `sku`."""
         return list(self.sku_combinations.get(sku, ()))
 
 
 def active_workloads(inputs: PlanInputs, objective: str) -> dict[str, float]:
-    """Workloads the plan must serve: name → share (cost-per-token) or demand tokens/s
-    (min-cost), > 0 only."""
+    """Workloads the plan serves: name → share (cost-per-token), demand tokens/s (min-cost) or
+    price per million tokens (max-profit), > 0 only."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
-    attribute = "share" if objective == "cost-per-token" else "demand_tokens_per_s"
+    attribute = WORKLOAD_AMOUNTS[objective]
     amounts = {w.name: getattr(w, attribute) or 0.0 for w in inputs.workloads}
     return {name: amount for name, amount in amounts.items() if amount > 0}
 
@@ -167,11 +185,13 @@ def model_data(
     workloads = active_workloads(inputs, objective)
     budget_kw = inputs.budget_mw * 1000.0
     systems = {s.sku: s for s in inputs.systems}
-    points = {
-        (p.sku, p.workload): p
-        for p in inputs.operating_points
-        if p.workload in workloads and p.sku in systems and p.tokens_per_s_per_gpu > 0
-    }
+    points = best_points(
+        [
+            p
+            for p in inputs.operating_points
+            if p.workload in workloads and p.sku in systems and p.tokens_per_s_per_gpu > 0
+        ]
+    )
     serving_skus = {sku for sku, _ in points}
     cost_of = node_cost_without_energy if timed else node_cost
     candidates = [
@@ -179,23 +199,28 @@ def model_data(
         for combo in combinations(inputs)
         if combo.system.sku in serving_skus
     ]
-    site_scale_gpus = max(
-        (
-            _capped(budget_node_limit(cost.grid_kw, budget_kw), combo.system.max_nodes)
-            * combo.system.gpus_per_node
-            for combo, cost in candidates
-            if cost.grid_kw > 0
-        ),
-        default=0,
-    )
+    serving_fraction = {
+        s.sku: inputs.finance.availability if s.on_site else 1.0 for s in inputs.systems
+    }
+    caps = {
+        w.name: w.max_tokens_per_s
+        for w in inputs.workloads
+        if w.name in workloads and w.max_tokens_per_s is not None
+    }
+    rates = {"min-cost": workloads, "max-profit": caps}.get(objective)
     notes: list[str] = []
     bounded = []
     for combo, cost in candidates:
-        # Time-resolved, more owned nodes than the demand needs can pay for themselves by
-        # moving batch work to cheap hours: the demand bounds only rented ones.
-        by_demand = objective == "min-cost" and (not timed or combo.system.rented)
+        # Time-resolved, more on-site nodes than the demand needs can pay for themselves by
+        # moving batch work to cheap hours: the demand bounds only remote rentals.
+        by_rates = rates is not None and (not timed or not combo.system.on_site)
         bound, note = node_upper_bound(
-            combo, cost, budget_kw, by_demand, workloads, points, site_scale_gpus
+            combo,
+            cost,
+            budget_kw,
+            rates if by_rates else None,
+            points,
+            serving_fraction[combo.system.sku],
         )
         if note:
             notes.append(note)
@@ -205,20 +230,23 @@ def model_data(
 
     kept_skus = {combo.system.sku for combo, _, _ in kept}
     skus = tuple(s.sku for s in inputs.systems if s.sku in kept_skus)
-    shares, demands = {}, {}
+    shares: dict[str, float] = {}
+    demands: dict[str, float] = {}
+    prices: dict[str, float] = {}
     if objective == "cost-per-token":
         total_share = sum(workloads.values())
         if abs(total_share - 1.0) > 1e-6:
             notes.append(f"workload shares sum to {total_share:g}; normalized to 1")
         shares = {w: share / total_share for w, share in workloads.items()}
-    else:
+    elif objective == "min-cost":
         demands = dict(workloads)
+    else:
+        prices = dict(workloads)
     time = time_slices(inputs, time_resolution, workloads) if timed else None
     idle_cost = 0.0
-    if time is not None:
-        demands = {
-            w: d * inputs.finance.utilization if w in time.batch else d for w, d in demands.items()
-        }
+    if time is not None:  # a batch workload's rates are means over the year
+        demands = _batch_means(demands, time, inputs.finance.utilization)
+        caps = _batch_means(caps, time, inputs.finance.utilization)
         idle_cost = idle_cost_usd_per_kw(time)
     kept_combos = tuple(combo for combo, _, _ in kept)
     kept_points = {key: p for key, p in points.items() if key[0] in kept_skus}
@@ -237,9 +265,12 @@ def model_data(
         skus=skus,
         gpus_per_node={s: systems[s].gpus_per_node for s in skus},
         supply_cap={s: cap for s in skus if (cap := systems[s].max_nodes) is not None},
+        serving_fraction={s: serving_fraction[s] for s in skus},
         points=kept_points,
         shares=shares,
         demands_tokens_per_s=demands,
+        prices_usd_per_million_tokens=prices,
+        caps_tokens_per_s=caps,
         site_cost_usd=site_cost_usd_per_year(inputs),
         serving_seconds=(
             SECONDS_PER_HOUR * time.hours_per_year
@@ -311,7 +342,7 @@ def sku_loads(
     split = {
         s: sorted(ks, key=lambda k: busy_kw_per_gpu[k])
         for s, ks in sku_combinations.items()
-        if len(ks) > 1 and not combos[ks[0]].system.rented
+        if len(ks) > 1 and combos[ks[0]].system.on_site
     }
     every_state, daily = list(range(time.states)), sorted(set(time.first_state_of_hour))
     states = {s: every_state if batch[s] else daily for s in sku_combinations}
@@ -346,6 +377,12 @@ def idle_cost_usd_per_kw(time: TimeSlices) -> float:
     )
 
 
+def _batch_means(rates: dict[str, float], time: TimeSlices, utilization: float) -> dict[str, float]:
+    """A batch workload's rate while serving → its mean over the year (× utilization, the
+    flat year's tokens); an interactive one's stays a peak."""
+    return {w: r * utilization if w in time.batch else r for w, r in rates.items()}
+
+
 def _capped(limit: float | None, cap: int | None) -> float:
     return min(math.inf if limit is None else limit, math.inf if cap is None else cap)
 
@@ -354,42 +391,35 @@ def node_upper_bound(
     combo: Combination,
     cost: NodeCost,
     budget_kw: float,
-    by_demand: bool,
-    workloads: dict[str, float],
+    rates: dict[str, float] | None,
     points: dict[tuple[str, str], OperatingPoint],
-    site_scale_gpus: float,
+    serving_fraction: float = 1.0,
 ) -> tuple[int, str | None]:
-    """U_k and, when a cap had to be invented, a note saying so.
+    """U_k and, for a system nothing bounds, a note saying it is left out.
 
-    U_k = min(max_nodes_s, floor(budget_kw / grid_kw_k)); with `by_demand` (min-cost)
-    also ≤ ceil(Σ_w d_w / (tps[s,w] · gpus_s)) (more nodes of k never lower the cost).
-    A rented system without `max_nodes` uses no site power, so the budget does not
-    bound it: in cost-per-token mode it is capped at the site's scale (as many GPUs as
-    the budget could host with the owned combination that fits the most GPUs; one node
-    if there is no owned system). Without a cap, renting more would always dilute the
-    site's fixed costs and the ratio would have no minimum.
+    U_k = min(max_nodes_s, floor(budget_kw / grid_kw_k)); with `rates` (min-cost: the
+    demands d_w; max-profit: the market caps m_w, when every workload s serves has one)
+    also ≤ ceil(Σ_w r_w / (tps[s,w] · gpus_s · a_s)): more nodes of k never lower the cost
+    or add revenue. A remote rental without `max_nodes` uses no site power, so only its
+    demand or market bounds it; with neither, renting more would dilute the site's fixed
+    costs without end (cost-per-token) or earn without end (max-profit), so it is left out
+    (U_k = 0) with a note: its capacity belongs in `max_nodes`.
     """
     system = combo.system
     bound = _capped(budget_node_limit(cost.grid_kw, budget_kw), system.max_nodes)
-    if by_demand:
+    served = [w for (s, w) in points if s == system.sku]
+    if rates is not None and all(w in rates for w in served):
         needed = sum(
-            d / (points[system.sku, w].tokens_per_s_per_gpu * system.gpus_per_node)
-            for w, d in workloads.items()
-            if (system.sku, w) in points
+            rates[w]
+            / (points[system.sku, w].tokens_per_s_per_gpu * system.gpus_per_node * serving_fraction)
+            for w in served
         )
         bound = min(bound, math.ceil(needed - 1e-9))
     if math.isfinite(bound):
         return int(bound), None
-    scale = max(1, math.ceil(site_scale_gpus / system.gpus_per_node))
-    reason = (
-        "as many GPUs as the budget could host owned"
-        if site_scale_gpus
-        else "no owned system sets the site's scale"
-    )
-    plural = "s" if scale != 1 else ""
-    return scale, (
-        f"{system.sku} uses no site power and has no max_nodes: "
-        f"capped at {scale} node{plural} ({reason})"
+    return 0, (
+        f"{system.sku} is rented with no max_nodes and nothing else bounds it: left out "
+        "(state the capacity the rental offers in max_nodes)"
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
-from optimizer.model.data import GRID_KW_UNIT, USD_UNIT, ModelData
+from optimizer.model.constraints.tokens import mean_throughput, workload_throughput
+from optimizer.model.data import GRID_KW_UNIT, TOKENS_PER_S_UNIT, USD_UNIT, ModelData
 
 
 def annual_cost_expression(model: pyo.ConcreteModel, data: ModelData):
@@ -48,6 +49,22 @@ def annual_cost_expression(model: pyo.ConcreteModel, data: ModelData):
     )
 
 
+def revenue_expression(model: pyo.ConcreteModel, data: ModelData):
+    """R = Σ_w p_w · T_w / 10⁶ = Σ_w p_w · κ · τ_w / 10⁶   [USD/year; model unit 10⁶ USD/year]
+
+    (p_w: price per million tokens; τ_w: w's throughput while serving (flat) or mean over
+    the year (time-resolved), in 10⁶ tokens/s, so p_w κ τ_w is already in 10⁶ USD/year
+    once divided by USD_UNIT / TOKENS_PER_S_UNIT = 1.)"""
+    throughput = workload_throughput if data.time is None else mean_throughput
+    skus_of = data.workload_skus
+    scale = data.serving_seconds * TOKENS_PER_S_UNIT / 1e6 / USD_UNIT
+    return quicksum(
+        price * scale * throughput(model, data, skus_of, w)
+        for w, price in data.prices_usd_per_million_tokens.items()
+        if w in skus_of
+    )
+
+
 def define_objective(
     model: pyo.ConcreteModel, data: ModelData, lambda_usd_per_token: float
 ) -> None:
@@ -57,6 +74,8 @@ def define_objective(
         min F(λ) = C − λ · T = C − λ κ θ      [USD/year]
     min-cost:
         min C                                 [USD/year]
+    max-profit (the margin, negated):
+        min C − R = C − Σ_w p_w · T_w / 10⁶     [USD/year]
 
     ======  ===========================  ===========================================
     symbol  Pyomo attribute              meaning
@@ -67,6 +86,8 @@ def define_objective(
     C_site  data.site_cost_usd           fixed charges + fixed opex [USD/year]
     E_q     state_energy_usd_per_kw[q]   Σ_{t→q} W_t π_t [USD per kW drawn in q, per year]
     λ       lambda_usd_per_token         Dinkelbach parameter [USD/token]
+    p_w     prices_usd_per_million_tokens   price of a million tokens of w [USD]
+    R       `revenue_expression`         revenue [USD/year]
     κ θ     model.tokens_per_s           T, tokens per year = κ θ
     ======  ===========================  ===========================================
     """
@@ -74,6 +95,8 @@ def define_objective(
     if data.objective == "cost-per-token":
         # λ [USD/token] · κ [s/year] · θ [10⁶ tokens/s] = λκθ [10⁶ USD/year]
         expr = cost - lambda_usd_per_token * data.serving_seconds * model.tokens_per_s
+    elif data.objective == "max-profit":
+        expr = cost - revenue_expression(model, data)
     else:
         expr = cost
     model.objective = pyo.Objective(expr=expr, sense=pyo.minimize)

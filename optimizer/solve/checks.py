@@ -16,10 +16,16 @@ def check_feasibility(inputs: PlanInputs, data: ModelData) -> None:
     point, only systems with no feasible combination, or nodes that do not fit the
     budget or supply; cost-per-token: no single power design serves every workload;
     min-cost: a workload's demand above what the budget and supply caps can deliver.
+    Max-profit needs only a system that can serve a workload with a price: serving nothing
+    is a plan, and a workload no system can serve is left unserved.
     """
     workloads = active_workloads(inputs, data.objective)
     if not workloads:
-        what = "a share > 0" if data.objective == "cost-per-token" else "a demand_tokens_per_s > 0"
+        what = {
+            "cost-per-token": "a share > 0",
+            "min-cost": "a demand_tokens_per_s > 0",
+            "max-profit": "a price_usd_per_million_tokens > 0",
+        }[data.objective]
         raise Infeasible(f"no workload has {what}")
     feasible = combinations(inputs)
     if not feasible:
@@ -27,7 +33,13 @@ def check_feasibility(inputs: PlanInputs, data: ModelData) -> None:
             "no feasible system/cooling/power combination: "
             + _blockers_text(inputs, inputs.systems)
         )
-    owned = [(c, node_cost(c, inputs).grid_kw) for c in feasible if not c.system.rented]
+    if data.objective == "max-profit":
+        # Serving nothing is a plan (its margin is minus the site's fixed costs); a workload
+        # no system can serve is left unserved.
+        if not data.points:
+            raise Infeasible("no system has an operating point for a workload with a price")
+        return
+    owned = [(c, node_cost(c, inputs).grid_kw) for c in feasible if c.system.on_site]
     if owned and len(owned) == len(feasible):
         smallest, kw = min(owned, key=lambda item: item[1])
         if kw > data.budget_kw:
@@ -101,8 +113,17 @@ def _unservable_reason(inputs: PlanInputs, data: ModelData, workload: str, feasi
             f"points, and none has a feasible cooling/power combination "
             f"({_blockers_text(inputs, with_points)})"
         )
+    unbounded = [c.system.sku for c in deployable if c.system.sku not in data.skus]
+    remote = [
+        sku for sku in unbounded if not systems[sku].on_site and systems[sku].max_nodes is None
+    ]
+    if remote and len(remote) == len(deployable):
+        return (
+            f"workload {workload}: the systems that serve it ({', '.join(remote)}) are rented with "
+            "no max_nodes; state the capacity the rental offers in max_nodes"
+        )
     capped = [s.sku for s in with_points if s.max_nodes == 0]
-    fitting = [c for c in deployable if c.system.max_nodes != 0]
+    fitting = [c for c in deployable if c.system.max_nodes != 0 and c.system.sku not in remote]
     if not fitting:
         return (
             f"workload {workload}: the systems that serve it ({', '.join(capped)}) have max_nodes 0"
@@ -128,7 +149,7 @@ def _max_tokens_per_s(data: ModelData, workload: str, power_id: str | None) -> f
         sku = combo.system.sku
         if (sku, workload) not in data.points or not on_design(data, k, power_id):
             continue
-        per_node = data.gpus_per_node[sku] * data.points[sku, workload].tokens_per_s_per_gpu
+        per_node = data.serving_gpus(sku) * data.points[sku, workload].tokens_per_s_per_gpu
         if data.grid_kw[k] <= 0:
             total += data.node_upper[k] * per_node
             continue

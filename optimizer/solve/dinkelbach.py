@@ -119,7 +119,8 @@ def dinkelbach(
 
 
 def min_cost(problem: Problem, runner: Runner, start: np.ndarray | None, options: SolverOptions):
-    """One MILP: min C subject to the demand rows.
+    """One MILP: min C subject to the demand rows (min-cost), or min C − R under the market
+    caps (max-profit).
 
     Raises `Infeasible` if HiGHS proves there is no plan, `NoPlanInTime` if the time limit
     comes before any plan is found.
@@ -142,5 +143,5 @@ def min_cost(problem: Problem, runner: Runner, start: np.ndarray | None, options
     gap = max(0.0, highs_gap) if math.isfinite(highs_gap) else None
     status = "time_limit" if model_status == highspy.HighsModelStatus.kTimeLimit else "optimal"
     iterations = [iteration_record(1, cost, tokens, seconds, mip_gap=gap)]
-    _report(options, f"min-cost: {cost:.6g} USD/year, gap {gap}, {seconds:.2f} s")
+    _report(options, f"{problem.data.objective}: {cost:.6g} USD/year, gap {gap}, {seconds:.2f} s")
     return status, x, gap, iterations

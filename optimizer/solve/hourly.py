@@ -80,7 +80,7 @@ def solve_hourly(
         build_seconds=representative.build_seconds + build_seconds,
         solve_seconds=representative.solve_seconds + runner.solve_seconds,
     )
-    if representative.mip_gap is not None:
+    if representative.mip_gap is not None and objective != "max-profit":
         if objective == "cost-per-token":
 
             def measure(plan):

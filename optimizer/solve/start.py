@@ -32,8 +32,11 @@ def greedy_plan(data: ModelData) -> GreedyPlan | None:
     each workload on its cheapest-per-token combination. Cost-per-token: a candidate
     is scaled up until the budget, a supply cap or U_k binds (more nodes never raise
     the cost per token: site costs are fixed), nodes rounded down; min-cost: the
-    fewest nodes that serve the demand. The best feasible candidate wins.
+    fewest nodes that serve the demand. The best feasible candidate wins. Max-profit has no
+    heuristic (the empty fleet is feasible; HiGHS starts from there).
     """
+    if data.objective == "max-profit":
+        return None
     amounts = data.shares or data.demands_tokens_per_s
     candidates = []
     for k in range(len(data.combinations)):
@@ -45,7 +48,7 @@ def greedy_plan(data: ModelData) -> GreedyPlan | None:
         for w in amounts:
             usd_per_token_s = {
                 k: data.node_cost_usd[k]
-                / (data.gpus_per_node[sku] * data.points[sku, w].tokens_per_s_per_gpu)
+                / (data.serving_gpus(sku) * data.points[sku, w].tokens_per_s_per_gpu)
                 for k, sku in enumerate(combo.system.sku for combo in data.combinations)
                 if on_design(data, k, p) and (sku, w) in data.points
             }
@@ -71,7 +74,7 @@ def _scale_assignment(data: ModelData, assignment: dict[str, int]) -> GreedyPlan
     gpus_per_unit = {k: 0.0 for k in sku_of}
     for w, k in assignment.items():
         gpus_per_unit[k] += amounts[w] / data.points[sku_of[k], w].tokens_per_s_per_gpu
-    nodes_per_unit = {k: gpus_per_unit[k] / data.gpus_per_node[sku_of[k]] for k in sku_of}
+    nodes_per_unit = {k: gpus_per_unit[k] / data.serving_gpus(sku_of[k]) for k in sku_of}
     if data.objective == "cost-per-token":
         limits = [data.node_upper[k] / nodes_per_unit[k] for k in sku_of]
         kw_per_unit = sum(data.grid_kw[k] * nodes_per_unit[k] for k in sku_of)
@@ -85,9 +88,7 @@ def _scale_assignment(data: ModelData, assignment: dict[str, int]) -> GreedyPlan
         nodes = {k: math.floor(scale * nodes_per_unit[k] + 1e-9) for k in sku_of}
         if min(nodes.values()) < 1:
             return None
-        throughput = min(
-            nodes[k] * data.gpus_per_node[sku_of[k]] / gpus_per_unit[k] for k in sku_of
-        )
+        throughput = min(nodes[k] * data.serving_gpus(sku_of[k]) / gpus_per_unit[k] for k in sku_of)
         gpus = {
             (sku_of[k], w): data.shares[w]
             * throughput

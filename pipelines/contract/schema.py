@@ -30,6 +30,7 @@ class Column:
         value outside them is a unit slip or a wrong cell, never a bigger site.
     why: the reason for the bounds, shown with an out-of-range value and in the contract.
     choices: allowed values of a string column (or of each item of a list column).
+    lowercase: text (or each item of a list) is lower-cased as read, so `FP4` is `fp4`.
     """
 
     name: str
@@ -43,6 +44,7 @@ class Column:
     min_exclusive: bool = False
     why: str = ""
     choices: tuple[str, ...] | None = None
+    lowercase: bool = False
 
     def bounds_text(self) -> str:
         low = (
@@ -92,7 +94,10 @@ class Table:
 
 
 COOLING_KINDS = ("air", "liquid", "immersion")
-F64, I64, STR = pl.Float64(), pl.Int64(), pl.String()
+POWER_KINDS = ("ac", "dc")
+"""Power-delivery kinds: `ac` = 415/480 VAC distribution, `dc` = 800 VDC."""
+RENTAL_HOSTINGS = ("remote", "on_site")
+F64, I64, STR, BOOL = pl.Float64(), pl.Int64(), pl.String(), pl.Boolean()
 
 
 class Bounds(TypedDict, total=False):
@@ -159,6 +164,16 @@ USD_PER_MONTH = Bounds(
 PERIOD = Bounds(min=0, max=287, why="12 months x 24 hours of two day types use at most 288 periods")
 TIER = Bounds(min=0, max=99, why="tariffs have a handful of tiers")
 MONEY_LIMIT = Bounds(min=0, max=1e11, why="$100 billion a year is beyond any single site")
+POOL_GPUS = Bounds(
+    min=0,
+    max=100_000,
+    min_exclusive=True,
+    why="published disaggregated deployments use up to a few hundred GPUs per pool; 100,000 is "
+    "a wrong cell",
+)
+TOKEN_RATE = Bounds(
+    min=0, max=1e10, why="the largest providers serve about 10^8-10^9 tokens/s in all"
+)
 
 HARDWARE = Table(
     "hardware",
@@ -221,6 +236,15 @@ HARDWARE = Table(
             choices=COOLING_KINDS,
         ),
         Column(
+            "power_kinds",
+            LIST_OF_STRINGS,
+            "`;`-separated power-delivery kinds the system can be fed by: ac (415/480 VAC), dc "
+            "(800 VDC); a GB200 NVL72 rack takes 415/480 VAC to its 54 V shelves only",
+            required=False,
+            default=list(POWER_KINDS),
+            choices=POWER_KINDS,
+        ),
+        Column(
             "lifetime_years",
             F64,
             "depreciation life; empty: the scenario's it_lifetime_years",
@@ -269,6 +293,16 @@ HARDWARE = Table(
             max=1000,
             why="GPUs rent for about $1-$15 per hour; $1,000 is a unit slip",
         ),
+        Column(
+            "rental_hosting",
+            STR,
+            "where a rented row (rental price, no capex) runs: remote uses no site power; on_site "
+            "is racked on the site and uses its power, cooling and power chain (and needs "
+            "node_power_kw). An owned row is on the site anyway: leave it empty",
+            required=False,
+            default="remote",
+            choices=RENTAL_HOSTINGS,
+        ),
         Column("source", STR, "where the figures come from"),
         Column("as_of", STR, "date of the figures", required=False, nullable=True),
     ),
@@ -281,7 +315,61 @@ BENCHMARKS = Table(
         Column("accelerator", STR, "accelerator (an open set; see docs/contract.md, Names)"),
         Column("model", STR, "model (deepseek-r1, llama2-70b, or any other name: an open set)"),
         Column("framework", STR, "serving framework", required=False, nullable=True),
-        Column("precision", STR, "weight precision (fp8, fp4, ...)", required=False, nullable=True),
+        Column(
+            "precision",
+            STR,
+            "weight precision, lower-cased (`FP4` is fp4); other spellings (nvfp4, mxfp4) are "
+            "values of their own",
+            required=False,
+            nullable=True,
+            lowercase=True,
+        ),
+        Column(
+            "spec_decoding",
+            STR,
+            "speculative decoding method, lower-cased (none, mtp, eagle, ...); empty: not stated",
+            required=False,
+            nullable=True,
+            lowercase=True,
+        ),
+        Column(
+            "disaggregated",
+            BOOL,
+            "prefill and decode run on separate GPU pools; empty: not stated",
+            required=False,
+            nullable=True,
+        ),
+        Column(
+            "prefill_gpus",
+            I64,
+            "GPUs of the deployment's prefill pool (disaggregated rows); empty: not stated",
+            required=False,
+            nullable=True,
+            **POOL_GPUS,
+        ),
+        Column(
+            "decode_gpus",
+            I64,
+            "GPUs of the deployment's decode pool (disaggregated rows); empty: not stated",
+            required=False,
+            nullable=True,
+            **POOL_GPUS,
+        ),
+        Column(
+            "kv_offload",
+            BOOL,
+            "KV cache offloaded to CPU memory or storage; empty: not stated",
+            required=False,
+            nullable=True,
+        ),
+        Column(
+            "parallelism",
+            STR,
+            "parallelism as given, free text (`tp8 ep8 dp-attention`, `prefill 1x(tp4) decode "
+            "4x(tp8 ep8)`); empty: not stated",
+            required=False,
+            nullable=True,
+        ),
         Column(
             "isl",
             I64,
@@ -311,13 +399,15 @@ BENCHMARKS = Table(
         Column(
             "tokens_per_s_per_gpu",
             F64,
-            "input + output tokens per second per GPU",
+            "input + output tokens per second per GPU, counting every GPU of the deployment "
+            "(prefill + decode GPUs of a disaggregated one)",
             **above_min(THROUGHPUT),
         ),
         Column(
             "output_tokens_per_s_per_gpu",
             F64,
-            "output tokens per second per GPU",
+            "output tokens per second per GPU, counting every GPU of the deployment (prefill + "
+            "decode GPUs of a disaggregated one, not the decode GPUs alone)",
             required=False,
             nullable=True,
             **THROUGHPUT,
@@ -339,6 +429,33 @@ BENCHMARKS = Table(
             **TTFT,
         ),
         Column("source", STR, "where the point was measured"),
+    ),
+)
+
+BENCHMARK_DERIVATIONS = Table(
+    "benchmark_derivations",
+    key=("accelerator", "model"),
+    doc="Derived operating points: an accelerator's throughput on a model as a ratio of another "
+    "accelerator's measured points (`benchmarks/derived.csv`; optional).",
+    columns=(
+        Column("accelerator", STR, "accelerator the points are derived for (an open set)"),
+        Column("model", STR, "model (an open set)"),
+        Column(
+            "from_accelerator",
+            STR,
+            "accelerator whose measured points of the model are scaled; not `accelerator` itself",
+        ),
+        Column(
+            "throughput_ratio",
+            F64,
+            "tokens per second per GPU of `accelerator` / that of `from_accelerator` at the same "
+            "interactivity and TTFT",
+            min=0,
+            max=100,
+            min_exclusive=True,
+            why="one accelerator generation is about 1.5-4x the one before; 100x is a wrong cell",
+        ),
+        Column("source", STR, "where the ratio comes from"),
     ),
 )
 
@@ -381,6 +498,12 @@ POWER = Table(
     columns=(
         Column("power_id", STR, "unique id"),
         Column("name", STR, "description"),
+        Column(
+            "kind",
+            STR,
+            "ac (415/480 VAC distribution) | dc (800 VDC); a system's power_kinds must include it",
+            choices=POWER_KINDS,
+        ),
         Column(
             "efficiency",
             F64,
@@ -603,6 +726,29 @@ SCENARIO = Table(
             **USD_PER_KW_IT,
         ),
         Column(
+            "grid_connection_capex_usd_per_kw",
+            F64,
+            "interconnect and substation capex per kW of budget_mw",
+            required=False,
+            default=0.0,
+            min=0,
+            max=20_000,
+            why="interconnects and substations cost about $100-$2,000 per kW; $20,000 is a unit "
+            "slip",
+        ),
+        Column(
+            "availability",
+            F64,
+            "fraction of installed GPUs serving at any time (the rest down for repair or "
+            "maintenance)",
+            required=False,
+            default=1.0,
+            min=0,
+            max=1,
+            min_exclusive=True,
+            why="a fraction of the GPUs",
+        ),
+        Column(
             "fixed_opex_usd_per_year",
             F64,
             "site staff, insurance, ...",
@@ -632,6 +778,18 @@ SCENARIO = Table(
         ),
     ),
 )
+
+REQUIREMENTS = {
+    "framework": "serving frameworks",
+    "precision": "weight precisions",
+    "spec_decoding": "speculative decoding methods",
+    "disaggregated": "disaggregation (true, false)",
+    "kv_offload": "KV offload (true, false)",
+}
+"""`require:` keys of a workload in scenario.yaml -> what they restrict; each is stored in the
+workloads column `require_<key>` and restricts the benchmarks column `<key>`."""
+BOOLEAN_REQUIREMENTS = ("disaggregated", "kv_offload")
+"""`require:` keys whose values are true or false (the benchmarks column is a boolean)."""
 
 WORKLOADS = Table(
     "workloads",
@@ -688,9 +846,27 @@ WORKLOADS = Table(
             "tokens per second to serve (min-cost mode)",
             required=False,
             nullable=True,
+            **TOKEN_RATE,
+        ),
+        Column(
+            "price_usd_per_million_tokens",
+            F64,
+            "what a million delivered tokens sell for (max-profit mode)",
+            required=False,
+            nullable=True,
             min=0,
-            max=1e10,
-            why="the largest providers serve about 10^8-10^9 tokens/s in all",
+            max=10_000,
+            why="API prices run from about $0.05 to $200 per million tokens; $10,000 is a price "
+            "per billion tokens or a wrong cell",
+        ),
+        Column(
+            "max_tokens_per_s",
+            F64,
+            "max-profit: the most tokens per second the market takes at that price, a rate while "
+            "serving; empty: no limit",
+            required=False,
+            nullable=True,
+            **above_min(TOKEN_RATE),
         ),
         Column(
             "load_shape",
@@ -716,6 +892,19 @@ WORKLOADS = Table(
             default="annual",
             choices=BATCH_QUOTAS,
         ),
+        *(
+            Column(
+                f"require_{name}",
+                LIST_OF_STRINGS,
+                f"allowed {what} of the benchmark rows it may use, lower-cased (`require: "
+                f"{{{name}: [...]}}` in scenario.yaml); a row that does not state it does not "
+                "qualify; empty: any",
+                required=False,
+                nullable=True,
+                lowercase=True,
+            )
+            for name, what in REQUIREMENTS.items()
+        ),
     ),
 )
 
@@ -724,6 +913,7 @@ TABLES: dict[str, Table] = {
     for t in (
         HARDWARE,
         BENCHMARKS,
+        BENCHMARK_DERIVATIONS,
         COOLING,
         POWER,
         TARIFFS,
@@ -749,6 +939,7 @@ def contract_markdown(table: Table) -> str:
             F64: "number",
             I64: "whole number",
             STR: "text",
+            BOOL: "true/false",
             LIST_OF_STRINGS: "`;`-list of text",
             LIST_OF_FLOATS: "`;`-list of numbers",
         }[c.dtype]
@@ -758,6 +949,8 @@ def contract_markdown(table: Table) -> str:
             else (
                 f"`{c.default[1:]}`"
                 if isinstance(c.default, str) and c.default.startswith("=")
+                else f"`{';'.join(c.default)}`"
+                if isinstance(c.default, list) and c.default
                 else f"`{c.default}`"
             )
         )

@@ -22,18 +22,24 @@ T = TypeVar("T")
 FOLLOW_LINKS_VARIABLE = "TOKENPLAN_FOLLOW_LINKS"
 
 
-def find_inputs(data_dir: Path, patterns: Iterable[str]) -> list[Path]:
-    """The paths matching `patterns` (globs relative to `data_dir`), sorted; raises one
-    `InputError` naming every match that is not a regular file inside the data folder."""
-    files, problems = scan_inputs(data_dir, patterns)
+def find_inputs(data_dir: Path, patterns: Iterable[str], exclude: Iterable[str] = ()) -> list[Path]:
+    """The paths matching `patterns` (globs relative to `data_dir`) but not named in `exclude`
+    (names relative to `data_dir`), sorted; raises one `InputError` naming every match that is
+    not a regular file inside the data folder."""
+    files, problems = scan_inputs(data_dir, patterns, exclude)
     problems.raise_if_any()
     return files
 
 
-def scan_inputs(data_dir: Path, patterns: Iterable[str]) -> tuple[list[Path], ProblemList]:
-    """The input files matching `patterns`, sorted, and a problem for each match refused."""
+def scan_inputs(
+    data_dir: Path, patterns: Iterable[str], exclude: Iterable[str] = ()
+) -> tuple[list[Path], ProblemList]:
+    """The input files matching `patterns` and not named in `exclude`, sorted, and a problem for
+    each match refused."""
     files, problems = [], ProblemList()
-    for path in sorted({path for pattern in patterns for path in data_dir.glob(pattern)}):
+    excluded = set(exclude)
+    matches = {path for pattern in patterns for path in data_dir.glob(pattern)}
+    for path in sorted(p for p in matches if relative_name(data_dir, p) not in excluded):
         reason = _not_readable_input(data_dir, path)
         if reason:
             problems.add(relative_name(data_dir, path), reason)
@@ -65,11 +71,14 @@ def _not_readable_input(data_dir: Path, path: Path) -> str | None:
     return None
 
 
-def input_files(data_dir: Path, patterns: Iterable[str], required: bool = True) -> list[Path]:
+def input_files(
+    data_dir: Path, patterns: Iterable[str], required: bool = True, exclude: Iterable[str] = ()
+) -> list[Path]:
     """The input files matching `patterns`, globs in one folder (`hardware/*.csv`,
-    `hardware/*.xlsx`); none is a problem of that folder when `required`."""
+    `hardware/*.xlsx`), but not named in `exclude`; none is a problem of that folder when
+    `required`."""
     patterns = tuple(patterns)
-    files = find_inputs(data_dir, patterns)
+    files = find_inputs(data_dir, patterns, exclude)
     if required and not files:
         folder = PurePosixPath(os.path.commonpath([PurePosixPath(p).parent for p in patterns]))
         globs = ", ".join(str(PurePosixPath(p).relative_to(folder)) for p in patterns)

@@ -26,6 +26,9 @@ class Source:
     upstream)` returns every table of `tables`. `upstream` names canonical tables of sources
     read before this one that the reader checks references against (the scenario's tariff
     must be one of the tariffs); `read` gets those that were read without problems.
+    `exclude` names files (relative to the data folder) that match a pattern but belong to
+    another source (`benchmarks/derived.csv` is no benchmarks CSV). An `optional` source may
+    have no file at all: its tables are then empty.
     """
 
     name: str
@@ -34,6 +37,8 @@ class Source:
     read: Callable[[Path, Mapping[str, pl.DataFrame]], Tables]
     description: str
     upstream: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    optional: bool = False
 
     def files(self, data_dir: Path) -> list[Path]:
-        return find_inputs(data_dir, self.patterns)
+        return find_inputs(data_dir, self.patterns, self.exclude)

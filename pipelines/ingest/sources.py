@@ -14,12 +14,13 @@ from optimizer.types import InputFile
 from pipelines.contract.errors import InputError, ProblemList
 from pipelines.ingest.files import sha256
 from pipelines.ingest.folder import relative_name
-from pipelines.ingest.readers import benchmarks, facility, hardware, scenario, tariffs
+from pipelines.ingest.readers import benchmarks, derived, facility, hardware, scenario, tariffs
 from pipelines.ingest.source import Source, Tables
 
 SOURCES: tuple[Source, ...] = (
     hardware.SOURCE,
     benchmarks.SOURCE,
+    derived.SOURCE,
     facility.COOLING_SOURCE,
     facility.POWER_SOURCE,
     tariffs.SOURCE,

@@ -15,7 +15,7 @@ import fastexcel
 import polars as pl
 
 from pipelines.contract.errors import InputError, Problem, ProblemList
-from pipelines.contract.schema import LIST_OF_FLOATS, LIST_OF_STRINGS, Column, Table
+from pipelines.contract.schema import BOOL, LIST_OF_FLOATS, LIST_OF_STRINGS, Column, Table
 from pipelines.ingest.files import check_size, read_text
 
 MAX_PROBLEMS_PER_FILE = 50
@@ -25,6 +25,11 @@ no column's range comes near it, so a larger one is a wrong cell, reported as su
 MAX_SHOWN_CHARACTERS = 60
 HEADER_ROWS = 1
 """CSV and XLSX rows are numbered as a spreadsheet shows them: the header is row 1."""
+
+TRUE_TEXTS = ("true", "yes", "1")
+FALSE_TEXTS = ("false", "no", "0")
+"""How a true/false cell may be written, compared in lower case (JSON and YAML booleans are read
+as `True` / `False`)."""
 
 RowRules = Callable[[pl.DataFrame, pl.Series, str, ProblemList], None]
 """Checks across the cells of a row (`frame`, its row numbers, file name, problems to add to).
@@ -47,14 +52,29 @@ def read_table_file(
     return coerce(raw, table, name, first_row=HEADER_ROWS + 1, rules=rules)
 
 
-def read_records(records: list[dict], table: Table, name: str, first_row: int = 1) -> pl.DataFrame:
+def read_records(
+    records: list[dict],
+    table: Table,
+    name: str,
+    first_row: int = 1,
+    rules: RowRules | None = None,
+) -> pl.DataFrame:
     """Records (from YAML or JSON) as `table`; rows are numbered from `first_row`."""
     columns = sorted({key for record in records for key in record})
     raw = pl.DataFrame(
         {c: [None if r.get(c) is None else str(r[c]) for r in records] for c in columns},
         schema={c: pl.String for c in columns},
     )
-    return coerce(raw, table, name, first_row=first_row)
+    return coerce(raw, table, name, first_row=first_row, rules=rules)
+
+
+def parse_boolean(value: object) -> bool | None:
+    """A true/false value: a bool, or text in `TRUE_TEXTS` / `FALSE_TEXTS` in any case
+    (trimmed); None for anything else."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold()
+    return True if text in TRUE_TEXTS else False if text in FALSE_TEXTS else None
 
 
 def _csv_as_text(path: Path, name: str) -> pl.DataFrame:
@@ -135,6 +155,10 @@ def coerce(
 def _parse(
     text: pl.Series, column: Column, rows: pl.Series, name: str, problems: ProblemList
 ) -> pl.Series:
+    if column.lowercase:
+        text = text.str.to_lowercase()
+    if column.dtype == BOOL:
+        return _parse_booleans(text, column, rows, name, problems)
     if column.dtype in (LIST_OF_STRINGS, LIST_OF_FLOATS):
         items = text.str.split(";").list.eval(
             pl.element().str.strip_chars().filter(pl.element() != "")
@@ -157,6 +181,21 @@ def _parse(
         problems.add(name, f"expected {kind}, got '{shown(value)}'", row=row, field=column.name)
     number = pl.select(pl.when(bad).then(None).otherwise(number)).to_series()
     return number.cast(column.dtype)
+
+
+def _parse_booleans(
+    text: pl.Series, column: Column, rows: pl.Series, name: str, problems: ProblemList
+) -> pl.Series:
+    """True/false cells (`parse_boolean`); any other text becomes a problem and empty."""
+    values = []
+    for row, cell in zip(rows, text, strict=True):
+        value = None if cell is None else parse_boolean(cell)
+        if cell is not None and value is None:
+            problems.add(
+                name, f"expected true or false, got '{shown(cell)}'", row=row, field=column.name
+            )
+        values.append(value)
+    return pl.Series(column.name, values, dtype=pl.Boolean)
 
 
 def _parse_number_lists(

@@ -7,10 +7,9 @@ system that cannot serve every workload on its own gets a row with the reason.
 
 Rentals. Each rented system is an alternative of its own ("rent everything"), and an
 owned system's alternative does not add rentals: a spreadsheet compares one system
-against another, it does not mix them. A rented system without `max_nodes` is capped
-at the same site scale as in the full model (`optimizer.model.node_upper_bound`: as
-many GPUs as the budget could host owned), so every alternative is a plan the full
-model could also have picked and the ratio below is ≥ 1 up to the MIP gap.
+against another, it does not mix them. A rental keeps its `max_nodes`, so every
+alternative is a plan the full model could also have picked and the ratio below is ≥ 1
+up to the MIP gap.
 
 advantage_ratio = alternative cost per million tokens / chosen plan's cost per million
 tokens: 5 means the chosen plan makes a token 5× cheaper than the best plan on that
@@ -24,20 +23,16 @@ from dataclasses import replace
 
 from optimizer.errors import Infeasible, NoPlanInTime
 from optimizer.inputs import PlanInputs, SolverOptions
-from optimizer.model import model_data
 from optimizer.plan import plan_document
 from optimizer.solve import solve
 from optimizer.types import INFEASIBLE, Alternative, Objective, PlanDocument, Status
 
 
-def single_system_inputs(inputs: PlanInputs, sku: str, rental_caps: dict[str, int]) -> PlanInputs:
-    """`inputs` with `sku` as the only system (a rented one capped at `rental_caps[sku]` nodes)."""
-    system = next(s for s in inputs.systems if s.sku == sku)
-    if system.rented and system.max_nodes is None and sku in rental_caps:
-        system = replace(system, max_nodes=rental_caps[sku])
+def single_system_inputs(inputs: PlanInputs, sku: str) -> PlanInputs:
+    """`inputs` with `sku` as the only system."""
     return replace(
         inputs,
-        systems=(system,),
+        systems=tuple(s for s in inputs.systems if s.sku == sku),
         operating_points=tuple(p for p in inputs.operating_points if p.sku == sku),
     )
 
@@ -55,12 +50,6 @@ def single_system_alternatives(
     tokens_per_s_per_mw, annual_cost_usd, grid_power_mw, advantage_ratio; sorted by cost per
     token (infeasible last).
     """
-    data = model_data(inputs, objective)
-    rental_caps = {
-        combo.system.sku: bound
-        for combo, bound in zip(data.combinations, data.node_upper, strict=True)
-        if combo.system.rented
-    }
     quiet = replace(options, progress=False)
     chosen = plan.get("flat_cost_per_million_tokens_usd") or plan["cost_per_million_tokens_usd"]
     rows: list[Alternative] = []
@@ -78,7 +67,7 @@ def single_system_alternatives(
             "grid_power_mw": None,
             "advantage_ratio": None,
         }
-        alone = single_system_inputs(inputs, system.sku, rental_caps)
+        alone = single_system_inputs(inputs, system.sku)
         try:
             solution = solve(alone, objective, quiet)
         except Infeasible as error:

@@ -1,9 +1,9 @@
 """The plan pipeline: from an input folder (or the optimizer's inputs) to a plan document.
 
 Stages: canonical tables (`read_inputs`) → `plan_inputs` → `plan_from_inputs` (solve →
-`plan_document` → single-system alternatives). `tokenplan plan` runs them all in process
-(`make_plan`); the Dagster assets run the same stages as steps: `design_space` calls
-`plan_inputs`, `build_plan` calls `plan_from_inputs`.
+`plan_document` → single-system alternatives → lever table). `tokenplan plan` runs them all
+in process (`make_plan`); the Dagster assets run the same stages as steps: `design_space`
+calls `plan_inputs`, `build_plan` calls `plan_from_inputs`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from optimizer.solve import solve
 from optimizer.types import InputFile, Objective, PlanDocument, TimeResolution
 from pipelines.ingest.sources import SOURCES, file_hashes, read_inputs
 from pipelines.planning.comparisons import with_alternatives
+from pipelines.planning.levers import with_levers
 
 
 def input_file_hashes(data_dir: Path) -> list[InputFile]:
@@ -35,14 +36,16 @@ def plan_from_inputs(
     fields: Mapping[str, Any] | None = None,
 ) -> PlanDocument:
     """The plan document of `inputs` at `time_resolution`, with its single-system alternatives
-    (`pipelines.planning.comparisons`); not stamped. `inputs_files`: the input files it was made
+    (`pipelines.planning.comparisons`) and its lever table (`pipelines.planning.levers`); not
+    stamped. `inputs_files`: the input files it was made
     from; `fields`: more fields of the document, before the alternatives (the Dagster plan's
     `inputs_snapshot`). Raises `Infeasible`, or `NoPlanInTime` when no plan was found in time."""
     solution = solve(inputs, objective, options, time_resolution)
     chosen = Objective(objective)  # `solve` took only an objective's value
     plan = plan_document(inputs, solution, chosen, inputs_files=inputs_files)
     plan = cast(PlanDocument, plan | dict(fields or {}))  # more fields of a plan document
-    return with_alternatives(plan, inputs, chosen, options)
+    plan = with_alternatives(plan, inputs, chosen, options)
+    return with_levers(plan, inputs, chosen, options)
 
 
 def make_plan(

@@ -16,11 +16,15 @@ Each worker receives the canonical tables once, when it starts, and builds each 
 them; the workers come from a fork server, which is safe in a process with threads
 (a Dagster run). A budget with no plan is a row with status "infeasible" and the reason.
 
-Cost per token can only fall as the budget grows: a larger budget admits every plan a
-smaller one does (the same nodes fit, and rentals are capped at a site scale that grows
-with the budget), so up to the MIP gap c(B) is non-increasing in B — as long as the
-energy price does not rise with the load (a tariff whose tiers charge more for more
-kWh can break this; the `pareto_frontier` asset check reports it).
+Cost per token can only fall as the budget grows, but for the interconnect: a larger budget
+admits every plan a smaller one does (the same nodes fit; rentals keep their `max_nodes`),
+and pays g · ΔB more a year for its grid connection (g = 1000 ×
+`grid_connection_capex_usd_per_kw` × facility CRF per MW). So up to the MIP gap
+
+    c(B + ΔB) ≤ c(B) + g · ΔB / T(B) × 10⁶     (`rises_with_budget`),
+
+as long as the energy price does not rise with the load (a tariff whose tiers charge more
+for more kWh can break this; the `pareto_frontier` asset check reports it).
 """
 
 from __future__ import annotations
@@ -265,6 +269,22 @@ def frontier_document(
         "inputs": list(inputs_files or []),
         "rows": rows,
     }
+
+
+def rises_with_budget(
+    rows: list[dict], grid_usd_per_mw_year: float, mip_rel_gap: float
+) -> list[tuple[float, float]]:
+    """The (budget, next budget) pairs of solved rows where cost per token rises by more than
+    the interconnect of the extra MW can explain (module docstring), with 2 × the gap as
+    tolerance."""
+    solved = [r for r in rows if r["cost_per_million_tokens_usd"] is not None]
+    return [
+        (a["budget_mw"], b["budget_mw"])
+        for a, b in zip(solved, solved[1:], strict=False)
+        if b["cost_per_million_tokens_usd"]
+        > a["cost_per_million_tokens_usd"] * (1 + 2 * mip_rel_gap)
+        + grid_usd_per_mw_year * (b["budget_mw"] - a["budget_mw"]) / a["tokens_per_year"] * 1e6
+    ]
 
 
 def marginal(here: dict, more: dict) -> dict:

@@ -6,10 +6,15 @@ Summary sheet and document title give the plan id, and the reports have it in th
 
 Tables (`plan_tables`), one row per:
 - fleet: system × cooling × power design bought (or system rented);
-- allocation: system × workload, GPUs and the operating point they run at;
+- allocation: system × workload, GPUs and the operating point they run at (its serving
+  configuration, and whether it is interpolated or derived);
 - costs: annual cost component, with its share and its USD per million tokens;
 - inputs: input file the plan was made from, with its SHA-256;
-- alternatives: system, the best plan with that system alone (`pipelines.planning.comparisons`).
+- alternatives: system, the best plan with that system alone (`pipelines.planning.comparisons`);
+- levers: lever, the plan without it and what the lever is worth (`pipelines.planning.levers`).
+
+A plan made before some fields were recorded (levers, configurations, site figures) exports
+them empty: no rows, or empty cells.
 
 CSV/Parquet headers are the plan document's field names (units in the names); the
 workbook shows the same columns with readable headers and units.
@@ -96,9 +101,17 @@ TABLES: dict[str, tuple[Column, ...]] = {
         ),
         Column("ttft_s", "time to first token (s)", "Float64", "0.00"),
         Column("concurrency", "concurrency (users per GPU config)", "Int64", COUNT),
+        Column("configuration", "serving configuration"),
         Column("framework", "framework"),
         Column("precision", "precision"),
+        Column("spec_decoding", "speculative decoding"),
+        Column("disaggregated", "disaggregated prefill/decode", "Boolean"),
+        Column("prefill_gpus", "prefill GPUs (per instance)", "Int64", COUNT),
+        Column("decode_gpus", "decode GPUs (per instance)", "Int64", COUNT),
+        Column("kv_offload", "KV-cache offload", "Boolean"),
+        Column("parallelism", "parallelism"),
         Column("interpolated", "interpolated", "Boolean"),
+        Column("derived", "derived from another accelerator", "Boolean"),
         Column("source", "benchmark source"),
     ),
     "costs": (
@@ -133,6 +146,36 @@ TABLES: dict[str, tuple[Column, ...]] = {
             '0.00"x"',
         ),
     ),
+    "levers": (
+        Column("lever", "lever key"),
+        Column("name", "lever"),
+        Column("without", "without it"),
+        Column("in_data", "in the data", "Boolean"),
+        Column("used_by_plan", "used by the plan", "Boolean"),
+        Column("status", "status"),
+        Column("reason", "why no plan"),
+        Column(
+            "cost_per_million_tokens_usd",
+            "cost per million tokens without it (USD)",
+            "Float64",
+            USD_PER_TOKEN,
+        ),
+        Column("tokens_per_s_per_mw", "tokens/s per MW without it (grid)", "Float64", COUNT),
+        Column("annual_cost_usd", "annual cost without it (USD/year)", "Float64", USD),
+        Column("margin_usd_per_year", "margin without it (USD/year)", "Float64", USD),
+        Column(
+            "cost_ratio",
+            "cost ratio (cost per token without it / plan's)",
+            "Float64",
+            '0.00"x"',
+        ),
+        Column(
+            "tokens_per_mw_ratio",
+            "tokens/MW ratio (plan's tokens/s per MW / without it)",
+            "Float64",
+            '0.00"x"',
+        ),
+    ),
 }
 
 SUMMARY: tuple[tuple[str, str, str | None], ...] = (
@@ -152,6 +195,11 @@ SUMMARY: tuple[tuple[str, str, str | None], ...] = (
     ("pue", "PUE (grid kW / IT kW)", "0.000"),
     ("power_design", "power design", None),
     ("kwh_per_million_tokens", "grid energy per million tokens (kWh)", "0.000"),
+    ("carbon_kg_per_million_tokens", "carbon per million tokens (kg CO2e)", "0.0000"),
+    ("water_l_per_million_tokens", "water per million tokens (L)", "0.0000"),
+    ("availability", "availability (share of on-site GPUs serving)", SHARE),
+    ("revenue_usd_per_year", "revenue (USD/year)", USD),
+    ("margin_usd_per_year", "margin (USD/year)", USD),
 )
 """Workbook Summary rows: (plan field, label with unit, number format)."""
 
@@ -255,13 +303,14 @@ SHEETS = {
     "Costs": "costs",
     "Inputs": "inputs",
     "Alternatives": "alternatives",
+    "Levers": "levers",
 }
 """Workbook sheet → table, after the Summary sheet."""
 
 
 def write_workbook(plan: PlanDocument, path: Path) -> None:
-    """Sheets Summary, Fleet, Allocation, Costs, Inputs, Alternatives: a bold header row with
-    units, frozen, with filters; numbers formatted (USD, counts, shares); the plan id in the
+    """Sheets Summary, Fleet, Allocation, Costs, Inputs, Alternatives, Levers: a bold header row
+    with units, frozen, with filters; numbers formatted (USD, counts, shares); the plan id in the
     Summary sheet and the document title. Every string is written as text: never a formula
     (`=...`), a link or a number, whatever it starts with."""
     import xlsxwriter
@@ -420,11 +469,12 @@ EXPORTS: dict[str, ExportFormat] = {
         ExportFormat(
             "csv",
             ".csv",
-            "fleet, allocation, costs, inputs and alternatives tables",
+            "fleet, allocation, costs, inputs, alternatives and levers tables",
             "plan_csv",
             frozenset({"csv"}),
             "The plan's tables as CSV: fleet, allocation, costs (by component), inputs (files and "
-            "content hashes) and the single-system alternatives; a `plan_id` column in each.",
+            "content hashes), the single-system alternatives and what each lever is worth; a "
+            "`plan_id` column in each.",
             write_table=_write_csv,
         ),
         ExportFormat(
@@ -442,8 +492,8 @@ EXPORTS: dict[str, ExportFormat] = {
             "a workbook",
             "plan_workbook",
             frozenset({"excel"}),
-            "The plan as an XLSX workbook: sheets Summary, Fleet, Allocation, Costs, Inputs and "
-            "Alternatives, with units in the headers and frozen header rows.",
+            "The plan as an XLSX workbook: sheets Summary, Fleet, Allocation, Costs, Inputs, "
+            "Alternatives and Levers, with units in the headers and frozen header rows.",
             write_plan=_write_xlsx,
         ),
         ExportFormat(
@@ -453,7 +503,7 @@ EXPORTS: dict[str, ExportFormat] = {
             "plan_report_md",
             frozenset({"markdown"}),
             "The plan report in Markdown: summary, costs, fleet, the best single-system plans, "
-            "allocation, frontier, inputs.",
+            "what each lever is worth, allocation, frontier, inputs.",
             write_plan=_write_markdown,
             charts_frontier=True,
         ),
@@ -465,8 +515,8 @@ EXPORTS: dict[str, ExportFormat] = {
             frozenset({"html"}),
             "The plan report as one self-contained HTML page (inline CSS and SVG charts; opens "
             "without network): summary cards, annual cost by component, fleet by system and "
-            "cooling, cost per token and tokens/s per MW against the best single-system plans, and "
-            "cost per token across budgets.",
+            "cooling, cost per token and tokens/s per MW against the best single-system plans, "
+            "what each lever is worth, and cost per token across budgets.",
             write_plan=_write_html,
             charts_frontier=True,
         ),

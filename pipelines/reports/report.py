@@ -2,10 +2,13 @@
 
 The HTML page needs no network to open: CSS is inline, charts are inline SVG
 (`pipelines.reports.charts`), there are no scripts, no external fonts and no images by URL.
-Both reports carry the plan id in their title and show: the summary, the annual cost by
-component, the fleet by system and cooling, cost per token and tokens/s per MW against
-the best single-system plans (`pipelines.planning.comparisons`), the allocation, the input files,
-and — when a budget sweep of the same inputs is given — cost per token across budgets.
+Both reports carry the plan id in their title and show: the summary (with the site's carbon,
+water, availability, and revenue and margin when the workloads have prices), the annual cost
+by component, the fleet by system and cooling, cost per token and tokens/s per MW against
+the best single-system plans (`pipelines.planning.comparisons`), what each lever is worth
+(`pipelines.planning.levers`), the allocation with each row's serving configuration, the input
+files, and — when a budget sweep of the same inputs is given — cost per token across budgets.
+A plan made before some of these were recorded shows what it has.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from optimizer.types import Alternative, PlanDocument, cost_components
+from optimizer.types import INFEASIBLE, Alternative, LeverRow, PlanDocument, cost_components
 from pipelines.reports.charts import BASE, HIGHLIGHT, PALETTE, Bar, bar_chart
 from pipelines.reports.frontier import SWEEP_HEADERS, frontier_charts, sweep_rows
 from pipelines.reports.text import (
@@ -22,14 +25,22 @@ from pipelines.reports.text import (
     COST_HEADERS,
     COST_LABELS,
     FLEET_HEADERS,
+    allocation_notes,
     allocation_rows,
     alternatives_rows,
+    amount_text,
     cost_rows,
     fleet_rows,
+    lever_headers,
+    lever_rows,
+    levers_lead,
     number_text,
+    percent_text,
+    seconds_text,
     summary_rows,
     table_text,
     usd_text,
+    why_no_site_figure,
 )
 
 RENTED_COLOR = "#9ca3af"
@@ -173,6 +184,60 @@ def alternatives_charts(plan: PlanDocument) -> list[str]:
     ]
 
 
+def _lever_bar_text(row: LeverRow, ratio: float | None) -> str:
+    """The ratio after a lever's bar (the figures are in the table below the charts)."""
+    if row["status"] == INFEASIBLE:
+        return "infeasible without it"
+    if ratio is None:
+        return row["status"] if row["reason"] else "-"
+    return f"{ratio:.2f}×" + ("" if row["in_data"] else " (not in data)")
+
+
+def lever_charts(plan: PlanDocument) -> list[str]:
+    """Cost per token and tokens/s per MW without each lever, as multiples of the plan's; the
+    levers the plan uses highlighted."""
+    rows = plan.get("levers", [])
+    if not rows:
+        return []
+    legend = [(HIGHLIGHT, "used by the plan"), (BASE, "not used, or not in the data")]
+
+    def color(row: LeverRow) -> str:
+        return HIGHLIGHT if row["used_by_plan"] else BASE
+
+    cost_bars = [
+        Bar(
+            r["name"],
+            r["cost_ratio"],
+            _lever_bar_text(r, r["cost_ratio"]),
+            color(r),
+        )
+        for r in rows
+    ]
+    density_bars = [
+        Bar(
+            r["name"],
+            r["tokens_per_mw_ratio"],
+            _lever_bar_text(r, r["tokens_per_mw_ratio"]),
+            color(r),
+        )
+        for r in rows
+    ]
+    return [
+        bar_chart(
+            "Cost per token without each lever",
+            cost_bars,
+            "× this plan's cost per token",
+            legend=legend,
+        ),
+        bar_chart(
+            "Tokens/s per MW with each lever",
+            density_bars,
+            "× tokens/s per MW without the lever",
+            legend=legend,
+        ),
+    ]
+
+
 # --------------------------------------------------------------------------- Markdown
 
 
@@ -193,6 +258,12 @@ def markdown_cell(text: str) -> str:
     """`text` as one Markdown table cell: `\\` and `|` escaped, line breaks as spaces, so a name
     from the inputs cannot end the cell or the row."""
     return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").splitlines())
+
+
+def markdown_note(text: str) -> str:
+    """`text` as one line of a Markdown list: as a table cell, and `*` escaped (a footnote mark
+    would start a list or emphasis)."""
+    return markdown_cell(text).replace("*", "\\*")
 
 
 def _markdown_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -251,7 +322,30 @@ def markdown_report(plan: PlanDocument, frontier: dict | None = None) -> str:
                 ]
             ),
         ]
+    if plan.get("levers"):
+        parts += [
+            "## What each lever is worth",
+            levers_lead(plan),
+            _markdown_table(lever_headers(plan), lever_rows(plan)),
+            _text_bars(
+                [
+                    (
+                        r["name"],
+                        r["cost_ratio"],
+                        "infeasible without it"
+                        if r["status"] == INFEASIBLE
+                        else f"{r['cost_ratio']:.2f}x cost per token without it"
+                        if r["cost_ratio"] is not None
+                        else "-",
+                    )
+                    for r in plan["levers"]
+                ]
+            ),
+        ]
     parts += ["## Allocation", _markdown_table(ALLOCATION_HEADERS, allocation_rows(plan))]
+    notes = allocation_notes(plan)
+    if notes:
+        parts.append("\n".join("- " + markdown_note(n) for n in notes))
     if frontier:
         parts += [
             "## Cost per token across grid budgets",
@@ -382,6 +476,7 @@ def _cards(plan: PlanDocument) -> str:
             number_text(sum(r["gpus"] for r in plan["fleet"])),
             f"{sum(r['gpus'] for r in plan['fleet'] if r['rented']):,} of them rented",
         ),
+        *_site_cards(plan),
     ]
     if best is not None and best["advantage_ratio"] is not None:
         cards.append(
@@ -395,14 +490,65 @@ def _cards(plan: PlanDocument) -> str:
     return f'<section class="cards">{"".join(cards)}</section>'
 
 
+def _site_cards(plan: PlanDocument) -> list[str]:
+    """Carbon, water, availability; margin and revenue when the workloads have prices. None of
+    them for a plan made before they were recorded."""
+    cards = []
+    if "carbon_kg_per_million_tokens" in plan:
+        carbon = plan["carbon_kg_per_million_tokens"]
+        cards.append(
+            _card(
+                "carbon per M tokens",
+                "-" if carbon is None else f"{amount_text(carbon)} kg",
+                why_no_site_figure(plan, "carbon")
+                if carbon is None
+                else "CO2e of the site's grid energy",
+            )
+        )
+    if "water_l_per_million_tokens" in plan:
+        water = plan["water_l_per_million_tokens"]
+        cards.append(
+            _card(
+                "water per M tokens",
+                "-" if water is None else f"{amount_text(water)} L",
+                why_no_site_figure(plan, "water")
+                if water is None
+                else "cooling water, owned fleet",
+            )
+        )
+    if "availability" in plan:
+        cards.append(
+            _card("availability", percent_text(plan["availability"]), "of on-site GPUs serving")
+        )
+    margin, revenue = plan.get("margin_usd_per_year"), plan.get("revenue_usd_per_year")
+    if margin is not None:
+        cards.append(
+            _card(
+                "margin",
+                usd_text(margin),
+                f"per year, on revenue {usd_text(revenue)}",
+                "good" if margin >= 0 else "",
+            )
+        )
+    return cards
+
+
 def _panel(content: str) -> str:
     return f'<div class="panel">{content}</div>'
+
+
+def _allocation_notes(plan: PlanDocument) -> str:
+    notes = allocation_notes(plan)
+    if not notes:
+        return ""
+    return '<ul class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>"
 
 
 def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
     """The report as one HTML page with inline CSS and inline SVG charts."""
     plan_id = plan.get("plan_id", "unsaved")
     charts = [cost_chart(plan), fleet_chart(plan), *alternatives_charts(plan)]
+    levers = lever_charts(plan)
     sections = [
         _cards(plan),
         "<h2>Cost and fleet</h2>",
@@ -419,6 +565,13 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
             "this plan's.</p>",
             f'<div class="grid">{"".join(_panel(c) for c in charts[2:])}</div>',
             _panel(html_table(ALTERNATIVES_HEADERS, alternatives_rows(plan))),
+        ]
+    if plan.get("levers"):
+        sections += [
+            "<h2>What each lever is worth</h2>",
+            f'<p class="lead">{escape(levers_lead(plan))}</p>',
+            f'<div class="grid">{"".join(_panel(c) for c in levers)}</div>',
+            _panel(html_table(lever_headers(plan), lever_rows(plan))),
         ]
     if frontier:
         frontier_panels = "".join(_panel(c) for c in frontier_charts(frontier, plan["budget_mw"]))
@@ -438,7 +591,7 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
         "<h2>Allocation</h2>",
         '<p class="lead">GPUs per workload and system, at the best operating point that meets the '
         "workload's SLO.</p>",
-        _panel(html_table(ALLOCATION_HEADERS, allocation_rows(plan))),
+        _panel(html_table(ALLOCATION_HEADERS, allocation_rows(plan)) + _allocation_notes(plan)),
         "<h2>Inputs</h2>",
         '<p class="lead">The input files this plan was made from, with their content hashes.</p>',
         _panel(html_table(["file", "bytes", "SHA-256 (start)"], _input_rows(plan), mono=(2,))),
@@ -450,7 +603,7 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
     meta = escape(subtitle(plan)).replace(escape(plan_id), f"<code>{escape(plan_id)}</code>", 1)
     footer = (
         f"Made by tokenplan · plan {escape(plan_id)} · HiGHS {escape(solver['status'])}, "
-        f"{len(solver['iterations'])} Dinkelbach iteration(s), {solver['seconds']:.2f} s"
+        f"{len(solver['iterations'])} Dinkelbach iteration(s){seconds_text(plan)}"
     )
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -22,7 +22,7 @@ from conftest import DATASETS, REPO
 
 from pipelines.cli.main import main
 
-TARIFF_ID = "eia-2023-virginia"
+TARIFF_ID = "eia-2024-virginia"
 
 
 def run_cli(argv: list[str], capsys) -> tuple[int, str]:

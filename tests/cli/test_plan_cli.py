@@ -30,6 +30,7 @@ COSTS = {
     "cooling_capex",
     "power_capex",
     "shell_capex",
+    "grid_connection_capex",
     "energy",
     "demand_charges",
     "fixed_charges",
@@ -175,3 +176,34 @@ def test_replan_job_materializes_the_plan_with_passing_checks(tmp_path: Path, ca
                 key
             ]
             assert evaluation.status.value == "SUCCEEDED", check
+
+
+def test_text_plan_prints_what_each_lever_is_worth(data: Path, tmp_path: Path, capsys):
+    """`tokenplan plan` prints the lever table, the site lines and the serving configurations of
+    the plan it keeps (checked against the kept document, not the bundled figures)."""
+    from pipelines.warehouse.history import load_plan
+
+    power = data / "power.csv"
+    frame = pl.read_csv(power, infer_schema=False)
+    if "kind" not in frame.columns:  # inputs from before power designs had a kind
+        dc = pl.col("power_id").str.starts_with("dc")
+        kind = pl.when(dc).then(pl.lit("dc")).otherwise(pl.lit("ac"))
+        frame.with_columns(kind.alias("kind")).write_csv(power)
+    assert main(["plan", "--data", str(data), "--warehouse", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    plan = load_plan("latest", tmp_path)
+    lines = out.splitlines()
+    assert "What each lever is worth" in lines
+    assert len(plan["levers"]) == 6
+    for lever in plan["levers"]:
+        [line] = [line for line in lines if line.startswith(lever["name"] + "  ")]
+        assert lever["without"] in line
+        if lever["cost_ratio"] is not None:
+            assert f"{lever['cost_ratio']:.2f}x" in line
+        if lever["tokens_per_mw_ratio"] is not None:
+            assert f"{lever['tokens_per_mw_ratio']:.2f}x" in line
+        used = "not in data" if not lever["in_data"] else "yes" if lever["used_by_plan"] else "no"
+        assert f"  {used}  " in line
+    assert any(line.startswith("availability") for line in lines)
+    for row in plan["allocation"]:
+        assert any(row["workload"] in line and row["configuration"] in line for line in lines), row

@@ -93,6 +93,9 @@ def test_files_map_to_the_sources_that_glob_them():
         "hardware"
     ]  # not cooling.csv
     assert sources_reading(["notes.txt", "hardware/old/sheet.csv"]) == []
+    assert [s.name for s in sources_reading(["benchmarks/derived.csv"])] == [
+        "benchmark_derivations"
+    ]  # not the benchmarks CSVs, whose glob it matches
 
 
 def test_a_burst_of_changes_settles_into_one_request():
@@ -127,7 +130,7 @@ def test_a_tariff_change_selects_the_tariffs_the_scenario_and_everything_after(
         folder = Folder(data, tmp_path / "warehouse", instance)
         folder.cursor = Cursor(files=folder_hashes(data)).to_json()
         csv = data / "tariffs" / "eia_state_industrial.csv"
-        csv.write_text(csv.read_text().replace("0.0892", "0.0900"))
+        csv.write_text(csv.read_text().replace("0.0878", "0.0900"))
         (request,) = folder.tick().run_requests
     tariff_tables = {t for s in SOURCES if s.name in ("tariffs", "scenario") for t in s.tables}
     assert selected(request) == downstream(*tariff_tables)
@@ -163,9 +166,9 @@ def test_a_bad_file_fails_once_keeps_the_last_good_plan_and_its_fix_replans(
         # A bad price sheet lands: one run of hardware and what depends on it, which fails in
         # ingest.
         bad = data / "hardware" / "late_quote.csv"
-        header = (data / PRICE_SHEET).read_text().splitlines()[0]
         bad.write_text(
-            header + "\nLate rack,NVIDIA,B200,-8,480000,14.3,5.72,3,air;liquid,5,4,0,,,quote,2026\n"
+            "sku,vendor,accelerator,gpus_per_node,node_capex_usd,node_power_kw,cooling_kinds,source\n"
+            "Late rack,NVIDIA,B200,-8,346000,14.3,air;liquid,quote\n"
         )
         (failing,) = folder.tick().run_requests
         assert selected(failing) == downstream("hardware")

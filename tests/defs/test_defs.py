@@ -18,6 +18,7 @@ from pipelines.definitions import build_defs
 ASSET_GROUPS = {
     "hardware": "ingest",
     "benchmarks": "ingest",
+    "benchmark_derivations": "ingest",
     "cooling": "ingest",
     "power": "ingest",
     "tariffs": "ingest",

@@ -44,7 +44,7 @@ RUN_WAIT_S = 180
 CHROMIUM = Path("/usr/bin/chromium")
 LOCATION = "pipelines.definitions"
 PRICE_SHEET = "hardware/price_sheet.csv"
-GB200_CAPEX, GB200_CAPEX_LOWER = ",5000000,132,", ",4000000,132,"
+GB200_CAPEX, GB200_CAPEX_LOWER = ",3640000,132,", ",3000000,132,"
 FRONTIER_20_MW = {"start_mw": 20, "stop_mw": 20, "step_mw": 1, "jobs": 1}
 
 DAGSTER_YAML = """\

@@ -18,10 +18,11 @@ import polars as pl
 import pytest
 from conftest import DATASETS
 
+from optimizer.economics import crf
 from optimizer.inputs import SolverOptions
 from pipelines.definitions import build_defs
 from pipelines.ingest.sources import read_inputs
-from pipelines.planning.sweep import budget_point
+from pipelines.planning.sweep import budget_point, rises_with_budget
 
 BUDGETS_MW = (10.0, 20.0, 40.0)
 """The job's default budgets (`TOKENPLAN_SWEEP_BUDGETS_MW` unset when the code location loaded)."""
@@ -65,10 +66,19 @@ def test_the_budget_sweep_runs_on_a_local_dask_cluster(
     assert all(r["status"] == "optimal" for r in rows)
     assert all(r["worker"].startswith("tcp://127.0.0.1:") for r in rows)  # solved on Dask workers
     assert all(r["grid_power_mw"] <= budget for r, budget in zip(rows, BUDGETS_MW, strict=True))
-    costs = [r["cost_per_million_tokens_usd"] for r in rows]
-    assert costs == sorted(costs, reverse=True)  # more megawatts never cost more per token
+    # more megawatts never cost more per token but for the extra interconnect they pay
+    scenario = read_inputs(DATASETS)["scenario"].row(0, named=True)
+    grid_usd_per_mw_year = (
+        1000.0
+        * scenario["grid_connection_capex_usd_per_kw"]
+        * crf(scenario["wacc"], scenario["facility_lifetime_years"])
+    )
+    assert rises_with_budget(rows, grid_usd_per_mw_year, 1e-4) == []
     assert [r["marginal_budget_mw"] for r in rows] == [b + 1 for b in BUDGETS_MW]
-    assert all(r["marginal_tokens_per_year"] > 0 for r in rows)  # the frontier's rows, +1 MW solved
+    # the frontier's rows, +1 MW solved: at 10 MW one more adds tokens; at 20 and 40 MW the
+    # plan leaves megawatts empty (nothing left adds tokens below the plan's cost per token)
+    assert all(r["marginal_tokens_per_year"] is not None for r in rows)
+    assert rows[0]["marginal_tokens_per_year"] > 0
 
     expected = budget_point(read_inputs(DATASETS), 20.0, "cost-per-token", SolverOptions())
     assert rows[1]["cost_per_million_tokens_usd"] == pytest.approx(

@@ -17,6 +17,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import xlsxwriter
+import yaml
 from conftest import DATASETS
 
 from pipelines.cli.main import main
@@ -29,6 +30,8 @@ MLPERF = "benchmarks/mlperf/summary_results_v5.1_llm.json"
 URDB = "tariffs/entergy_arkansas_LPS_TOU_industrial_5a592c995457a3371c423a7d.json"
 TARIFF_CSV = "tariffs/eia_state_industrial.csv"
 SCENARIO = "scenario.yaml"
+DERIVED = "benchmarks/derived.csv"
+DERIVED_HEADER = "accelerator,model,from_accelerator,throughput_ratio,source\n"
 
 Edit = Callable[[Path], None]
 
@@ -37,14 +40,16 @@ Edit = Callable[[Path], None]
 
 
 def cell(file: str, row: int, column: str, value: str) -> Edit:
-    """Set one cell of a CSV (row 2 = the first data row, as a spreadsheet counts)."""
+    """Set one cell of a CSV (row 2 = the first data row, as a spreadsheet counts); a column the
+    file does not have is added, empty but for that cell."""
 
     def edit(data: Path) -> None:
         frame = pl.read_csv(data / file, infer_schema=False)
+        current = pl.col(column) if column in frame.columns else pl.lit(None, pl.String)
         frame = frame.with_columns(
             pl.when(pl.int_range(pl.len()) == row - 2)
             .then(pl.lit(value))
-            .otherwise(pl.col(column))
+            .otherwise(current)
             .alias(column)
         )
         frame.write_csv(data / file)
@@ -60,6 +65,16 @@ def rented_cell(column: str, value: str) -> Edit:
         rented = frame["node_capex_usd"].is_null()
         first = int(rented.arg_true()[0])
         cell(PRICE_SHEET, first + 2, column, value)(data)
+
+    return edit
+
+
+def each(*edits: Edit) -> Edit:
+    """The edits one after the other."""
+
+    def edit(data: Path) -> None:
+        for one in edits:
+            one(data)
 
     return edit
 
@@ -152,6 +167,17 @@ def scenario_field(key: str, value: str) -> Edit:
     return edit
 
 
+def workload_field(index: int, key: str, value: object) -> Edit:
+    """Set `key` of the `index`-th workload (from 1) of scenario.yaml, whatever it holds."""
+
+    def edit(data: Path) -> None:
+        document = yaml.safe_load((data / SCENARIO).read_text())
+        document["workloads"][index - 1][key] = value
+        (data / SCENARIO).write_text(yaml.safe_dump(document, sort_keys=False))
+
+    return edit
+
+
 def make_directory(file: str) -> Edit:
     def edit(data: Path) -> None:
         path = data / file
@@ -220,6 +246,15 @@ def sku_in_two_sheets(data: Path) -> None:
     pl.concat([sheet, amd.head(1).select(sheet.columns).cast(pl.String)]).write_csv(
         data / PRICE_SHEET
     )
+
+
+def first_disaggregated(key: str) -> Callable[[list], None]:
+    """Remove `key` from the first disaggregated InferenceMAX record."""
+
+    def change(document: list) -> None:
+        next(r for r in document if r.get("disagg") is True).pop(key)
+
+    return change
 
 
 def short_schedule(document: dict) -> None:
@@ -334,6 +369,21 @@ CASES: dict[str, tuple[Edit, str, str | None]] = {
         None,
     ),
     "xlsx without the sheet": (xlsx_without_hardware_sheet, AMD_QUOTE, None),
+    "owned row hosted on site": (
+        cell(PRICE_SHEET, 2, "rental_hosting", "on_site"),
+        PRICE_SHEET,
+        "rental_hosting",
+    ),
+    "hosted rental without power": (
+        each(rented_cell("rental_hosting", "on_site"), rented_cell("node_power_kw", "")),
+        PRICE_SHEET,
+        "node_power_kw",
+    ),
+    "unknown power kind of a system": (
+        cell(PRICE_SHEET, 2, "power_kinds", "ac;hvdc"),
+        PRICE_SHEET,
+        "power_kinds",
+    ),
     "xlsx that is no workbook": (write(AMD_QUOTE, b"PK\x03\x04 not a zip at all"), AMD_QUOTE, None),
     "xlsx inf power": (xlsx_text_cell("node_power_kw", "inf"), AMD_QUOTE, "node_power_kw"),
     "price sheet is a directory": (
@@ -358,6 +408,36 @@ CASES: dict[str, tuple[Edit, str, str | None]] = {
         "tokens_per_s_per_gpu",
     ),
     "benchmark csv missing model": (drop_column(PUBLISHED, "model"), PUBLISHED, "model"),
+    "disaggregated maybe": (
+        cell(PUBLISHED, 2, "disaggregated", "maybe"),
+        PUBLISHED,
+        "disaggregated",
+    ),
+    "one pool of a disaggregated row": (
+        cell(PUBLISHED, 2, "prefill_gpus", "4"),
+        PUBLISHED,
+        "decode_gpus",
+    ),
+    "inferencemax disaggregated without decode pool": (
+        json_edit(INFERENCEMAX, first_disaggregated("num_decode_gpu")),
+        INFERENCEMAX,
+        "num_decode_gpu",
+    ),
+    "derived from itself": (
+        write(DERIVED, DERIVED_HEADER + "H200,deepseek-r1,h200,1.2,x\n"),
+        DERIVED,
+        "from_accelerator",
+    ),
+    "derived twice": (
+        write(DERIVED, DERIVED_HEADER + "B300,deepseek-r1,B200,1.5,x\nb300,deepseek-r1,H200,2,y\n"),
+        DERIVED,
+        "accelerator",
+    ),
+    "derived ratio 0": (
+        write(DERIVED, DERIVED_HEADER + "B300,deepseek-r1,B200,0,x\n"),
+        DERIVED,
+        "throughput_ratio",
+    ),
     "inferencemax not a list": (write(INFERENCEMAX, b'{"hw": "h200"}'), INFERENCEMAX, None),
     "inferencemax NaN throughput": (
         json_edit(INFERENCEMAX, record(0, "tput_per_gpu", float("nan"))),
@@ -425,6 +505,8 @@ CASES: dict[str, tuple[Edit, str, str | None]] = {
         None,
     ),
     "efficiency above 1": (cell("power.csv", 2, "efficiency", "1.2"), "power.csv", "efficiency"),
+    "power kind missing": (drop_column("power.csv", "kind"), "power.csv", "kind"),
+    "power kind hvdc": (cell("power.csv", 2, "kind", "hvdc"), "power.csv", "kind"),
     "efficiency 0": (cell("power.csv", 2, "efficiency", "0"), "power.csv", "efficiency"),
     "power capex nan": (
         cell("power.csv", 2, "capex_usd_per_kw_it", "NaN"),
@@ -502,9 +584,7 @@ CASES: dict[str, tuple[Edit, str, str | None]] = {
     "unknown field": (append_text(SCENARIO, "budget_gw: 2\n"), SCENARIO, "budget_gw"),
     "budget misspelt": (replace_text(SCENARIO, "budget_mw:", "budget_mws:"), SCENARIO, "budget_mw"),
     "unsafe yaml": (
-        replace_text(
-            SCENARIO, "name: default-20mw", "name: !!python/object/apply:os.system ['true']"
-        ),
+        scenario_field("name", "!!python/object/apply:os.system ['true']"),
         SCENARIO,
         None,
     ),
@@ -514,6 +594,32 @@ CASES: dict[str, tuple[Edit, str, str | None]] = {
         "workloads[3].max_ttft",
     ),
     "tariff not found": (scenario_field("tariff", "no-such-tariff"), SCENARIO, "tariff"),
+    "availability 0": (append_text(SCENARIO, "availability: 0\n"), SCENARIO, "availability"),
+    "grid connection in $/MW": (
+        append_text(SCENARIO, "grid_connection_capex_usd_per_kw: 400000\n"),
+        SCENARIO,
+        "grid_connection_capex_usd_per_kw",
+    ),
+    "unknown requirement": (
+        workload_field(3, "require", {"quantization": ["fp8"]}),
+        SCENARIO,
+        "workloads[3].require.quantization",
+    ),
+    "requirement not true or false": (
+        workload_field(3, "require", {"disaggregated": "maybe"}),
+        SCENARIO,
+        "workloads[3].require.disaggregated",
+    ),
+    "price per token, not per million": (
+        workload_field(3, "price_usd_per_million_tokens", 2_000_000),
+        SCENARIO,
+        "workloads[3].price_usd_per_million_tokens",
+    ),
+    "market cap 0": (
+        workload_field(1, "max_tokens_per_s", 0),
+        SCENARIO,
+        "workloads[1].max_tokens_per_s",
+    ),
     "shares sum to 0.9": (
         replace_text(SCENARIO, "share: 0.2", "share: 0.1"),
         SCENARIO,

@@ -20,6 +20,7 @@ from pipelines.ingest.readers.benchmarks import (
     read_inferencemax,
     read_mlperf,
 )
+from pipelines.ingest.tabular import read_table_file
 
 INFERENCEMAX_NAME = "benchmarks/inferencemax/agg_dsr1_1k1k.json"
 MLPERF_NAME = "benchmarks/mlperf/summary_results_v5.1_llm.json"
@@ -30,6 +31,21 @@ MLPERF = DATASETS / MLPERF_NAME
 
 CSV_HEADER = (
     "accelerator,model,framework,precision,isl,osl,concurrency,tokens_per_s_per_gpu,source\n"
+)
+CONFIG_HEADER = (
+    "accelerator,model,framework,precision,spec_decoding,disaggregated,prefill_gpus,decode_gpus,"
+    "kv_offload,parallelism,tokens_per_s_per_gpu,source\n"
+)
+"""A benchmarks CSV with every serving-configuration column."""
+CONFIGURATION = (
+    "framework",
+    "precision",
+    "spec_decoding",
+    "disaggregated",
+    "prefill_gpus",
+    "decode_gpus",
+    "kv_offload",
+    "parallelism",
 )
 
 
@@ -198,6 +214,136 @@ def test_inferencemax_disaggregated_rows_keep_per_gpu_throughput(
     assert "disagg=true" in row["source"]
 
 
+def test_inferencemax_serving_configuration_on_the_reference_file(
+    inferencemax_rows: list[dict],
+) -> None:
+    frame = read_inferencemax(INFERENCEMAX, INFERENCEMAX_NAME)
+    assert frame["spec_decoding"].to_list() == [r["spec_decoding"] for r in inferencemax_rows]
+    assert set(frame["spec_decoding"]) == {"none", "mtp"}
+    assert frame["disaggregated"].to_list() == [r["disagg"] for r in inferencemax_rows]
+    assert frame["prefill_gpus"].to_list() == [r.get("num_prefill_gpu") for r in inferencemax_rows]
+    assert frame["decode_gpus"].to_list() == [r.get("num_decode_gpu") for r in inferencemax_rows]
+    assert frame["kv_offload"].is_null().all()  # InferenceMAX does not state it
+    assert frame["parallelism"].is_not_null().all()
+    first = frame.row(0, named=True)  # mi355x atom, tp 4, ep 1, dp_attention "false"
+    assert (first["disaggregated"], first["parallelism"]) == (False, "tp4")
+    trt = frame.filter(
+        (pl.col("framework") == "dynamo-trt")
+        & (pl.col("prefill_gpus") == 4)
+        & (pl.col("decode_gpus") == 32)
+    )
+    assert set(trt["parallelism"]) == {
+        "prefill 1x(tp4 ep4) decode 4x(tp8 ep8)",
+        "prefill 1x(tp4 ep4 dp-attention) decode 1x(tp32 ep32 dp-attention)",
+    }
+    dp = frame.filter(pl.col("framework") == "dynamo-sglang")["parallelism"]
+    assert dp.str.contains("dp-attention").all()
+
+
+def test_inferencemax_disaggregated_output_is_per_gpu_of_the_deployment(
+    inferencemax_rows: list[dict],
+) -> None:
+    """On a disaggregated record the publisher's output_tput_per_gpu is per decode GPU and
+    input_tput_per_gpu per prefill GPU; per GPU of the deployment they add up to tput_per_gpu."""
+    frame = read_inferencemax(INFERENCEMAX, INFERENCEMAX_NAME)
+    disaggregated = [(i, r) for i, r in enumerate(inferencemax_rows) if r["disagg"]]
+    assert len(disaggregated) == 124
+    for index, record in disaggregated:
+        row = frame.row(index, named=True)
+        prefill, decode = record["num_prefill_gpu"], record["num_decode_gpu"]
+        input_per_gpu = record["input_tput_per_gpu"] * prefill / (prefill + decode)
+        assert row["output_tokens_per_s_per_gpu"] == pytest.approx(
+            record["output_tput_per_gpu"] * decode / (prefill + decode)
+        )
+        assert row["output_tokens_per_s_per_gpu"] + input_per_gpu == pytest.approx(
+            row["tokens_per_s_per_gpu"]
+        )
+        assert row["output_tokens_per_s_per_gpu"] < record["output_tput_per_gpu"]
+    for index, record in enumerate(inferencemax_rows):  # aggregated rows stay as published
+        if not record["disagg"]:
+            output = frame["output_tokens_per_s_per_gpu"][index]
+            assert output == pytest.approx(record["output_tput_per_gpu"])
+            assert output + record["input_tput_per_gpu"] == pytest.approx(record["tput_per_gpu"])
+
+
+def test_inferencemax_disaggregated_record(tmp_path: Path) -> None:
+    """The dynamo-trt example: 4 prefill + 32 decode GPUs, 57.64 output tokens/s per decode GPU
+    and 460.48 input tokens/s per prefill GPU are 102.40 tokens/s per GPU of the deployment."""
+    record = inferencemax_record(
+        hw="gb200",
+        framework="dynamo-trt",
+        precision="FP4",
+        spec_decoding="MTP",
+        disagg=True,
+        tput_per_gpu=102.40,
+        output_tput_per_gpu=57.64,
+        input_tput_per_gpu=460.48,
+        num_prefill_gpu=4,
+        num_decode_gpu=32,
+        prefill_num_workers=1,
+        prefill_tp=4,
+        prefill_ep=4,
+        prefill_dp_attention="false",
+        decode_num_workers=4,
+        decode_tp=8,
+        decode_ep=8,
+        decode_dp_attention=False,
+    )
+    for key in ("tp", "ep"):
+        del record[key]
+    path = write(tmp_path / "agg.json", json.dumps([record]))
+    row = read_inferencemax(path, "agg.json").row(0, named=True)
+    assert row["output_tokens_per_s_per_gpu"] == pytest.approx(57.64 * 32 / 36)
+    assert row["output_tokens_per_s_per_gpu"] + 460.48 * 4 / 36 == pytest.approx(102.40, abs=0.01)
+    assert row["tokens_per_s_per_gpu"] == pytest.approx(102.40)
+    assert (row["precision"], row["spec_decoding"], row["disaggregated"]) == ("fp4", "mtp", True)
+    assert (row["prefill_gpus"], row["decode_gpus"], row["kv_offload"]) == (4, 32, None)
+    assert row["parallelism"] == "prefill 1x(tp4 ep4) decode 4x(tp8 ep8)"
+
+
+def test_inferencemax_aggregated_parallelism_and_unstated_fields(tmp_path: Path) -> None:
+    records = [
+        inferencemax_record(tp=8, ep=8, dp_attention="true"),
+        inferencemax_record(tp=4, ep=1, dp_attention=False, precision="MXFP4"),
+        {k: v for k, v in inferencemax_record().items() if k not in ("tp", "ep", "disagg")},
+    ]
+    path = write(tmp_path / "agg.json", json.dumps(records))
+    frame = read_inferencemax(path, "agg.json")
+    assert frame["parallelism"].to_list() == ["tp8 ep8 dp-attention", "tp4", None]
+    assert frame["disaggregated"].to_list() == [False, False, None]
+    assert frame["precision"].to_list() == ["fp8", "mxfp4", "fp8"]
+    assert frame["spec_decoding"].is_null().all()  # no spec_decoding key: not stated
+    assert frame["output_tokens_per_s_per_gpu"].to_list() == pytest.approx([50.0] * 3)
+
+
+def test_inferencemax_disaggregated_record_needs_both_pools(tmp_path: Path) -> None:
+    pools = {"num_prefill_gpu": 4, "num_decode_gpu": 32}
+    records = [
+        inferencemax_record(disagg=True, **pools),
+        inferencemax_record(disagg=True, num_decode_gpu=32),
+        inferencemax_record(disagg=True, num_prefill_gpu=4, num_decode_gpu=None),
+        inferencemax_record(disagg=True, num_prefill_gpu=0, num_decode_gpu=2.5),
+        inferencemax_record(disagg="maybe", **pools),
+        inferencemax_record(disagg=False, **pools),
+    ]
+    path = write(tmp_path / "agg.json", json.dumps(records))
+    with pytest.raises(InputError) as error:
+        read_inferencemax(path, "agg.json")
+    found = problems_of(error)
+    assert [p[:3] for p in found] == [
+        ("agg.json", 2, "num_prefill_gpu"),
+        ("agg.json", 3, "num_decode_gpu"),
+        ("agg.json", 4, "num_prefill_gpu"),
+        ("agg.json", 4, "num_decode_gpu"),
+        ("agg.json", 5, "disagg"),
+        ("agg.json", 6, "num_prefill_gpu"),
+    ]
+    assert "a disaggregated row needs num_prefill_gpu and num_decode_gpu" in found[0][3]
+    assert found[2][3] == "expected a whole number > 0, got 0"
+    assert found[4][3] == "expected true or false, got text 'maybe'"
+    assert "not disaggregated has no prefill and decode pools" in found[5][3]
+
+
 def test_inferencemax_missing_key_is_a_problem_and_a_new_hw_is_its_own_key(tmp_path: Path) -> None:
     bad = inferencemax_record()
     del bad["tput_per_gpu"]
@@ -308,6 +454,20 @@ def test_mlperf_scenarios_carry_the_benchmark_latency_limits(mlperf_rows: list[d
     assert MLPERF_LATENCY_LIMITS_MS[("deepseek-r1", "Server")] == (2000.0, 80.0)
 
 
+def test_mlperf_states_no_serving_configuration_beyond_precision() -> None:
+    """The summary has no field for speculative decoding, disaggregation, KV offload or
+    parallelism (its keys are checked here), so those columns stay empty."""
+    rows = json.loads(MLPERF.read_text())
+    keys = {key.casefold() for row in rows for key in row}
+    for word in ("spec", "disagg", "offload", "parallel", "prefill", "decode"):
+        assert not any(word in key for key in keys), word
+    frame, _ = read_mlperf(MLPERF, MLPERF_NAME)
+    for column in ("spec_decoding", "disaggregated", "prefill_gpus", "decode_gpus"):
+        assert frame[column].is_null().all(), column
+    assert frame["kv_offload"].is_null().all() and frame["parallelism"].is_null().all()
+    assert set(frame["precision"]) == {"fp8", "fp4", "uint4", "mxfp4", None}
+
+
 def test_mlperf_zero_gpus_is_a_problem_and_skipped_rows_keep_numbering(tmp_path: Path) -> None:
     records = [
         mlperf_record(Accelerator="", **{"a#": ""}),
@@ -375,6 +535,101 @@ def test_benchmark_csv_new_accelerator_and_model_are_their_own_keys(tmp_path: Pa
     ]
 
 
+def test_benchmark_csv_serving_configuration(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "points.csv",
+        CONFIG_HEADER + "GB200,deepseek-r1,dynamo-trt,FP4,MTP,TRUE,4,32,no,"
+        '"prefill 1x(tp4) decode 4x(tp8 ep8)",100,a\n'
+        "H200,deepseek-r1,sglang,NvFP4,Eagle,false,,,Yes,tp8 ep8 dp-attention,50,b\n"
+        "H200,deepseek-r1,,,,,,,,,50,c\n"
+        "H200,deepseek-r1,vllm,fp8,none,0,,,1,,50,d\n",
+    )
+    frame = read_benchmark_csv(path, "benchmarks/points.csv")
+    assert frame.select(CONFIGURATION).rows() == [
+        ("dynamo-trt", "fp4", "mtp", True, 4, 32, False, "prefill 1x(tp4) decode 4x(tp8 ep8)"),
+        ("sglang", "nvfp4", "eagle", False, None, None, True, "tp8 ep8 dp-attention"),
+        (None, None, None, None, None, None, None, None),
+        ("vllm", "fp8", "none", False, None, None, True, None),
+    ]
+    assert frame.schema == pl.Schema(BENCHMARKS.schema)
+
+
+def test_benchmark_csv_without_configuration_columns_leaves_them_empty(tmp_path: Path) -> None:
+    path = write(tmp_path / "points.csv", CSV_HEADER + "h200,llama2-70b,vllm,FP8,,,,10,a\n")
+    row = read_benchmark_csv(path, "benchmarks/points.csv").row(0, named=True)
+    assert row["precision"] == "fp8"
+    assert all(row[c] is None for c in CONFIGURATION[2:]), row
+
+
+def test_benchmark_csv_configuration_problems_name_row_and_field(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "points.csv",
+        CONFIG_HEADER + "B200,deepseek-r1,,,,maybe,,,,,10,a\n"
+        "B200,deepseek-r1,,,,true,4,,,,10,b\n"
+        "B200,deepseek-r1,,,,false,4,8,,,10,c\n"
+        "B200,deepseek-r1,,,,true,0,1e6,2,,10,d\n"
+        "B200,deepseek-r1,,,,true,2.5,8,,,10,e\n",
+    )
+    with pytest.raises(InputError) as error:
+        read_benchmark_csv(path, "benchmarks/points.csv")
+    found = problems_of(error)
+    assert [p[1:3] for p in found] == [
+        (2, "disaggregated"),
+        (3, "decode_gpus"),
+        (4, "prefill_gpus"),
+        (5, "prefill_gpus"),
+        (5, "decode_gpus"),
+        (5, "kv_offload"),
+        (6, "prefill_gpus"),
+    ]
+    messages = [p[3] for p in found]
+    assert messages[0] == "expected true or false, got 'maybe'"
+    assert messages[1].startswith("missing value (prefill_gpus is given")
+    assert messages[3].startswith("0 is out of range (must be > 0 and <= 100,000")
+    assert messages[5] == "expected true or false, got '2'"
+    assert messages[6] == "expected a whole number, got '2.5'"
+    assert all(p[0] == "benchmarks/points.csv" for p in found)
+
+
+def benchmarks_workbook(path: Path, disaggregated: list[object], kv_offload: list[object]) -> Path:
+    """A workbook whose sheet `benchmarks` has one row per value; bools are Excel's TRUE/FALSE
+    cells, numbers number cells, strings text cells."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("benchmarks")
+    header = ["accelerator", "model", "disaggregated", "kv_offload", "tokens_per_s_per_gpu"]
+    sheet.write_row(0, 0, [*header, "source"])
+    for row, flags in enumerate(zip(disaggregated, kv_offload, strict=True), start=1):
+        sheet.write_row(row, 0, ["H200", "deepseek-r1"])
+        for column, value in enumerate(flags, start=2):
+            if isinstance(value, bool):
+                sheet.write_boolean(row, column, value)
+            else:
+                sheet.write(row, column, value)
+        sheet.write_row(row, 4, [10, "lab"])
+    book.close()
+    return path
+
+
+def test_boolean_columns_from_an_xlsx_sheet(tmp_path: Path) -> None:
+    """Excel's own TRUE/FALSE cells, text and numbers alike."""
+    path = benchmarks_workbook(tmp_path / "points.xlsx", [True, "No", 1], [0, "YES", False])
+    frame = read_table_file(path, "points.xlsx", BENCHMARKS)
+    assert frame.select("disaggregated", "kv_offload").rows() == [
+        (True, False),
+        (False, True),
+        (True, False),
+    ]
+    bad = benchmarks_workbook(tmp_path / "bad.xlsx", [True, "perhaps"], [2, "no"])
+    with pytest.raises(InputError) as error:
+        read_table_file(bad, "bad.xlsx", BENCHMARKS)
+    assert problems_of(error) == [
+        ("bad.xlsx", 2, "kv_offload", "expected true or false, got '2'"),
+        ("bad.xlsx", 3, "disaggregated", "expected true or false, got 'perhaps'"),
+    ]
+
+
 # --- files that are not result lists -----------------------------------------------------
 
 
@@ -434,6 +689,22 @@ def test_read_benchmarks_folder(tmp_path: Path) -> None:
     }
     assert frame.equals(frame.sort(list(BENCHMARKS.schema), nulls_last=True))
     assert frame.equals(read_benchmarks(tmp_path))
+
+
+def test_read_benchmarks_does_not_read_derived_csv(tmp_path: Path) -> None:
+    from pipelines.ingest.readers.benchmarks import SOURCE
+
+    write(tmp_path / "benchmarks" / "lab.csv", CSV_HEADER + "B300,deepseek-r1,,,,,,10,lab\n")
+    write(
+        tmp_path / "benchmarks" / "derived.csv",
+        "accelerator,model,from_accelerator,throughput_ratio,source\nB300,deepseek-r1,B200,1.5,x\n",
+    )
+    frame = read_benchmarks(tmp_path)
+    assert frame["source_file"].to_list() == ["benchmarks/lab.csv"]
+    assert [p.name for p in SOURCE.files(tmp_path)] == ["lab.csv"]
+    (tmp_path / "benchmarks" / "lab.csv").unlink()
+    with pytest.raises(InputError, match="no benchmark files"):
+        read_benchmarks(tmp_path)
 
 
 def test_read_benchmarks_reports_every_file(tmp_path: Path) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
+import yaml
 
 from pipelines.cli.main import main
 from pipelines.ingest.names import accelerator_key, model_key
@@ -76,9 +78,22 @@ TPU-v6e,meta-llama/Llama-3.3-70B-Instruct,vllm-tpu,bf16,1024,1024,64,1800,900,40
 TPU-v6e,meta-llama/Llama-3.3-70B-Instruct,vllm-tpu,bf16,1024,1024,16,900,450,80,0.4,lab run 2
 b200-trt,llama-3.3-70b,trtllm,fp8,1024,1024,64,6000,3000,45,0.6,lab run 3
 """
-TPU_ROW = (
-    "TPU v6e-8 host,Google,tpu-v6e,8,180000,8.4,3.4,4,air;liquid,5,3,0,,,estimate for a test,2026\n"
-)
+TPU_ROW = {
+    "sku": "TPU v6e-8 host",
+    "vendor": "Google",
+    "accelerator": "tpu-v6e",
+    "gpus_per_node": "8",
+    "node_capex_usd": "180000",
+    "node_power_kw": "8.4",
+    "node_idle_power_kw": "3.4",
+    "nodes_per_rack": "4",
+    "cooling_kinds": "air;liquid",
+    "lifetime_years": "5",
+    "maintenance_pct_per_year": "3",
+    "opex_usd_per_gpu_year": "0",
+    "source": "estimate for a test",
+    "as_of": "2026",
+}
 IMAX_RECORDS = [
     {
         "hw": "mi355x-amd_0",
@@ -96,6 +111,13 @@ IMAX_RECORDS = [
 ]
 
 
+def add_price_sheet_row(data: Path, row: dict[str, str]) -> None:
+    """Append `row` (column -> cell) to the bundled price sheet, whatever its columns' order."""
+    path = data / "hardware" / "price_sheet.csv"
+    sheet = pl.read_csv(path, infer_schema=False)
+    pl.concat([sheet, pl.DataFrame([row])], how="diagonal").write_csv(path)
+
+
 @pytest.fixture
 def own_files(data: Path) -> Path:
     """The bundled folder with a planner's own files: a TPU, Llama 3.3, gpt-oss, runner labels,
@@ -104,29 +126,31 @@ def own_files(data: Path) -> Path:
     (data / "benchmarks" / "inferencemax" / "agg_runner_labels.json").write_text(
         json.dumps(IMAX_RECORDS)
     )
-    with open(data / "hardware" / "price_sheet.csv", "a") as sheet:
-        sheet.write(TPU_ROW)
-    scenario = (data / "scenario.yaml").read_text()
-    scenario = scenario.replace("name: default-20mw\n", "")
-    scenario = scenario.replace(
-        "    share: 0.2\n",
-        """    share: 0.1
-  - name: llama-33-chat
-    model: llama-3.3-70b
-    isl: 1024
-    osl: 1024
-    min_interactivity_tokens_per_s_per_user: 30
-    max_ttft_s: 1.0
-    share: 0.05
-  - name: gpt-oss
-    model: openai/gpt-oss-120b
-    isl: 1024
-    osl: 1024
-    min_interactivity_tokens_per_s_per_user: 30
-    share: 0.05
-""",
-    )
-    (data / "scenario.yaml").write_text(scenario)
+    add_price_sheet_row(data, TPU_ROW)
+    scenario = yaml.safe_load((data / "scenario.yaml").read_text())
+    del scenario["name"]
+    llama = next(w for w in scenario["workloads"] if w["name"] == "llama-70b-api")
+    llama["share"] = round(llama["share"] - 0.1, 9)
+    scenario["workloads"] += [
+        {
+            "name": "llama-33-chat",
+            "model": "llama-3.3-70b",
+            "isl": 1024,
+            "osl": 1024,
+            "min_interactivity_tokens_per_s_per_user": 30,
+            "max_ttft_s": 1.0,
+            "share": 0.05,
+        },
+        {
+            "name": "gpt-oss",
+            "model": "openai/gpt-oss-120b",
+            "isl": 1024,
+            "osl": 1024,
+            "min_interactivity_tokens_per_s_per_user": 30,
+            "share": 0.05,
+        },
+    ]
+    (data / "scenario.yaml").write_text(yaml.safe_dump(scenario, sort_keys=False))
     return data
 
 
@@ -182,10 +206,19 @@ def test_a_plan_is_made_with_new_names_and_without_the_unmeasured_workload(
 def test_a_system_without_benchmarks_is_named_with_the_keys_that_exist(
     own_files: Path, tmp_path: Path, capsys
 ) -> None:
-    with open(own_files / "hardware" / "price_sheet.csv", "a") as sheet:
-        sheet.write(
-            "Gaudi 3 8-OAM,Intel,Gaudi3,8,150000,10,4,4,air,5,3,0,,,estimate for a test,2026\n"
-        )
+    add_price_sheet_row(
+        own_files,
+        TPU_ROW
+        | {
+            "sku": "Gaudi 3 8-OAM",
+            "vendor": "Intel",
+            "accelerator": "Gaudi3",
+            "node_capex_usd": "150000",
+            "node_power_kw": "10",
+            "node_idle_power_kw": "4",
+            "cooling_kinds": "air",
+        },
+    )
     assert (
         main(["plan", "--data", str(own_files), "--warehouse", str(tmp_path / "w"), "--json"]) == 0
     )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 from conftest import DATASETS
 
-from optimizer.design import best_operating_point, pareto_front, plan_inputs
+from optimizer.design import best_operating_point, pareto_front, plan_inputs, tariff_tables
 from optimizer.inputs import System
+from optimizer.tariff import Tariff, bill
 from pipelines.contract.schema import BENCHMARKS
 from pipelines.ingest.sources import read_inputs
 
@@ -127,14 +129,22 @@ def test_pareto_front_drops_dominated_points():
 def test_bundled_design_space():
     """Each default workload is served; systems without a point meeting any SLO are left out with
     a note."""
-    inputs = plan_inputs(read_inputs(DATASETS))
+    tables = read_inputs(DATASETS)
+    inputs = plan_inputs(tables)
     served = {p.workload for p in inputs.operating_points}
     assert served == {w.name for w in inputs.workloads}
     skus = {s.sku for s in inputs.systems}
     for note in inputs.notes:
         assert note.split(":")[0] not in skus
-    assert inputs.energy.energy_usd_per_kwh == pytest.approx(
-        0.0892
-    )  # EIA 2023 Virginia industrial, 8.92 ¢/kWh
+    # Entergy Arkansas LPS TOU for a constant 20 MW: its bill over the year's kWh, split into
+    # energy per kWh and demand per kW-month; all in about 6.1 ¢/kWh, near EIA's 2024 Arkansas
+    # industrial average of 6.55 ¢ (which mixes in smaller customers)
+    load_kw = np.full(8760, 20_000.0)
+    year = bill(Tariff.from_tables(tariff_tables(tables), "5a592c995457a3371c423a7d"), load_kw)
+    energy = inputs.energy
+    assert energy.energy_usd_per_kwh * load_kw.sum() == pytest.approx(year.energy_usd)
+    assert energy.demand_usd_per_kw_month * 12 * 20_000 == pytest.approx(year.demand_usd)
+    all_in = year.annual_usd / load_kw.sum()
+    assert 0.055 < all_in < 0.07
     for point in inputs.operating_points:
         assert point.tokens_per_s_per_gpu > 0

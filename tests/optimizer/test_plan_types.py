@@ -39,6 +39,14 @@ from pipelines.warehouse.history import save_plan, stamp
 
 GOLDEN = REPO / "tests" / "golden"
 VOLATILE = {"seconds", "build_seconds", "solve_seconds"}
+SITE_ECONOMICS = {
+    "carbon_kg_per_million_tokens",
+    "water_l_per_million_tokens",
+    "revenue_usd_per_year",
+    "margin_usd_per_year",
+    "availability",
+}
+"""In every plan made now; optional because plan files made before them lack them."""
 """Keys the recorded plans leave out (`tests/test_no_change.py`)."""
 
 
@@ -73,6 +81,8 @@ def test_the_required_keys_are_every_plans_and_the_extras_optional():
         "objective",
     } <= PlanDocument.__required_keys__
     assert PlanDocument.__optional_keys__ == {
+        *SITE_ECONOMICS,
+        "levers",
         "time_resolution",
         "flat_cost_per_million_tokens_usd",
         "monthly",
@@ -88,7 +98,7 @@ def test_the_required_keys_are_every_plans_and_the_extras_optional():
 
 
 def test_a_made_plan_has_exactly_the_documented_fields(made: PlanDocument):
-    assert set(made) == PlanDocument.__required_keys__
+    assert set(made) == PlanDocument.__required_keys__ | SITE_ECONOMICS
     assert all(set(row) == keys(FleetRow) for row in made["fleet"]) and made["fleet"]
     assert all(set(row) == keys(AllocationRow) for row in made["allocation"]) and made["allocation"]
     assert all(set(row) == keys(WorkloadRow) for row in made["workloads"])
@@ -140,7 +150,7 @@ def test_a_bad_choice_lists_the_choices_as_text(capsys):
     options.add_plan(parser)
     with pytest.raises(SystemExit):
         parser.parse_args(["--objective", "cheapest"])
-    assert "(choose from 'cost-per-token', 'min-cost')" in capsys.readouterr().err
+    assert "(choose from 'cost-per-token', 'min-cost', 'max-profit')" in capsys.readouterr().err
 
 
 def test_a_json_file_that_is_not_a_plan_is_bad_input_naming_it_and_the_missing_keys(

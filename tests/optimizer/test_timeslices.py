@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -542,8 +543,8 @@ def test_tariff_profiles_price_every_tariff_per_slice():
         .to_list()
         == [365] * 24
     )
-    flat = frame.filter(tariff_id="eia-2023-virginia")
-    assert set(flat["energy_usd_per_kwh"]) == {0.0892} and flat["demand_period"].null_count() == 576
+    flat = frame.filter(tariff_id="eia-2024-virginia")
+    assert set(flat["energy_usd_per_kwh"]) == {0.0878} and flat["demand_period"].null_count() == 576
 
 
 def test_scenario_load_profile_and_shapes(data: Path):
@@ -612,9 +613,7 @@ def test_plan_command_time_resolved_end_to_end(data: Path, tmp_path: Path, capsy
     )
     (data / "hardware" / "amd_quote.xlsx").unlink()
     scenario = data / "scenario.yaml"
-    scenario.write_text(
-        scenario.read_text().replace("tariff: eia-2023-virginia", f"tariff: {ENTERGY_ID}")
-    )
+    scenario.write_text(re.sub(r"(?m)^tariff: .*$", f"tariff: {ENTERGY_ID}", scenario.read_text()))
     warehouse = tmp_path / "warehouse"
     assert (
         main(

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
 import pytest
 from conftest import DATASETS
 
+from optimizer.economics import crf
 from pipelines.cli.main import main
 from pipelines.ingest.sources import read_inputs
 from pipelines.planning.sweep import (
@@ -19,6 +19,7 @@ from pipelines.planning.sweep import (
     budget_pairs,
     budgets_to_solve,
     parse_budget_range,
+    rises_with_budget,
     sweep,
 )
 
@@ -47,15 +48,32 @@ def test_each_budget_is_paired_with_one_more_mw_and_solved_once():
     assert budgets_to_solve(pairs) == [0.1, 1.1, 8.0, 9.0, 10.0]
 
 
-def test_cost_per_token_never_rises_with_the_budget(frontier: dict):
+def test_cost_per_token_rises_with_the_budget_only_by_the_extra_interconnect(frontier: dict):
     costs = [r["cost_per_million_tokens_usd"] for r in frontier["rows"]]
     assert [r["budget_mw"] for r in frontier["rows"]] == [4.0, 8.0, 9.0, 12.0]
     assert all(c is not None for c in costs)
-    for smaller, larger in pairwise(costs):
-        assert larger <= smaller * (1 + 2 * GAP)
+    scenario = read_inputs(DATASETS)["scenario"].row(0, named=True)
+    grid_usd_per_mw_year = (
+        1000.0
+        * scenario["grid_connection_capex_usd_per_kw"]
+        * crf(scenario["wacc"], scenario["facility_lifetime_years"])
+    )
+    assert rises_with_budget(frontier["rows"], grid_usd_per_mw_year, GAP) == []
     for row in frontier["rows"]:
         assert row["grid_power_mw"] <= row["budget_mw"] + 1e-9
         assert row["design"].startswith(f"power {row['power_design']}")
+
+
+def test_a_rise_beyond_the_extra_interconnect_is_reported():
+    """1 MW more at 1 M$ a year on 10¹² tokens may add up to $1 per million tokens."""
+    rows = [
+        {"budget_mw": 1.0, "cost_per_million_tokens_usd": 2.0, "tokens_per_year": 1e12},
+        {"budget_mw": 2.0, "cost_per_million_tokens_usd": 2.9, "tokens_per_year": 2e12},
+        {"budget_mw": 3.0, "cost_per_million_tokens_usd": None, "tokens_per_year": None},
+        {"budget_mw": 4.0, "cost_per_million_tokens_usd": 3.8, "tokens_per_year": 3e12},
+    ]
+    assert rises_with_budget(rows, 1e6, 0.0) == []
+    assert rises_with_budget(rows, 0.2e6, 0.0) == [(1.0, 2.0), (2.0, 4.0)]
 
 
 def test_one_more_mw_is_solved_not_guessed(frontier: dict):

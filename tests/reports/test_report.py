@@ -116,15 +116,17 @@ def test_single_system_alternatives_are_in_the_plan(plan: dict):
     assert {f["sku"] for f in plan["fleet"]} <= {r["sku"] for r in rows}
 
 
-def test_a_rented_alternative_is_capped_like_in_the_full_model():
+def test_a_rented_alternative_keeps_its_max_nodes():
+    """A rental alone is the rental as the full model has it (`max_nodes` and all), with its own
+    operating points only."""
     from optimizer.design import plan_inputs
     from pipelines.ingest.sources import read_inputs
 
     inputs = plan_inputs(read_inputs(DATASETS))
-    rented = next(s for s in inputs.systems if s.rented and s.max_nodes is None)
-    alone = single_system_inputs(inputs, rented.sku, {rented.sku: 7})
-    assert [s.max_nodes for s in alone.systems] == [7]
-    assert {p.sku for p in alone.operating_points} == {rented.sku}
+    rented = next(s for s in inputs.systems if s.rented)
+    alone = single_system_inputs(inputs, rented.sku)
+    assert alone.systems == (rented,)
+    assert alone.operating_points and {p.sku for p in alone.operating_points} == {rented.sku}
 
 
 def _chromium(*arguments: str, profile: Path) -> subprocess.CompletedProcess:

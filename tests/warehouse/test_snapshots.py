@@ -265,7 +265,7 @@ def test_a_failed_ingest_changes_nothing(folders: dict, tmp_path: Path, data: Pa
     warehouse = tmp_path / "warehouse"
     shutil.copytree(folders["warehouse_a"], warehouse)
     sheet = data / "hardware" / "price_sheet.csv"
-    sheet.write_text(sheet.read_text().replace(",400000,10.2,", ",four hundred k,10.2,", 1))
+    sheet.write_text(sheet.read_text().replace(",225000,10.2,", ",two hundred k,10.2,", 1))
     before = files(warehouse)
     current = snapshots.current_id(warehouse)
     with pytest.raises(InputError, match="node_capex_usd"):

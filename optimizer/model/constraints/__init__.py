@@ -5,7 +5,7 @@
     limits         the supply cap per system; the grid interconnect budget
     capacity       GPUs from the nodes: over the flat year | in each load state
     grid_power     busy power per load state, placed on combinations; monthly peaks
-    tokens         token shares | demands; batch workloads day by day, daily quotas
+    tokens         token shares | demands | market caps; batch workloads day by day, daily quotas
 """
 
 from optimizer.model.constraints.capacity import (
@@ -26,6 +26,7 @@ from optimizer.model.constraints.power_design import (
 from optimizer.model.constraints.tokens import (
     define_batch_day_constraints,
     define_demand_constraints,
+    define_market_cap_constraints,
     define_token_share_constraints,
     mean_throughput,
     workload_throughput,
@@ -38,6 +39,7 @@ __all__ = [
     "define_busy_power_constraints",
     "define_demand_constraints",
     "define_gpu_capacity_constraints",
+    "define_market_cap_constraints",
     "define_grid_power_constraints",
     "define_node_design_constraints",
     "define_peak_demand_constraints",

@@ -10,15 +10,17 @@ from optimizer.model.data import ModelData
 
 
 def define_gpu_capacity_constraints(model: pyo.ConcreteModel, data: ModelData) -> None:
-    """GPUs allocated to workloads come from the nodes bought (or rented).
+    """GPUs allocated to workloads come from the nodes bought (or rented), of which the
+    fraction a_s is serving at any time (availability; failures, maintenance, spares).
 
-    Σ_{w : (s,w) ∈ O} g[s,w] ≤ gpus_s · Σ_{k ∈ K_s} n[k]     ∀ s ∈ S      [GPU]
+    Σ_{w : (s,w) ∈ O} g[s,w] ≤ a_s · gpus_s · Σ_{k ∈ K_s} n[k]     ∀ s ∈ S      [GPU]
 
     ======  ========================  ===============================
     symbol  Pyomo attribute           meaning
     ======  ========================  ===============================
     g[s,w]  model.gpus[s, w]          GPUs of s allocated to w
     gpus_s  data.gpus_per_node[s]     GPUs per node of s
+    a_s     data.serving_fraction[s]  availability on site; 1 for a remote rental
     n[k]    model.nodes[k]            nodes of combination k
     ======  ========================  ===============================
     """
@@ -28,7 +30,7 @@ def define_gpu_capacity_constraints(model: pyo.ConcreteModel, data: ModelData) -
         list(data.skus),
         rule=lambda m, s: (
             quicksum(m.gpus[s, w] for w in workloads_of[s])
-            <= data.gpus_per_node[s] * quicksum(m.nodes[k] for k in combos_of[s])
+            <= data.serving_gpus(s) * quicksum(m.nodes[k] for k in combos_of[s])
         ),
     )
 
@@ -51,7 +53,7 @@ def define_slice_capacity_constraints(model: pyo.ConcreteModel, data: ModelData)
     for the busiest state, the interactive workloads' peak included.
 
     busy[s,q] = Σ_{w interactive} f_w(h_q) · g[s,w] + Σ_{w batch} b[s,w,q]
-    busy[s,q] ≤ gpus_s · Σ_{k ∈ K_s} n[k]     ∀ s ∈ S, q ∈ Q_s      [GPU]
+    busy[s,q] ≤ a_s · gpus_s · Σ_{k ∈ K_s} n[k]     ∀ s ∈ S, q ∈ Q_s      [GPU]
 
     ========  ==========================  ==============================================
     symbol    Pyomo attribute             meaning
@@ -66,6 +68,6 @@ def define_slice_capacity_constraints(model: pyo.ConcreteModel, data: ModelData)
         [(s, q) for s in data.skus for q in loads.states[s]],
         rule=lambda m, s, q: (
             busy_gpus(m, data, s, q)
-            <= data.gpus_per_node[s] * quicksum(m.nodes[k] for k in loads.combos[s])
+            <= data.serving_gpus(s) * quicksum(m.nodes[k] for k in loads.combos[s])
         ),
     )

@@ -16,12 +16,12 @@ def define_busy_power_constraints(model: pyo.ConcreteModel, data: ModelData) -> 
     Its combinations differ in PUE, so in busy power per GPU δ_k, and any plan does best
     to run the busy GPUs on the lowest δ first. That placement is the LP
 
-        D[s,q] = min { Σ_k δ_k u_k : Σ_k u_k = busy[s,q], 0 ≤ u_k ≤ gpus_s · n[k] },
+        D[s,q] = min { Σ_k δ_k u_k : Σ_k u_k = busy[s,q], 0 ≤ u_k ≤ a_s · gpus_s · n[k] },
 
     and by LP duality (the dual's optimum lies at a price π = δ_i) it is the largest of
     |K_s| functions linear in busy and n. With K_s ordered by δ ascending:
 
-    D[s,q] ≥ δ_i · busy[s,q] − Σ_{j < i} (δ_i − δ_j) · gpus_s · n[j]
+    D[s,q] ≥ δ_i · busy[s,q] − Σ_{j < i} (δ_i − δ_j) · a_s · gpus_s · n[j]
                                                 ∀ i ∈ K_s, s ∈ S_split, q ∈ Q_s   [kW]
 
     D only enters B[q], which costs energy and demand charges (prices ≥ 0), so at the
@@ -43,7 +43,7 @@ def define_busy_power_constraints(model: pyo.ConcreteModel, data: ModelData) -> 
         ks = loads.split[s]
         k = ks[i]
         cheaper = quicksum(
-            (delta[k] - delta[j]) * data.gpus_per_node[s] / GRID_KW_UNIT * m.nodes[j]
+            (delta[k] - delta[j]) * data.serving_gpus(s) / GRID_KW_UNIT * m.nodes[j]
             for j in ks[:i]
             if delta[j] < delta[k]
         )

@@ -1,5 +1,6 @@
-"""Tokens delivered: split by workload shares (cost-per-token) or at least each workload's
-demand (min-cost), and batch workloads day by day with their daily quotas."""
+"""Tokens delivered: split by workload shares (cost-per-token), at least each workload's
+demand (min-cost) or at most what its market takes (max-profit), and batch workloads day by
+day with their daily quotas."""
 
 from __future__ import annotations
 
@@ -64,6 +65,32 @@ def define_demand_constraints(model: pyo.ConcreteModel, data: ModelData) -> None
     model.demand = pyo.Constraint(list(data.demands_tokens_per_s), rule=rule)
 
 
+def define_market_cap_constraints(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """Sell no more than the market takes (max-profit).
+
+    Σ_{s : (s,w) ∈ O} tps[s,w] · g[s,w] ≤ m_w     ∀ w with a cap m_w      [tokens/s]
+
+    In the same terms as a demand (`define_demand_constraints`): flat, while serving;
+    time-resolved, at an interactive workload's peak and as a batch workload's mean over the
+    year (m_w · utilization, stored by `model_data`).
+
+    ==========  ===============================  ================================
+    symbol      Pyomo attribute                  meaning
+    ==========  ===============================  ================================
+    m_w         data.caps_tokens_per_s[w]        what the market takes [tokens/s]
+    ==========  ===============================  ================================
+    """
+    skus_of = data.workload_skus
+    batch = data.time.batch if data.time is not None else ()
+
+    def rule(m, w):
+        throughput = mean_throughput if w in batch else workload_throughput
+        return throughput(m, data, skus_of, w) <= data.caps_tokens_per_s[w] / TOKENS_PER_S_UNIT
+
+    caps = [w for w in data.caps_tokens_per_s if w in skus_of]
+    model.market_cap = pyo.Constraint(caps, rule=rule)
+
+
 def define_batch_day_constraints(model: pyo.ConcreteModel, data: ModelData) -> None:
     """Batch throughput day by day, and daily quotas.
 
@@ -74,9 +101,10 @@ def define_batch_day_constraints(model: pyo.ConcreteModel, data: ModelData) -> N
     (`mean_throughput`), so the annual rows read 365 day values, not every state.
     A batch workload with a daily quota serves the same tokens every day:
 
-    y[w,D] = σ_w · θ  (cost-per-token)  |  y[w,D] ≥ d_w  (min-cost)     ∀ w with a daily quota, D
+    y[w,D] = σ_w · θ  (cost-per-token)  |  y[w,D] ≥ d_w  (min-cost)  |  y[w,D] = y[w,D₀]
+    (max-profit)      ∀ w with a daily quota, D
 
-    (σ_w θ, d_w: w's mean over the year.)
+    (σ_w θ, d_w: w's mean over the year; D₀ the first day.)
 
     ========  ====================================  =====================================
     symbol    Pyomo attribute                       meaning
@@ -107,6 +135,8 @@ def define_batch_day_constraints(model: pyo.ConcreteModel, data: ModelData) -> N
     def quota(m, w, day):
         if data.objective == "cost-per-token":
             return m.batch_day_tokens_per_s[w, day] == data.shares[w] * m.tokens_per_s
+        if data.objective == "max-profit":
+            return m.batch_day_tokens_per_s[w, day] == m.batch_day_tokens_per_s[w, 0]
         return m.batch_day_tokens_per_s[w, day] >= data.demands_tokens_per_s[w] / TOKENS_PER_S_UNIT
 
     model.batch_quota = pyo.Constraint([(w, day) for w in time.daily for day in days], rule=quota)

@@ -14,8 +14,9 @@ def run(args: argparse.Namespace) -> int:
 
     data = options.data_dir(args)
     tables = read_inputs(data)
+    width = max(len(name) for name in tables)
     for source in SOURCES:
         files = ", ".join(str(p.relative_to(data)) for p in source.files(data))
         for name in source.tables:
-            print(f"{name:<20} {tables[name].height:>6} rows   {files}")
+            print(f"{name:<{width}} {tables[name].height:>6} rows   {files}")
     return 0

@@ -54,9 +54,14 @@ def _matches(name: str, pattern: str) -> bool:
 
 
 def sources_reading(files: Iterable[str]) -> list[Source]:
-    """The sources whose patterns match any of `files`, in `SOURCES` order."""
+    """The sources whose patterns match any of `files` (not one they exclude), in `SOURCES`
+    order."""
     names = list(files)
-    return [s for s in SOURCES if any(_matches(n, p) for n in names for p in s.patterns)]
+    return [
+        s
+        for s in SOURCES
+        if any(_matches(n, p) and n not in s.exclude for n in names for p in s.patterns)
+    ]
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,8 @@ def design_space(
     warehouse: Warehouse,
     **tables: pl.DataFrame,
 ) -> dg.Output[dict]:
-    """Per system × workload, the best operating point that meets the workload's SLO; the
+    """Per system × workload and serving configuration, the best operating point that meets the
+    workload's SLO (measured, interpolated or derived); the
     feasible (system, cooling, power design) combinations; the tariff priced for the flat year
     and per representative slice (what time-resolved plans read, as in `tariff_profiles`);
     the tables snapshot it was made from (`inputs_snapshot`) and that snapshot's input files.
@@ -49,10 +50,12 @@ def design_space(
             {
                 "sku": p.sku,
                 "workload": p.workload,
+                "configuration": p.configuration,
                 "tokens_per_s_per_gpu": p.tokens_per_s_per_gpu,
                 "interactivity": p.interactivity_tokens_per_s_per_user,
                 "ttft_s": p.ttft_s,
                 "interpolated": p.interpolated,
+                "derived": p.derived,
             }
             for p in inputs.operating_points
         ]

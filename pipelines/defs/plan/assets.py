@@ -1,11 +1,11 @@
 """Plan: the MILP that picks the fleet, cooling and power design, and its checks."""
 
 import math
-from itertools import pairwise
 
 import dagster as dg
 import polars as pl
 
+from optimizer.economics import crf
 from optimizer.inputs import SolverOptions
 from optimizer.plan import recompute_annual_cost
 from optimizer.solve import Infeasible
@@ -13,7 +13,7 @@ from optimizer.types import Objective, PlanDocument, TimeResolution, cost_compon
 from pipelines.defs.design.assets import INGESTED, design_inputs, snapshot_read
 from pipelines.defs.resources import SNAPSHOT_ASSET, Warehouse
 from pipelines.planning.make_plan import plan_from_inputs
-from pipelines.planning.sweep import budget_range, sweep
+from pipelines.planning.sweep import budget_range, rises_with_budget, sweep
 from pipelines.reports.exports import EXPORTS_FOLDER, export_paths
 from pipelines.reports.frontier import sweep_text
 from pipelines.reports.text import COST_LABELS, plan_text
@@ -25,7 +25,8 @@ COST_TOLERANCE = 1e-6
 
 class PlanConfig(dg.Config):
     objective: str = Objective.COST_PER_TOKEN.value
-    """cost-per-token (Dinkelbach over MILPs) or min-cost (meet each workload's demand)."""
+    """cost-per-token (Dinkelbach over MILPs), min-cost (meet each workload's demand) or
+    max-profit (revenue at each workload's price, at most what its market takes, less cost)."""
     time_limit_s: float = SolverOptions.time_limit_s
     mip_rel_gap: float = SolverOptions.mip_rel_gap
     threads: int = SolverOptions.threads
@@ -63,7 +64,9 @@ def build_plan(
     context: dg.AssetExecutionContext, config: PlanConfig, warehouse: Warehouse, design_space: dict
 ):
     """The recommended build plan: fleet per system, cooling and power design; GPU allocation to
-    workloads; annual cost by component; cost per million tokens and tokens/s per MW.
+    workloads in their serving configurations; annual cost by component; cost per million
+    tokens, tokens/s per MW, carbon and water per million tokens; and what each lever (FP4,
+    speculative decoding, disaggregation, KV offload, liquid cooling, 800 VDC) is worth.
     """
     inputs, files, snapshot_id = design_inputs(design_space)
     options = SolverOptions(
@@ -104,6 +107,8 @@ def plan_metadata(plan: PlanDocument) -> dict:
         "grid_power_mw": plan["grid_power_mw"],
         "status": plan["status"],
         "plan_id": plan["plan_id"],
+        "carbon_kg_per_million_tokens": plan.get("carbon_kg_per_million_tokens") or 0.0,
+        "water_l_per_million_tokens": plan.get("water_l_per_million_tokens") or 0.0,
     } | time_metadata(plan)
 
 
@@ -176,7 +181,8 @@ class FrontierConfig(dg.Config):
         dg.AssetCheckSpec(
             "cost_never_rises_with_budget",
             asset="pareto_frontier",
-            description="Cost per token does not rise with the budget (up to the MIP gap).",
+            description="Cost per token does not rise with the budget (up to the MIP gap and "
+            "the interconnect cost of the extra MW).",
         )
     ],
 )
@@ -205,12 +211,13 @@ def pareto_frontier(
         inputs_files=files,
         time_resolution=config.time_resolution,
     ) | {"inputs_snapshot": snapshot_id}
-    costs = [
-        r["cost_per_million_tokens_usd"]
-        for r in frontier["rows"]
-        if r["cost_per_million_tokens_usd"] is not None
-    ]
-    rises = [(a, b) for a, b in pairwise(costs) if b > a * (1 + 2 * config.mip_rel_gap)]
+    scenario = tables["scenario"].row(0, named=True)
+    grid_usd_per_mw_year = (
+        1000.0
+        * (scenario.get("grid_connection_capex_usd_per_kw") or 0.0)
+        * crf(scenario["wacc"], scenario["facility_lifetime_years"])
+    )
+    rises = rises_with_budget(frontier["rows"], grid_usd_per_mw_year, config.mip_rel_gap)
     yield dg.Output(
         frontier,
         metadata={

@@ -29,8 +29,14 @@ from pipelines.contract.schema import BENCHMARKS
 from pipelines.ingest.files import read_json
 from pipelines.ingest.folder import input_files, relative_name
 from pipelines.ingest.names import accelerator_key, model_key
+from pipelines.ingest.readers.derived import DERIVED_FILE
 from pipelines.ingest.source import Source
-from pipelines.ingest.tabular import MAX_PROBLEMS_PER_FILE, read_records, read_table_file
+from pipelines.ingest.tabular import (
+    MAX_PROBLEMS_PER_FILE,
+    parse_boolean,
+    read_records,
+    read_table_file,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +45,8 @@ CSV_PATTERN = f"{BENCHMARK_FOLDER}/*.csv"
 INFERENCEMAX_PATTERN = f"{BENCHMARK_FOLDER}/inferencemax/*.json"
 MLPERF_PATTERN = f"{BENCHMARK_FOLDER}/mlperf/*.json"
 PATTERNS = (CSV_PATTERN, INFERENCEMAX_PATTERN, MLPERF_PATTERN)
+EXCLUDE = (DERIVED_FILE,)
+"""Matches `CSV_PATTERN` but holds derivations, not points (`readers/derived.py`)."""
 
 MLPERF_LATENCY_LIMITS_MS: dict[tuple[str, str], tuple[float, float]] = {
     ("llama2-70b", "Server"): (2000.0, 200.0),
@@ -84,16 +92,19 @@ class MlperfRead(NamedTuple):
 def read_benchmarks(data_dir: Path) -> pl.DataFrame:
     """Every benchmark file under `data_dir` as one canonical table, sorted.
 
-    Reads `benchmarks/*.csv`, `benchmarks/inferencemax/*.json` and `benchmarks/mlperf/*.json`;
-    file names in problems and in `source_file` are relative to `data_dir`. Problems of all
-    files are raised together. MLPerf skip counts are logged per file.
+    Reads `benchmarks/*.csv` (except `benchmarks/derived.csv`), `benchmarks/inferencemax/*.json`
+    and `benchmarks/mlperf/*.json`; file names in problems and in `source_file` are relative
+    to `data_dir`. Problems of all files are raised together. MLPerf skip counts are logged
+    per file.
     """
     readers: dict[str, Callable[[Path, str], pl.DataFrame]] = {
         CSV_PATTERN: read_benchmark_csv,
         INFERENCEMAX_PATTERN: read_inferencemax,
         MLPERF_PATTERN: _read_mlperf_logging_skips,
     }
-    found = gather(*(partial(input_files, data_dir, (pattern,), False) for pattern in readers))
+    found = gather(
+        *(partial(input_files, data_dir, (pattern,), False, EXCLUDE) for pattern in readers)
+    )
     calls = [
         partial(reader, path, relative_name(data_dir, path))
         for reader, paths in zip(readers.values(), found, strict=True)
@@ -115,16 +126,51 @@ SOURCE = Source(
     read=lambda data_dir, _: {"benchmarks": read_benchmarks(data_dir)},
     description="Throughput operating points from InferenceMAX, MLPerf Inference and canonical CSV "
     "files.",
+    exclude=EXCLUDE,
 )
 
 
 def read_benchmark_csv(path: Path, name: str) -> pl.DataFrame:
-    """A canonical benchmarks CSV, with `accelerator` and `model` mapped to their keys."""
-    frame = read_table_file(path, name, BENCHMARKS)
+    """A canonical benchmarks CSV, with `accelerator` and `model` mapped to their keys.
+
+    Every column is read as given (precision and spec_decoding lower-cased); `_row_rules`
+    checks the pool sizes against `disaggregated`.
+    """
+    frame = read_table_file(path, name, BENCHMARKS, rules=_row_rules)
     return frame.with_columns(
         pl.col("accelerator").map_elements(accelerator_key, return_dtype=pl.String),
         pl.col("model").map_elements(model_key, return_dtype=pl.String),
     )
+
+
+POOLS = ("prefill_gpus", "decode_gpus")
+
+
+def _row_rules(frame: pl.DataFrame, rows: pl.Series, name: str, problems: ProblemList) -> None:
+    """What a typed cell cannot say, for every benchmarks format.
+
+    - prefill_gpus and decode_gpus are given both or neither (the two pools of one
+      disaggregated deployment);
+    - a row stated not disaggregated has no pools.
+    """
+    for line, row in zip(rows, frame.select("disaggregated", *POOLS).iter_rows(), strict=True):
+        disaggregated, *pools = row
+        given = [pool for pool, size in zip(POOLS, pools, strict=True) if size is not None]
+        if given and disaggregated is False:
+            problems.add(
+                name,
+                "a row that is not disaggregated has no prefill and decode pools",
+                row=line,
+                field=given[0],
+            )
+        elif len(given) == 1:
+            [missing] = set(POOLS) - set(given)
+            problems.add(
+                name,
+                f"missing value ({given[0]} is given: a disaggregated deployment has both pools)",
+                row=line,
+                field=missing,
+            )
 
 
 INFERENCEMAX_FIELDS = {
@@ -132,6 +178,10 @@ INFERENCEMAX_FIELDS = {
     "model": "model",
     "framework": "framework",
     "precision": "precision",
+    "spec_decoding": "spec_decoding",
+    "disaggregated": "disagg",
+    "prefill_gpus": "num_prefill_gpu",
+    "decode_gpus": "num_decode_gpu",
     "isl": "isl",
     "osl": "osl",
     "concurrency": "conc",
@@ -140,7 +190,12 @@ INFERENCEMAX_FIELDS = {
     "interactivity_tokens_per_s_per_user": "median_intvty",
     "ttft_s": "median_ttft",
 }
-"""Canonical column -> InferenceMAX record key (problems name the record key)."""
+"""Canonical column -> InferenceMAX record key (problems name the record key).
+`spec_decoding`, `disagg` and the pool sizes may be absent (not stated)."""
+INFERENCEMAX_OPTIONAL = ("spec_decoding", "disagg", "num_prefill_gpu", "num_decode_gpu")
+INFERENCEMAX_POOLS = ("num_prefill_gpu", "num_decode_gpu")
+"""GPUs of the prefill and of the decode pool: every disaggregated record needs both."""
+INFERENCEMAX_STAGES = ("prefill", "decode")
 INFERENCEMAX_TEXTS = ("hw", "model", "framework", "precision")
 INFERENCEMAX_NUMBERS = (
     "isl",
@@ -175,9 +230,17 @@ def read_inferencemax(path: Path, name: str) -> pl.DataFrame:
     """InferenceMAX `agg_*.json` rows (a JSON list of objects) as canonical benchmark rows.
 
     `hw` -> accelerator, `model` -> model key, `conc` -> concurrency, `tput_per_gpu`
-    (input + output tokens/s per GPU) -> tokens_per_s_per_gpu, `output_tput_per_gpu`,
-    `median_intvty` (tokens/s per user) and `median_ttft` (s). InferenceMAX already
-    divides by every GPU in the deployment, disaggregated prefill/decode ones included.
+    (input + output tokens/s per GPU) -> tokens_per_s_per_gpu, `median_intvty` (tokens/s
+    per user) and `median_ttft` (s); `spec_decoding`, `disagg` -> disaggregated,
+    `num_prefill_gpu` / `num_decode_gpu` -> prefill_gpus / decode_gpus (on disaggregated
+    rows, which need both); parallelism from the tp/ep/dp_attention keys
+    (`_inferencemax_parallelism`). The file does not state KV offload: kv_offload is empty.
+
+    `tput_per_gpu` divides by every GPU of the deployment. `output_tput_per_gpu` does too on
+    an aggregated row, but on a disaggregated row it is per decode GPU (and
+    `input_tput_per_gpu` per prefill GPU), so output_tokens_per_s_per_gpu =
+    `output_tput_per_gpu` × num_decode_gpu / (num_prefill_gpu + num_decode_gpu): then
+    output + input per GPU of the deployment is `tput_per_gpu`, as on aggregated rows.
     """
     problems = ProblemList()
     records: list[dict[str, Any]] = []
@@ -185,18 +248,104 @@ def read_inferencemax(path: Path, name: str) -> pl.DataFrame:
     for row, item in _json_records(path, name, problems):
         if not _has_fields(item, row, name, INFERENCEMAX_TEXTS, INFERENCEMAX_NUMBERS, problems):
             continue
+        disaggregated = _inferencemax_disaggregated(item, row, name, problems)
+        if disaggregated is None and item.get("disagg") is not None:
+            continue  # a disagg that is no true/false: a problem
+        output = item["output_tput_per_gpu"]
+        if disaggregated:
+            if not _has_pools(item, row, name, problems):
+                continue
+            prefill, decode = (item[key] for key in INFERENCEMAX_POOLS)
+            output = output * decode / (prefill + decode)
         accelerator, model = accelerator_key(item["hw"]), model_key(item["model"])
         config = ", ".join(f"{k}={_text(item[k])}" for k in INFERENCEMAX_CONFIG if k in item)
         records.append(
-            {column: item[key] for column, key in INFERENCEMAX_FIELDS.items()}
+            {
+                column: item.get(key) if key in INFERENCEMAX_OPTIONAL else item[key]
+                for column, key in INFERENCEMAX_FIELDS.items()
+            }
             | {
                 "accelerator": accelerator,
                 "model": model,
+                "disaggregated": disaggregated,
+                "output_tokens_per_s_per_gpu": output,
+                "kv_offload": None,
+                "parallelism": _inferencemax_parallelism(item, bool(disaggregated)),
                 "source": f"InferenceMAX {item['framework']}: {config}",
             }
         )
         rows.append(row)
     return _finish(records, rows, name, problems, INFERENCEMAX_FIELDS)
+
+
+def _inferencemax_disaggregated(
+    item: dict[str, Any], row: int, name: str, problems: ProblemList
+) -> bool | None:
+    """`disagg` as true/false; None when absent or null (not stated) or not true/false (then a
+    problem)."""
+    value = item.get("disagg")
+    if value is None:
+        return None
+    flag = parse_boolean(value)
+    if flag is None:
+        problems.add(
+            name,
+            f"expected true or false, got {_json_kind(value)} {value!r}",
+            row=row,
+            field="disagg",
+        )
+    return flag
+
+
+def _has_pools(item: dict[str, Any], row: int, name: str, problems: ProblemList) -> bool:
+    """Whether a disaggregated record has both pool sizes, whole numbers > 0; else problems."""
+    ok = True
+    for key in INFERENCEMAX_POOLS:
+        value = item.get(key)
+        if value is None:
+            problems.add(
+                name,
+                "missing or null: a disaggregated row needs num_prefill_gpu and num_decode_gpu",
+                row=row,
+                field=key,
+            )
+            ok = False
+        elif not _is_number(value):
+            problems.add(
+                name, f"expected a number, got {_json_kind(value)} {value!r}", row=row, field=key
+            )
+            ok = False
+        else:
+            ok = _is_positive(value, name, row, key, problems, whole=True) and ok
+    return ok
+
+
+def _inferencemax_parallelism(item: dict[str, Any], disaggregated: bool) -> str | None:
+    """Compact parallelism text: `tp8 ep8 dp-attention` on an aggregated row, `prefill
+    1x(tp4 ep4) decode 4x(tp8 ep8)` (workers x layout per pool) on a disaggregated one. ep is
+    left out when 1, dp-attention when false; empty when the record has none of the keys."""
+    if not disaggregated:
+        return _layout(item, "") or None
+    stages = []
+    for stage in INFERENCEMAX_STAGES:
+        layout, workers = _layout(item, f"{stage}_"), item.get(f"{stage}_num_workers")
+        if layout or workers is not None:
+            count = "" if workers is None else f"{_text(workers)}x"
+            stages.append(f"{stage} {count}({layout})")
+    return " ".join(stages) or None
+
+
+def _layout(item: dict[str, Any], prefix: str) -> str:
+    """`tp<n> ep<n> dp-attention` from the record's `<prefix>tp`, `ep`, `dp_attention` keys."""
+    parts = []
+    tp, ep = item.get(f"{prefix}tp"), item.get(f"{prefix}ep")
+    if tp is not None:
+        parts.append(f"tp{_text(tp)}")
+    if ep is not None and ep != 1:
+        parts.append(f"ep{_text(ep)}")
+    if parse_boolean(item.get(f"{prefix}dp_attention")):
+        parts.append("dp-attention")
+    return " ".join(parts)
 
 
 MLPERF_TEXTS = ("Model", "Scenario", "Accelerator", "Performance_Units")
@@ -214,8 +363,10 @@ def read_mlperf(path: Path, name: str) -> MlperfRead:
     Server and Interactive rows carry the benchmark's limits from
     `MLPERF_LATENCY_LIMITS_MS` as interactivity = 1000 / TPOT ms and ttft_s = TTFT ms / 1000.
     framework is the first item of `Software`; precision is `weight_data_types`
-    lowercased (`UNSET` -> empty); concurrency stays empty. Closed and open division
-    rows are both kept; division, availability, submitter and system go to `source`.
+    lowercased (`UNSET` -> empty); concurrency stays empty. The summary states no
+    speculative decoding, disaggregation, KV offload or parallelism: those stay empty.
+    Closed and open division rows are both kept; division, availability, submitter and
+    system go to `source`.
 
     Rows that cannot become a per-GPU point are skipped and counted (see `MlperfRead`);
     `Performance_Result`, `Nodes` and `a#` are checked on the rows kept.
@@ -394,7 +545,7 @@ def _finish(
     frame = BENCHMARKS.empty()
     if records:
         try:
-            frame = read_records(records, BENCHMARKS, name, first_row=1)
+            frame = read_records(records, BENCHMARKS, name, first_row=1, rules=_row_rules)
         except InputError as error:
             problems.extend(
                 replace(

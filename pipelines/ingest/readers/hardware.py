@@ -28,12 +28,16 @@ def read_price_sheet(path: Path, name: str) -> pl.DataFrame:
 def _row_rules(frame: pl.DataFrame, rows: pl.Series, name: str, problems: ProblemList) -> None:
     """What a typed cell cannot say.
 
-    - a bought row (with `node_capex_usd`) needs `node_power_kw` and a cooling kind;
     - every row needs `node_capex_usd` or `rental_usd_per_gpu_hour`;
+    - `rental_hosting: on_site` is for rented rows only (a bought row is on the site anyway);
+    - a row on the site (bought, or rented and hosted `on_site`) draws site power through
+      its cooling and power chain: it needs `node_power_kw`, a cooling kind and a power
+      kind;
     - idle power is at most full-load power.
     """
     for line, row in zip(rows, frame.iter_rows(named=True), strict=True):
         owned = row["node_capex_usd"] is not None
+        hosted = row["rental_hosting"] == "on_site"
         if not owned and row["rental_usd_per_gpu_hour"] is None:
             problems.add(
                 name,
@@ -41,20 +45,16 @@ def _row_rules(frame: pl.DataFrame, rows: pl.Series, name: str, problems: Proble
                 row=line,
                 field="node_capex_usd",
             )
-        if owned and row["node_power_kw"] is None:
+        if owned and hosted:
             problems.add(
                 name,
-                "missing value (a bought system draws site power)",
+                "on_site is for rented rows (rental price, no capex); a bought system is on the "
+                "site anyway: leave it empty",
                 row=line,
-                field="node_power_kw",
+                field="rental_hosting",
             )
-        if owned and not row["cooling_kinds"]:
-            problems.add(
-                name,
-                "a bought system needs at least one cooling kind",
-                row=line,
-                field="cooling_kinds",
-            )
+        if owned or hosted:  # a remote rental uses no site power, cooling or power chain
+            _check_on_site(row, line, name, problems)
         power, idle = row["node_power_kw"], row["node_idle_power_kw"]
         if power is not None and idle is not None and idle > power:
             problems.add(
@@ -63,6 +63,21 @@ def _row_rules(frame: pl.DataFrame, rows: pl.Series, name: str, problems: Proble
                 row=line,
                 field="node_idle_power_kw",
             )
+
+
+def _check_on_site(row: dict, line: int, name: str, problems: ProblemList) -> None:
+    """A system on the site has a full-load power, a cooling kind and a power kind."""
+    what = "a bought system" if row["node_capex_usd"] is not None else "a system hosted on site"
+    if row["node_power_kw"] is None:
+        problems.add(
+            name, f"missing value ({what} draws site power)", row=line, field="node_power_kw"
+        )
+    if not row["cooling_kinds"]:
+        problems.add(
+            name, f"{what} needs at least one cooling kind", row=line, field="cooling_kinds"
+        )
+    if not row["power_kinds"]:
+        problems.add(name, f"{what} needs at least one power kind", row=line, field="power_kinds")
 
 
 def read_hardware(data_dir: Path) -> pl.DataFrame:

@@ -1,9 +1,9 @@
 """The planning question: `scenario.yaml` into the scenario (one row) and workloads tables.
 
 ```yaml
-name: default-20mw
+name: arkansas-20mw
 budget_mw: 20
-tariff: eia-2023-virginia
+tariff: 5a592c995457a3371c423a7d
 wacc: 0.08
 ...
 workloads:
@@ -17,7 +17,19 @@ A workload's `load_shape` (interactive | batch) matters in time-resolved plans; 
 interactive one may give `load_profile`, a list of 24 hourly fractions of its peak
 (hour 0 = midnight, values >= 0, not all 0).
 
-Problems name the YAML field: `budget_mw`, `workloads[2].share`.
+A workload may restrict the benchmark rows it uses with `require:`, a mapping of
+configuration columns to allowed values (a list, or one value):
+
+```yaml
+    require: {precision: [fp8], spec_decoding: none, framework: [sglang, dynamo-sglang],
+              disaggregated: false, kv_offload: [false]}
+```
+
+Each key becomes the workloads column `require_<key>`, a list of lower-cased text
+(booleans as `true` / `false`).
+
+Problems name the YAML field: `budget_mw`, `workloads[2].share`,
+`workloads[2].require.precision`.
 """
 
 from __future__ import annotations
@@ -29,16 +41,22 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.contract.errors import InputError, Problem, ProblemList
-from pipelines.contract.schema import SCENARIO, WORKLOADS
+from pipelines.contract.schema import BOOLEAN_REQUIREMENTS, REQUIREMENTS, SCENARIO, WORKLOADS
 from pipelines.ingest.files import read_yaml
 from pipelines.ingest.folder import input_file
 from pipelines.ingest.names import model_key
 from pipelines.ingest.source import Source, Tables
-from pipelines.ingest.tabular import read_records
+from pipelines.ingest.tabular import parse_boolean, read_records, shown
 
 SCENARIO_FILE = "scenario.yaml"
 SHARE_TOLERANCE = 1e-6
 HOURS_PER_DAY = 24
+REQUIRE = "require"
+"""The workload field whose mapping fills the `require_<key>` columns (`REQUIREMENTS`)."""
+REQUIRE_COLUMNS = {f"{REQUIRE}_{key}" for key in REQUIREMENTS}
+WORKLOAD_FIELDS = {c.name for c in WORKLOADS.columns} - REQUIRE_COLUMNS | {REQUIRE}
+"""What a workload in scenario.yaml may hold: the table's columns, with `require:` in place of
+the `require_<key>` columns it fills."""
 
 
 @dataclass(frozen=True)
@@ -73,13 +91,12 @@ def read_scenario(data_dir: Path) -> ScenarioTables:
             field="workloads",
         )
         workloads = []
-    workload_fields = {c.name for c in WORKLOADS.columns}
     for index, workload in enumerate(workloads, start=1):
         for key in workload:
-            if key not in workload_fields:
+            if key not in WORKLOAD_FIELDS:
                 problems.add(
                     SCENARIO_FILE,
-                    f"unknown field (known: {', '.join(sorted(workload_fields))})",
+                    f"unknown field (known: {', '.join(sorted(WORKLOAD_FIELDS))})",
                     field=f"workloads[{index}].{key}",
                 )
     site = {k: v for k, v in document.items() if k != "workloads" and k in known}
@@ -87,7 +104,11 @@ def read_scenario(data_dir: Path) -> ScenarioTables:
 
     scenario = _records([site], SCENARIO, problems, prefix="")
     workloads = [
-        _profile_as_text({k: v for k, v in w.items() if k in workload_fields}, index, problems)
+        _requirements_as_text(
+            _profile_as_text({k: v for k, v in w.items() if k in WORKLOAD_FIELDS}, index, problems),
+            index,
+            problems,
+        )
         for index, w in enumerate(workloads, start=1)
     ]
     workload_frame = _records(workloads, WORKLOADS, problems, prefix="workloads")
@@ -132,6 +153,76 @@ def _profile_as_text(workload: dict, index: int, problems: ProblemList) -> dict:
     return workload | {"load_profile": ";".join(str(value) for value in profile)}
 
 
+def _requirements_as_text(workload: dict, index: int, problems: ProblemList) -> dict:
+    """The workload with its `require:` mapping written as the `require_<key>` columns'
+    `;`-separated text; a key or value that cannot be one is a problem and left out."""
+    require = workload.get(REQUIRE)
+    workload = {key: value for key, value in workload.items() if key != REQUIRE}
+    field = f"workloads[{index}].{REQUIRE}"
+    if require is None:
+        return workload
+    if not isinstance(require, dict):
+        problems.add(
+            SCENARIO_FILE,
+            f"expected a mapping of {', '.join(REQUIREMENTS)} to allowed values, got "
+            f"'{shown(require)}'",
+            field=field,
+        )
+        return workload
+    for key, value in require.items():
+        if key not in REQUIREMENTS:
+            problems.add(
+                SCENARIO_FILE,
+                f"unknown requirement (known: {', '.join(REQUIREMENTS)})",
+                field=f"{field}.{key}",
+            )
+            continue
+        values = _requirement_values(key, value, f"{field}.{key}", problems)
+        if values is not None:
+            workload[f"{REQUIRE}_{key}"] = ";".join(values)
+    return workload
+
+
+def _requirement_values(
+    key: str, value: object, field: str, problems: ProblemList
+) -> list[str] | None:
+    """The allowed values of one requirement as lower-cased text (booleans `true` / `false`);
+    None, with a problem, when they are not a non-empty list of single values (or one value)."""
+    items = value if isinstance(value, list) else [value]
+    if not items or value is None:
+        problems.add(
+            SCENARIO_FILE,
+            "expected allowed values (a list, or one value); leave the key out to allow any",
+            field=field,
+        )
+        return None
+    texts: list[str] = []
+    for item in items:
+        if isinstance(item, dict | list) or item is None or not str(item).strip():
+            problems.add(
+                SCENARIO_FILE,
+                f"expected a value or a list of values, got '{shown(value)}'",
+                field=field,
+            )
+            return None
+        if key in BOOLEAN_REQUIREMENTS:
+            flag = parse_boolean(item)
+            if flag is None:
+                problems.add(
+                    SCENARIO_FILE, f"expected true or false, got '{shown(item)}'", field=field
+                )
+                return None
+            texts.append(str(flag).lower())
+        elif isinstance(item, bool):
+            texts.append(str(item).lower())
+        elif ";" in str(item):
+            problems.add(SCENARIO_FILE, f"a value holds no ';', got '{shown(item)}'", field=field)
+            return None
+        else:
+            texts.append(str(item).strip().lower())
+    return texts
+
+
 def _check_load_profile(row: dict, index: int, problems: ProblemList) -> None:
     """24 hourly fractions >= 0, not all 0, and only for an interactive workload."""
     profile, field = row["load_profile"], f"workloads[{index}].load_profile"
@@ -154,13 +245,18 @@ def _check_load_profile(row: dict, index: int, problems: ProblemList) -> None:
 
 
 def _check_workloads(workloads: pl.DataFrame, problems: ProblemList) -> pl.DataFrame:
-    """Each workload has a share or a demand; shares, if given, sum to 1;
+    """Each workload has a share, a demand or a price; shares, if given, sum to 1;
     load profiles of 24 fractions on interactive workloads."""
     for index, row in enumerate(workloads.iter_rows(named=True), start=1):
-        if row["share"] is None and row["demand_tokens_per_s"] is None:
+        if (
+            row["share"] is None
+            and row["demand_tokens_per_s"] is None
+            and row["price_usd_per_million_tokens"] is None
+        ):
             problems.add(
                 SCENARIO_FILE,
-                "a workload needs a share (cost-per-token) or demand_tokens_per_s (min-cost)",
+                "a workload needs a share (cost-per-token), demand_tokens_per_s (min-cost) or "
+                "price_usd_per_million_tokens (max-profit)",
                 field=f"workloads[{index}].share",
             )
         _check_load_profile(row, index, problems)
