@@ -52,14 +52,22 @@ from optimizer.timeslices import priced_slices
 Tables = Mapping[str, pl.DataFrame]
 
 
+class UnknownTariff(ValueError):
+    """A tariff override that names no tariff of the inputs (bad input, not infeasible)."""
+
+
 def plan_inputs(
-    tables: Tables, budget_mw: float | None = None, interpolate: bool = True
+    tables: Tables,
+    budget_mw: float | None = None,
+    interpolate: bool = True,
+    tariff_id: str | None = None,
 ) -> PlanInputs:
     """Everything one solve needs, from the canonical tables.
 
-    `budget_mw` overrides the scenario's. `operating_points` holds, per (system, workload),
-    the best point of each serving configuration; the plan uses the best of them
-    (`best_points`) and the lever table takes configurations away (`optimizer.levers`).
+    `budget_mw` and `tariff_id` override the scenario's (an unknown tariff is
+    `UnknownTariff`). `operating_points` holds, per (system, workload), the best point of
+    each serving configuration; the plan uses the best of them (`best_points`) and the
+    lever table takes configurations away (`optimizer.levers`).
     """
     scenario = tables["scenario"].row(0, named=True)
     budget_mw = float(budget_mw if budget_mw is not None else scenario["budget_mw"])
@@ -83,7 +91,11 @@ def plan_inputs(
         for s in systems
         if s.sku not in served and s.accelerator in measured
     ]
-    tariff = Tariff.from_tables(tariff_tables(tables), scenario["tariff"])
+    tariff_id = tariff_id or scenario["tariff"]
+    known = tables["tariffs"]["tariff_id"].to_list()
+    if tariff_id not in known:
+        raise UnknownTariff(f"tariff '{tariff_id}' is not in tariffs/ (known: {', '.join(known)})")
+    tariff = Tariff.from_tables(tariff_tables(tables), tariff_id)
     energy_usd_per_kwh, demand_usd_per_kw_month, fixed_usd_per_year = flat_year_price(
         tariff, budget_mw * 1000.0
     )
@@ -101,7 +113,7 @@ def plan_inputs(
         workloads=tuple(_workload(w) for w in workloads),
         operating_points=tuple(points),
         energy=EnergyPrice(
-            tariff_id=scenario["tariff"],
+            tariff_id=tariff_id,
             energy_usd_per_kwh=energy_usd_per_kwh,
             demand_usd_per_kw_month=demand_usd_per_kw_month,
             fixed_usd_per_year=fixed_usd_per_year,

@@ -245,6 +245,34 @@ def node_cost(combination: Combination, inputs: PlanInputs) -> NodeCost:
     )
 
 
+CAPEX_COMPONENTS = ("it", "cooling", "power", "shell", "grid_connection")
+"""The plan's `capex_usd_by_component` keys: upfront USD."""
+
+
+def node_capex(combination: Combination, inputs: PlanInputs) -> dict[str, float]:
+    """Upfront capex of one node by `CAPEX_COMPONENTS` key [USD]: its price and the facility
+    it stands in, P × capex per kW IT of its cooling, power chain and shell (0 rented
+    remotely; no grid connection: that is the site's, `site_capex_usd`)."""
+    capex = dict.fromkeys(CAPEX_COMPONENTS, 0.0)
+    system = combination.system
+    if system.on_site:
+        cooling, power = combination.facility()
+        it_kw = system.node_power_kw
+        capex |= {
+            "it": system.node_capex_usd or 0.0,
+            "cooling": it_kw * cooling.capex_usd_per_kw_it,
+            "power": it_kw * power.capex_usd_per_kw_it,
+            "shell": it_kw * inputs.finance.shell_capex_usd_per_kw_it,
+        }
+    return capex
+
+
+def site_capex_usd(inputs: PlanInputs) -> float:
+    """Upfront capex of the site whatever is installed: the grid connection for the budget,
+    1000 × budget_mw × grid_connection_capex_usd_per_kw [USD]."""
+    return 1000.0 * inputs.budget_mw * inputs.finance.grid_connection_capex_usd_per_kw
+
+
 def node_cost_without_energy(combination: Combination, inputs: PlanInputs) -> NodeCost:
     """`node_cost` with energy = demand charges = 0: a time-resolved plan prices both per
     slice from the fleet's grid power (`optimizer.timeslices`), not per node."""

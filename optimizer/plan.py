@@ -34,25 +34,38 @@ Time-resolved plans (time resolution representative | hourly) differ as follows:
   of the reference year in order (hour 0 = Monday 1 January 00:00);
   `realized_utilization`: GPU-hours serving / GPU-hours of the year, for the fleet and
   per system, beside the scenario's flat `utilization`;
-  `flat_cost_per_million_tokens_usd`: the flat year's optimum for the same inputs.
+  `flat_cost_per_million_tokens_usd`: the flat year's optimum for the same inputs;
+  `flat_at_realized_utilization_cost_per_million_tokens_usd`: the flat year's optimum at
+  the utilization the plan realizes, and `gain_vs_flat_usd_per_million_tokens`: the gain
+  over the flat year split into utilization and tariff timing
+  (`optimizer.solve.with_like_for_like`).
+
+Every plan also names its `tariff`, its upfront `capex_usd_by_component` (IT, cooling,
+power chain, shell of the fleet, and the site's grid connection; `capex_usd` their sum) and
+its `assumptions` (finance, the flat-year tariff prices, and the systems, coolings and
+power designs of the fleet: what a workbook needs to recompute every cost).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import cast
 
 import numpy as np
 
 from optimizer.economics import (
+    CAPEX_COMPONENTS,
     COST_COMPONENTS,
     SECONDS_PER_HOUR,
     Combination,
     combinations,
     grid_kwh_per_year,
+    node_capex,
     node_cost,
     node_cost_without_energy,
     serving_seconds_per_year,
+    site_capex_usd,
     site_costs,
     tokens_per_gpu_year,
     water_l_per_year,
@@ -62,15 +75,22 @@ from optimizer.solve import Solution, Timeline
 from optimizer.tariff import DAY_TYPES
 from optimizer.timeslices import PricedSlices, inputs_priced_slices
 from optimizer.types import (
+    SYSTEM_FIELDS,
     AllocationRow,
+    Assumptions,
+    CapexComponents,
+    CoolingAssumption,
     CostComponents,
     FleetRow,
     InputFile,
     MonthRow,
     Objective,
     PlanDocument,
+    PowerAssumption,
     SolverIteration,
     Status,
+    SystemAssumption,
+    TariffAssumption,
     TimeResolution,
 )
 
@@ -144,6 +164,7 @@ def plan_document(
     fleet: list[FleetRow] = []
     site_kwh_per_year = 0.0
     water_l = 0.0
+    capex = dict.fromkeys(CAPEX_COMPONENTS, 0.0) | {"grid_connection": site_capex_usd(inputs)}
     for key, count in solution.nodes.items():
         combo = by_key[key]
         per_node = (
@@ -169,6 +190,8 @@ def plan_document(
         )
         site_kwh_per_year += count * grid_kwh_per_year(combo, inputs.finance)
         water_l += count * water_l_per_year(combo, inputs.finance)
+        for name, usd in node_capex(combo, inputs).items():
+            capex[name] += count * usd
 
     points = best_points(inputs.operating_points)
     systems = {s.sku: s for s in inputs.systems}
@@ -259,7 +282,8 @@ def plan_document(
         ],
         "tokens_per_year": tokens_per_year,
         "annual_cost_usd": annual_cost,
-        "capex_usd": float(sum(row["capex_usd"] for row in fleet)),
+        "capex_usd": float(sum(capex.values())),
+        "capex_usd_by_component": cast(CapexComponents, {k: float(v) for k, v in capex.items()}),
         "costs_usd_per_year": cast(
             CostComponents,
             {
@@ -281,6 +305,8 @@ def plan_document(
         "revenue_usd_per_year": revenue,
         "margin_usd_per_year": None if revenue is None else revenue - annual_cost,
         "availability": float(inputs.finance.availability),
+        "tariff": inputs.energy.tariff_id,
+        "assumptions": assumptions(inputs, solution),
         "solver": {
             "name": "highs",
             "status": status,
@@ -324,6 +350,20 @@ def _add_time_fields(
     document["time_resolution"] = TimeResolution(solution.time_resolution).value
     flat = _finite_or_none(solution.flat_cost_per_million_tokens_usd)
     document["flat_cost_per_million_tokens_usd"] = flat
+    same_use = _finite_or_none(solution.flat_at_realized_cost_per_million_tokens_usd)
+    document["flat_at_realized_utilization_cost_per_million_tokens_usd"] = same_use
+    plan_cost = document["cost_per_million_tokens_usd"]
+    document["gain_vs_flat_usd_per_million_tokens"] = (
+        None
+        if flat is None or same_use is None or plan_cost is None
+        else {
+            "utilization": flat - same_use,
+            "tariff_timing": same_use - plan_cost,
+            "total": flat - plan_cost,
+            "flat_utilization": float(inputs.finance.utilization),
+            "realized_flat_utilization": solution.realized_flat_utilization,
+        }
+    )
     document["monthly"] = cast(list[MonthRow], monthly)
     document["realized_utilization"] = {
         "fleet": sum(busy.values()) / (total_gpus * hours) if total_gpus else None,
@@ -341,6 +381,44 @@ def _add_time_fields(
         "grid_kw": list(timeline.grid_kw),
         "price_usd_per_kwh": [float(p) for p in slices.price_usd_per_kwh],
         "tokens_per_s": dict(timeline.tokens_per_s),
+    }
+
+
+def assumptions(inputs: PlanInputs, solution: Solution) -> Assumptions:
+    """What the plan's costs are computed from (for a workbook to recompute them): finance, the
+    tariff as the flat year prices it, and the systems, coolings and power designs of the fleet."""
+    finance = inputs.finance
+    used = {key for key in solution.nodes}
+    skus = {sku for sku, _, _ in used}
+    cooling_ids = {c for _, c, _ in used if c is not None}
+    power_ids = {p for _, _, p in used if p is not None}
+    return {
+        "wacc": finance.wacc,
+        "facility_lifetime_years": finance.facility_lifetime_years,
+        "utilization": finance.utilization,
+        "availability": finance.availability,
+        "hours_per_year": finance.hours_per_year,
+        "shell_capex_usd_per_kw_it": finance.shell_capex_usd_per_kw_it,
+        "grid_connection_capex_usd_per_kw": finance.grid_connection_capex_usd_per_kw,
+        "fixed_opex_usd_per_year": finance.fixed_opex_usd_per_year,
+        "carbon_kg_per_kwh": finance.carbon_kg_per_kwh,
+        "budget_mw": inputs.budget_mw,
+        "tariff": cast(TariffAssumption, asdict(inputs.energy)),
+        "systems": [
+            cast(SystemAssumption, {k: v for k, v in asdict(s).items() if k in SYSTEM_FIELDS})
+            for s in inputs.systems
+            if s.sku in skus
+        ],
+        "coolings": [
+            cast(CoolingAssumption, asdict(c))
+            for c in inputs.coolings
+            if c.cooling_id in cooling_ids
+        ],
+        "power_designs": [
+            cast(PowerAssumption, asdict(p))
+            for p in inputs.power_designs
+            if p.power_id in power_ids
+        ],
     }
 
 

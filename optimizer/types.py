@@ -136,6 +136,115 @@ class CostComponents(TypedDict):
     rental: float
 
 
+class CapexComponents(TypedDict):
+    """Upfront capex [USD] by component: `optimizer.economics.CAPEX_COMPONENTS`, in that order."""
+
+    it: float
+    cooling: float
+    power: float
+    shell: float
+    grid_connection: float
+
+
+class TariffAssumption(TypedDict):
+    """The tariff as the flat year prices it (`optimizer.inputs.EnergyPrice`)."""
+
+    tariff_id: str
+    energy_usd_per_kwh: float
+    demand_usd_per_kw_month: float
+    fixed_usd_per_year: float
+
+
+SYSTEM_FIELDS = (
+    "sku",
+    "accelerator",
+    "gpus_per_node",
+    "node_capex_usd",
+    "node_power_kw",
+    "node_idle_power_kw",
+    "lifetime_years",
+    "maintenance_pct_per_year",
+    "opex_usd_per_gpu_year",
+    "rental_usd_per_gpu_hour",
+    "rental_hosting",
+)
+"""The fields of a system that its costs are computed from (`SystemAssumption`)."""
+
+
+class SystemAssumption(TypedDict):
+    sku: str
+    accelerator: str
+    gpus_per_node: int
+    node_capex_usd: float | None
+    node_power_kw: float
+    node_idle_power_kw: float
+    lifetime_years: float
+    maintenance_pct_per_year: float
+    opex_usd_per_gpu_year: float
+    rental_usd_per_gpu_hour: float | None
+    rental_hosting: str
+
+
+class CoolingAssumption(TypedDict):
+    """`optimizer.inputs.Cooling` as data."""
+
+    cooling_id: str
+    kind: str
+    overhead_kw_per_kw_it: float
+    capex_usd_per_kw_it: float
+    opex_pct_per_year: float
+    max_rack_kw: float
+    water_l_per_kwh: float
+
+
+class PowerAssumption(TypedDict):
+    """`optimizer.inputs.PowerDesign` as data."""
+
+    power_id: str
+    name: str
+    efficiency: float
+    capex_usd_per_kw_it: float
+    maintenance_usd_per_kw_year: float
+    max_rack_kw: float
+    kind: str
+
+
+class Assumptions(TypedDict):
+    """What the plan's costs are computed from (`optimizer.plan.assumptions`): enough for a
+    workbook to recompute every cost by formula."""
+
+    wacc: float
+    facility_lifetime_years: float
+    utilization: float
+    availability: float
+    hours_per_year: float
+    shell_capex_usd_per_kw_it: float
+    grid_connection_capex_usd_per_kw: float
+    fixed_opex_usd_per_year: float
+    carbon_kg_per_kwh: float | None
+    budget_mw: float
+    tariff: TariffAssumption
+    systems: list[SystemAssumption]
+    """The systems of the fleet."""
+    coolings: list[CoolingAssumption]
+    """The cooling options of the fleet."""
+    power_designs: list[PowerAssumption]
+    """The power design of the fleet."""
+
+
+class GainVsFlat(TypedDict):
+    """A time-resolved plan's gain over the flat year in cost per million tokens [USD], split
+    (`optimizer.solve.with_like_for_like`): utilization = flat(u) − flat(u'), tariff_timing =
+    flat(u') − the plan's, total = their sum; u' the flat utilization that realizes what the
+    plan realizes."""
+
+    utilization: float
+    tariff_timing: float
+    total: float
+    flat_utilization: float
+    realized_flat_utilization: float | None
+
+
 class SolverIteration(TypedDict):
     """One MILP of the solve (Dinkelbach's iterations; 0: a start or a dispatch)."""
 
@@ -285,10 +394,17 @@ class PlanDocument(TypedDict):
     revenue_usd_per_year: NotRequired[float | None]
     margin_usd_per_year: NotRequired[float | None]
     availability: NotRequired[float]
+    capex_usd_by_component: NotRequired[CapexComponents]
+    """Upfront capex by component; `capex_usd` is their sum (before: IT and facility only)."""
+    tariff: NotRequired[str]
+    """The tariff id the plan was priced with."""
+    assumptions: NotRequired[Assumptions]
     # Time-resolved plans only (see `optimizer.plan`):
     time_resolution: NotRequired[str]
     """A `TimeResolution` other than flat."""
     flat_cost_per_million_tokens_usd: NotRequired[float | None]
+    flat_at_realized_utilization_cost_per_million_tokens_usd: NotRequired[float | None]
+    gain_vs_flat_usd_per_million_tokens: NotRequired[GainVsFlat | None]
     monthly: NotRequired[list[MonthRow]]
     realized_utilization: NotRequired[RealizedUtilization]
     slices: NotRequired[Slices]

@@ -26,6 +26,7 @@ Nothing Pyomo or HiGHS leaves this package: `Solution` is plain data. No plan ra
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from optimizer.errors import Infeasible, NoPlan, NoPlanInTime
 from optimizer.inputs import PlanInputs, SolverOptions
@@ -44,18 +45,24 @@ def solve(
     options: SolverOptions = SolverOptions(),
     time_resolution: str = "flat",
     start: Solution | None = None,
+    compare: bool = True,
 ) -> Solution:
     """Plan the fleet at `time_resolution` (flat | representative | hourly). Raises
     `Infeasible` with a reason when no plan exists, `NoPlanInTime` when the time limit
     comes before any plan is found.
 
-    Time-resolved: `start` is the flat plan of the same inputs (solved here when not given).
+    Time-resolved: `start` is the flat plan of the same inputs (solved here when not given);
+    with `compare`, the flat year at the utilization the plan realizes is solved too
+    (`with_like_for_like`).
     """
     began = time.perf_counter()
     flat = start
     if time_resolution == "hourly":
-        representative = solve(inputs, objective, options, "representative", start=flat)
-        return solve_hourly(inputs, objective, options, representative, began)
+        representative = solve(
+            inputs, objective, options, "representative", start=flat, compare=False
+        )
+        hourly = solve_hourly(inputs, objective, options, representative, began)
+        return with_like_for_like(inputs, objective, options, hourly)
     if time_resolution != "flat" and flat is None:
         try:
             flat = solve(inputs, objective, options)
@@ -94,6 +101,47 @@ def solve(
             None if flat is None else flat.cost_per_million_tokens_usd
         )
         solution.start_seconds = started - began
+        if compare:
+            solution = with_like_for_like(inputs, objective, options, solution)
+    return solution
+
+
+def realized_utilization(inputs: PlanInputs, solution: Solution) -> float | None:
+    """GPU-hours serving / GPU-hours of the year of a time-resolved plan's fleet."""
+    if solution.timeline is None:
+        return None
+    gpus = {s.sku: s.gpus_per_node for s in inputs.systems}
+    total = sum(n * gpus[sku] for (sku, _, _), n in solution.nodes.items())
+    hours = inputs.finance.hours_per_year
+    busy = sum(solution.timeline.busy_gpu_hours.values())
+    return busy / (total * hours) if total else None
+
+
+def with_like_for_like(
+    inputs: PlanInputs, objective: str, options: SolverOptions, solution: Solution
+) -> Solution:
+    """A time-resolved `solution` with its flat-year comparator at the utilization it realizes.
+
+    The flat year serves a fraction u of the hours on a fraction a (availability) of the GPUs,
+    so it realizes a·u; a time-resolved plan that realizes ρ is compared like for like with
+    the flat year at u' = min(1, ρ / a). Then, in cost per million tokens,
+
+        flat(u) − plan = [flat(u) − flat(u')]  +  [flat(u') − plan]
+                          utilization              tariff timing and load shape
+
+    (`Solution.flat_at_realized_cost_per_million_tokens_usd`; None when either has no plan).
+    """
+    rho = realized_utilization(inputs, solution)
+    if rho is None or rho <= 0:
+        return solution
+    utilization = min(1.0, rho / inputs.finance.availability)
+    same_use = replace(inputs, finance=replace(inputs.finance, utilization=utilization))
+    try:
+        flat = solve(same_use, objective, replace(options, progress=False))
+    except NoPlan:
+        return solution
+    solution.flat_at_realized_cost_per_million_tokens_usd = flat.cost_per_million_tokens_usd
+    solution.realized_flat_utilization = utilization
     return solution
 
 

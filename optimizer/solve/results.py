@@ -67,6 +67,11 @@ class Solution:
     flat_cost_per_million_tokens_usd: float | None = None
     """Time-resolved: the flat year's optimum for the same inputs (None if the flat year has no
     plan)."""
+    flat_at_realized_cost_per_million_tokens_usd: float | None = None
+    """Time-resolved: the flat year's optimum at the utilization this plan realizes
+    (`optimizer.solve.with_like_for_like`)."""
+    realized_flat_utilization: float | None = None
+    """Time-resolved: that flat year's utilization."""
     start_seconds: float = 0.0
     """Time-resolved: seconds spent solving the flat year for the start."""
 

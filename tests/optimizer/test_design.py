@@ -7,7 +7,13 @@ import polars as pl
 import pytest
 from conftest import DATASETS
 
-from optimizer.design import best_operating_point, pareto_front, plan_inputs, tariff_tables
+from optimizer.design import (
+    UnknownTariff,
+    best_operating_point,
+    pareto_front,
+    plan_inputs,
+    tariff_tables,
+)
 from optimizer.inputs import System
 from optimizer.tariff import Tariff, bill
 from pipelines.contract.schema import BENCHMARKS
@@ -148,3 +154,13 @@ def test_bundled_design_space():
     assert 0.055 < all_in < 0.07
     for point in inputs.operating_points:
         assert point.tokens_per_s_per_gpu > 0
+
+
+def test_a_tariff_override_prices_the_plan_and_an_unknown_one_is_refused():
+    tables = read_inputs(DATASETS)
+    inputs = plan_inputs(tables, tariff_id="eia-2024-virginia")
+    assert inputs.energy.tariff_id == "eia-2024-virginia"
+    assert inputs.energy.energy_usd_per_kwh == pytest.approx(0.0878)
+    assert inputs.energy.demand_usd_per_kw_month == 0.0
+    with pytest.raises(UnknownTariff, match="tariff 'nowhere' is not in tariffs/ \\(known: "):
+        plan_inputs(tables, tariff_id="nowhere")

@@ -45,6 +45,9 @@ SITE_ECONOMICS = {
     "revenue_usd_per_year",
     "margin_usd_per_year",
     "availability",
+    "capex_usd_by_component",
+    "tariff",
+    "assumptions",
 }
 """In every plan made now; optional because plan files made before them lack them."""
 """Keys the recorded plans leave out (`tests/test_no_change.py`)."""
@@ -85,6 +88,8 @@ def test_the_required_keys_are_every_plans_and_the_extras_optional():
         "levers",
         "time_resolution",
         "flat_cost_per_million_tokens_usd",
+        "flat_at_realized_utilization_cost_per_million_tokens_usd",
+        "gain_vs_flat_usd_per_million_tokens",
         "monthly",
         "realized_utilization",
         "slices",

@@ -263,3 +263,31 @@ def test_the_published_h200_against_gb300_comparison_is_reproduced():
     assert plan["cost_per_million_tokens_usd"] == pytest.approx(gb300)
     ratios = {row["sku"]: row["advantage_ratio"] for row in plan["alternatives"]}
     assert ratios["HGX H200"] == pytest.approx(h200 / gb300) and 35 < ratios["HGX H200"] < 36
+
+
+def test_upfront_capex_counts_the_facility_and_the_grid_connection():
+    """10 nodes of 10 kW: IT 10 × 100k; cooling 1,000, power 500, shell 2,000 per kW IT; the
+    grid connection 300 per kW of the 0.1 MW budget."""
+    cooling = Cooling("air", "air", 0.0, 1000.0, 0.0, 50)
+    power = PowerDesign("ac415", "ac", 1.0, 500.0, 0.0, 1000)
+    inputs = plan_inputs(
+        [owned("A", 100_000, 10)],
+        [("A", "chat", 1000)],
+        budget_mw=0.1,
+        coolings=[cooling],
+        power_designs=[power],
+        shell=2000.0,
+        fixed_opex=1e5,
+    )
+    inputs = with_finance(inputs, grid_connection_capex_usd_per_kw=300.0)
+    plan = plan_document(inputs, solve(inputs, options=EXACT), "cost-per-token")
+    assert plan["capex_usd_by_component"] == pytest.approx(
+        {"it": 1e6, "cooling": 1e5, "power": 5e4, "shell": 2e5, "grid_connection": 3e4}
+    )
+    assert plan["capex_usd"] == pytest.approx(1.38e6)
+    assumptions = plan["assumptions"]
+    assert assumptions["shell_capex_usd_per_kw_it"] == 2000.0 and assumptions["budget_mw"] == 0.1
+    assert [s["sku"] for s in assumptions["systems"]] == ["A"]
+    assert assumptions["coolings"][0]["capex_usd_per_kw_it"] == 1000.0
+    assert assumptions["power_designs"][0]["power_id"] == "ac415"
+    assert assumptions["tariff"]["energy_usd_per_kwh"] == pytest.approx(0.1)

@@ -678,3 +678,38 @@ def test_no_plan_within_the_time_limit_exits_1_and_keeps_no_plan(
     error = capsys.readouterr().err
     assert error.startswith("tokenplan: no plan: time limit reached") and "--time-limit" in error
     assert not (warehouse / "plans").exists()
+
+
+def test_the_gain_over_the_flat_year_splits_into_utilization_and_tariff_timing(tmp_path):
+    """The off-peak instance above: the plan serves 12 hours a day (realized 0.5) at $0.05.
+    The flat year prices a constant load at the mean $0.525/kWh. At its own utilization 1 a
+    node costs 20,000 + 87,600 kWh × 0.525; at the realized 0.5, 20,000 + 43,800 × 0.525 for
+    half the tokens: that difference is utilization, the rest is tariff timing."""
+    tariff = urdb_tariff(tmp_path, **tou_energy(HALF_DAY_PEAK["rates"], HALF_DAY_PEAK["weekday"]))
+    inputs = site(
+        tariff,
+        [A],
+        [("A", "offline", 1000)],
+        [Workload("offline", share=1.0, load_shape="batch")],
+        budget_mw=0.030,
+        fixed_opex=1000,
+    )
+    plan = plan_document(
+        inputs, solve(inputs, options=EXACT, time_resolution="representative"), "cost-per-token"
+    )
+
+    def per_million(node_usd: float, hours: float) -> float:
+        return (1000 + 3 * node_usd) / (3 * NODE_TOKENS_PER_HOUR * hours) * 1e6
+
+    flat = per_million(20_000 + 10 * HOURS * 0.525, HOURS)
+    same_use = per_million(20_000 + 10 * HOURS / 2 * 0.525, HOURS / 2)
+    timed = per_million(20_000 + 10 * HOURS / 2 * 0.05, HOURS / 2)
+    assert plan["flat_cost_per_million_tokens_usd"] == pytest.approx(flat)
+    assert plan["flat_at_realized_utilization_cost_per_million_tokens_usd"] == pytest.approx(
+        same_use
+    )
+    gain = plan["gain_vs_flat_usd_per_million_tokens"]
+    assert gain["realized_flat_utilization"] == pytest.approx(0.5)
+    assert gain["utilization"] == pytest.approx(flat - same_use) and gain["utilization"] < 0
+    assert gain["tariff_timing"] == pytest.approx(same_use - timed) and gain["tariff_timing"] > 0
+    assert gain["total"] == pytest.approx(flat - timed)
