@@ -6,6 +6,7 @@ only this. Units are in the field names.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -240,6 +241,10 @@ class PlanInputs:
     """The tariff per time slice; needed by time-resolved plans only."""
 
 
+ProgressHook = Callable[[dict[str, Any]], None]
+"""A `SolverOptions.on_progress` callback."""
+
+
 @dataclass(frozen=True)
 class SolverOptions:
     """HiGHS settings. A run that stops at its time limit returns its best plan with status and
@@ -252,7 +257,21 @@ class SolverOptions:
     """Stop when F(λ) = min cost − λ·tokens is within this fraction of the cost."""
     max_iterations: int = 25
     progress: bool = False
-    """Print each Dinkelbach iteration (λ, cost per token, gap) to stderr."""
+    """Report each Dinkelbach iteration (or the one MILP of min-cost and max-profit): to
+    `on_progress` when it is set, else as a line on stderr. Sub-solves (the single-system
+    alternatives, the lever table, a sweep's budgets) turn it off."""
+    on_progress: ProgressHook | None = field(default=None, compare=False, repr=False)
+    """Called with each progress event, a plain dict, while `progress` is on (never from a
+    worker process). From the solve (`optimizer.solve.dinkelbach`):
+    `{"event": "iteration", "iteration", "cost_per_million_tokens_usd", "gap", "seconds"}`
+    (the best ratio so far; gap None until proven) and `{"event": "milp", "objective",
+    "annual_cost_usd", "gap", "seconds"}`; the plan pipeline around it reports its steps with
+    `{"event": "step", "step", "done", "total", "item"}` (`pipelines.planning`)."""
+
+    def report(self, event: dict[str, Any]) -> None:
+        """Hand `event` to `on_progress`, when `progress` is on and there is one."""
+        if self.progress and self.on_progress is not None:
+            self.on_progress(event)
 
 
 def inputs_to_dict(inputs: PlanInputs) -> dict:

@@ -277,7 +277,7 @@ class InputFile(TypedDict):
     file: str
     sha256: str
     bytes: NotRequired[int]
-    """Not in plans of the Dagster job (their files come from the tables snapshot)."""
+    """Dagster plans: read from the input folder when the file there still has the hash."""
 
 
 class MonthRow(TypedDict):

@@ -65,7 +65,7 @@ def solve(
         return with_like_for_like(inputs, objective, options, hourly)
     if time_resolution != "flat" and flat is None:
         try:
-            flat = solve(inputs, objective, options)
+            flat = solve(inputs, objective, replace(options, progress=False), compare=False)
         except Infeasible:
             flat = None  # the time-resolved year may still have a plan; it starts without one
     started = time.perf_counter()

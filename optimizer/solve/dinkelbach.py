@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import sys
+from typing import Any
 
 import highspy
 import numpy as np
@@ -19,9 +20,23 @@ from optimizer.solve.highs import Problem, Runner, set_costs
 from optimizer.solve.results import cost_and_tokens, iteration_record
 
 
-def _report(options: SolverOptions, text: str) -> None:
-    if options.progress:
-        print(text, file=sys.stderr, flush=True)
+def _report(options: SolverOptions, event: dict[str, Any]) -> None:
+    """Hand a progress event to `options.on_progress`, or without one print it as a line on
+    stderr; nothing unless `options.progress`."""
+    if not options.progress:
+        return
+    if options.on_progress is not None:
+        options.report(event)
+        return
+    gap = "unknown" if event["gap"] is None else f"{event['gap']:.1e}"
+    if event["event"] == "iteration":
+        text = (
+            f"iteration {event['iteration']}: "
+            f"{event['cost_per_million_tokens_usd']:.4g} USD per million tokens, gap {gap}"
+        )
+    else:
+        text = f"{event['objective']}: {event['annual_cost_usd']:,.0f} USD/year, gap {gap}"
+    print(f"{text}, {event['seconds']:.2f} s", file=sys.stderr, flush=True)
 
 
 def dinkelbach(
@@ -100,8 +115,13 @@ def dinkelbach(
         bound_lambda = lam + min(dual_bound, 0.0) / best_tokens if proven else None
         _report(
             options,
-            f"iteration {iteration}: {best_cost / best_tokens * 1e6:.6g} USD per million tokens, "
-            f"F = {F:.6g} USD, gap {'unknown' if gap is None else f'{gap:.2e}'}, {seconds:.2f} s",
+            {
+                "event": "iteration",
+                "iteration": iteration,
+                "cost_per_million_tokens_usd": best_cost / best_tokens * 1e6,
+                "gap": gap,
+                "seconds": seconds,
+            },
         )
         if model_status == highspy.HighsModelStatus.kTimeLimit:
             status = "time_limit"
@@ -143,5 +163,14 @@ def min_cost(problem: Problem, runner: Runner, start: np.ndarray | None, options
     gap = max(0.0, highs_gap) if math.isfinite(highs_gap) else None
     status = "time_limit" if model_status == highspy.HighsModelStatus.kTimeLimit else "optimal"
     iterations = [iteration_record(1, cost, tokens, seconds, mip_gap=gap)]
-    _report(options, f"{problem.data.objective}: {cost:.6g} USD/year, gap {gap}, {seconds:.2f} s")
+    _report(
+        options,
+        {
+            "event": "milp",
+            "objective": problem.data.objective,
+            "annual_cost_usd": cost,
+            "gap": gap,
+            "seconds": seconds,
+        },
+    )
     return status, x, gap, iterations

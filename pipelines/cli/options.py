@@ -15,13 +15,18 @@ import math
 import os
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from optimizer.inputs import SolverOptions
 from optimizer.types import Objective, PlanDocument, TimeResolution, missing_plan_keys
 from pipelines.contract.errors import InputError, Problem
 from pipelines.warehouse import paths
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # `optimizer.inputs` and `optimizer.types` import only the standard library: the CLI starts
 # without numpy. Choices and defaults are the enums' texts: argparse names a bad choice's
@@ -83,6 +88,7 @@ THREADS = Bounds(1, 256, why="more than any common server's hardware threads")
 JOBS = Bounds(1, 256, why="worker processes; more than the CPUs only costs memory")
 PORT = Bounds(1, 65_535, why="a TCP port")
 LOAD_KW = Bounds(0, 10_000_000, unit="kW", why="10 GW, as the largest --budget-mw")
+LIMIT = Bounds(1, 1_000_000, why="how many plans to list")
 MAX_BUDGETS = 1_000
 """Budgets one sweep may solve: each is a full solve (and one more at +1 MW); 1,000 is hours
 already."""
@@ -177,8 +183,19 @@ def add_solver(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_tariff(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--tariff",
+        default=None,
+        metavar="ID",
+        help="price energy with this tariff of the data folder's tariffs/ (a URDB label or a CSV "
+        "tariff_id; default: the scenario's tariff)",
+    )
+
+
 def add_plan(parser: argparse.ArgumentParser) -> None:
-    """Data, warehouse, budget, solver options and --json: what `plan` and `replan` take."""
+    """Data, warehouse, budget, tariff, solver options and --json: what `plan` and `replan`
+    take."""
     add_data(parser)
     add_warehouse(parser)
     parser.add_argument(
@@ -187,6 +204,7 @@ def add_plan(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="grid interconnect, > 0 and <= 10,000 MW (default: the scenario's)",
     )
+    add_tariff(parser)
     add_solver(parser)
     parser.add_argument(
         "--time-resolution",
@@ -195,7 +213,11 @@ def add_plan(parser: argparse.ArgumentParser) -> None:
         help="flat year (default), representative days (12 months x weekday/weekend x 24 h) "
         "or all 8760 hours: time-of-use prices, monthly peaks, load shapes",
     )
-    parser.add_argument("--json", action="store_true", help="print only the plan document (JSON)")
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print only the plan document (JSON) on stdout; where it is kept goes to stderr",
+    )
 
 
 def _folder(
@@ -258,32 +280,95 @@ def writable_folder(folder: Path, named_by: str | None) -> Path:
 
 
 def solver_options(args: argparse.Namespace) -> SolverOptions:
-    return SolverOptions(
-        time_limit_s=args.time_limit,
-        mip_rel_gap=args.gap,
-        threads=args.threads,
-        progress=sys.stderr.isatty(),
-    )
+    """The HiGHS settings of the command line, quiet (`pipelines.cli.progress.Progress` turns
+    progress on where there is a terminal to show it)."""
+    return SolverOptions(time_limit_s=args.time_limit, mip_rel_gap=args.gap, threads=args.threads)
 
 
 def print_plan(plan: PlanDocument, as_json: bool) -> None:
-    from pipelines.reports.text import plan_text
+    """The plan document as JSON, or as text (`rich` tables on a terminal)."""
+    from pipelines.cli.console import emit
+    from pipelines.reports.text import plan_parts
 
     if as_json:
         print(json.dumps(plan, indent=2))
     else:
-        print(plan_text(plan), end="")
+        emit(plan_parts(plan))
+
+
+def say(text: str) -> None:
+    """A line on stderr: what was done beside the output (where a plan was kept)."""
+    print(text, file=sys.stderr)
+
+
+SCENARIO_FILE = "scenario.yaml"
+OBJECTIVE_INPUTS = {
+    Objective.MIN_COST.value: (
+        "demand_tokens_per_s",
+        "the tokens/s each workload must serve",
+        "demand_tokens_per_s: 2000000",
+    ),
+    Objective.MAX_PROFIT.value: (
+        "price_usd_per_million_tokens",
+        "the price each workload sells at (and optionally max_tokens_per_s, what its market takes)",
+        "price_usd_per_million_tokens: 1.37",
+    ),
+}
+"""What `--objective` needs of the workloads in scenario.yaml (cost-per-token: their shares,
+which every scenario has), what it is, and an example line."""
+
+
+def check_plan_inputs(
+    tables: Mapping[str, pl.DataFrame], objective: str, tariff_id: str | None
+) -> None:
+    """Bad input, before any solve, when no workload has what `objective` plans with (its
+    demand for min-cost, its price for max-profit: what is missing and where), or `tariff_id`
+    names no tariff of the data folder (the known ids)."""
+    problems = []
+    if objective in OBJECTIVE_INPUTS:
+        column, what, example = OBJECTIVE_INPUTS[objective]
+        workloads = tables["workloads"]
+        given = workloads.filter(workloads[column].fill_null(0) > 0)
+        if given.is_empty():
+            names = ", ".join(workloads["name"].to_list())
+            problems.append(
+                Problem(
+                    SCENARIO_FILE,
+                    f"--objective {objective} needs {what}; no workload has a {column} > 0. "
+                    f"Give it under each workload ({names}), e.g. `{example}` under "
+                    f"`- name: {workloads['name'][0]}`",
+                    field=f"workloads[].{column}",
+                )
+            )
+    if tariff_id is not None:
+        known = tables["tariffs"]["tariff_id"].to_list()
+        if tariff_id not in known:
+            problems.append(
+                Problem(
+                    COMMAND_LINE,
+                    f"no tariff {tariff_id!r} in the data folder's tariffs/; known ids "
+                    f"({len(known)}): {', '.join(known)}",
+                    field="--tariff",
+                )
+            )
+    if problems:
+        raise InputError(problems)
 
 
 def load_plan(reference: str, warehouse: Path) -> PlanDocument:
     """A plan from the history (`latest`, a plan id or its prefix) or a plan JSON file; a plan
     file without a plan id is named by its file name. Not found, not a JSON object, or an object
     without the keys every plan has (`optimizer.types.PlanDocument`): bad input."""
-    from pipelines.warehouse.history import plan_path, read_plan
+    from pipelines.warehouse.history import PlanNotFound, plan_path, plan_summary, read_plan
 
     try:
         path = plan_path(reference, warehouse)
         plan = read_plan(path)
+    except PlanNotFound as error:
+        lines = [str(error)] + [
+            "    " + _candidate_text(plan_summary(candidate)) for candidate in error.candidates
+        ]
+        raise InputError([Problem(reference, "\n".join(lines))]) from None
     except FileNotFoundError as error:
         raise InputError([Problem(reference, str(error))]) from None
     except json.JSONDecodeError as error:
@@ -308,3 +393,21 @@ def load_plan(reference: str, warehouse: Path) -> PlanDocument:
     if "plan_id" not in plan:
         plan["plan_id"] = Path(reference).stem
     return plan
+
+
+def _candidate_text(summary: dict) -> str:
+    """One plan a reference matches: `<plan_id>  cost-per-token, 20 MW, flat, $0.09226`."""
+    from pipelines.reports.text import mw_text, usd_per_mtok_text
+
+    if "error" in summary:
+        return f"{summary['plan_id']}  ({summary['error']})"
+    budget = summary["budget_mw"]
+    details = [
+        str(summary["objective"]),
+        mw_text(budget) if isinstance(budget, int | float) else "-",
+        str(summary["time_resolution"]),
+    ]
+    cost = summary["cost_per_million_tokens_usd"]
+    if isinstance(cost, int | float):
+        details.append(f"{usd_per_mtok_text(cost)} per M tokens")
+    return f"{summary['plan_id']}  {', '.join(details)}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,15 @@ def run_job(
     warehouse_dir: Path,
     run_config: dict[str, Any] | None = None,
     log_level: str = "WARNING",
+    on_step: Callable[[str], None] | None = None,
 ) -> JobResult:
     """Execute `job_name` against `data_dir` and `warehouse_dir`, recorded in the Dagster instance.
 
     A step's error is re-raised as the exception the step raised (an `InputError` stays
     an `InputError`), so the CLI reports bad input the same way whether it was found
     before or during the run. Dagster's console log shows `log_level` and above; every
-    event is in the instance's event log either way.
+    event is in the instance's event log either way. `on_step(step_key)` is called as each
+    step starts (the instance's event listener for the run, in this process).
     """
     from pipelines.definitions import build_defs
 
@@ -53,6 +56,8 @@ def run_job(
     with FileLock(home / ".tokenplan-instance.lock"):
         instance = dg.DagsterInstance.get()
     with instance:
+        if on_step is not None:
+            instance.add_event_listener(run_id, _step_listener(on_step))
         try:
             result = job.execute_in_process(instance=instance, run_config=run_config, run_id=run_id)
         except dg.DagsterUserCodeExecutionError as error:
@@ -75,6 +80,21 @@ def run_job(
         elif isinstance(path, dg.PathMetadataValue):
             written[key] = path.value
     return JobResult(run_id=result.run_id, written=written, snapshot_id=snapshot_id)
+
+
+def _step_listener(on_step: Callable[[str], None]) -> Callable[[dg.EventLogEntry], None]:
+    """An instance event listener calling `on_step` with the key of each step that starts; a
+    failure to report is not the run's failure."""
+
+    def listener(entry: dg.EventLogEntry) -> None:
+        event = entry.dagster_event
+        if event is not None and event.event_type == dg.DagsterEventType.STEP_START:
+            try:
+                on_step(event.step_key or "")
+            except Exception:  # progress display only
+                pass
+
+    return listener
 
 
 def _materializations(result: dg.ExecuteInProcessResult) -> list[dg.AssetMaterialization]:

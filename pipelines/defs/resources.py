@@ -1,13 +1,22 @@
-"""Resources: the input folder and the warehouse IO manager."""
+"""Resources: the input folder and the warehouse IO manager.
+
+Their folders come from `TOKENPLAN_DATA` and `TOKENPLAN_WAREHOUSE` when set (`tokenplan ui`
+sets both from --data and --warehouse): configured as `dg.EnvVar`s, so the UI's resource
+pages and the launchpad show which variable a folder comes from, and a run reads the variable
+where it runs. Unset, the defaults (`pipelines.warehouse.paths`) are plain paths; the CLI,
+which runs jobs in process, passes its folders as paths.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
 from pipelines.contract.schema import TABLES
 from pipelines.warehouse import paths, snapshots
@@ -17,7 +26,10 @@ from pipelines.warehouse.files import write_atomically
 class InputFolder(dg.ConfigurableResource):
     """The folder of raw inputs (price sheets, tariffs, benchmarks, scenario)."""
 
-    path: str
+    path: str = Field(
+        description="The input folder the ingest assets and the input-folder sensor read "
+        "(TOKENPLAN_DATA, `tokenplan ui --data`; default the bundled datasets/)."
+    )
 
     @property
     def dir(self) -> Path:
@@ -28,7 +40,10 @@ class Warehouse(dg.ConfigurableResource):
     """The warehouse folder, for what is kept beside the asset files (the plan history,
     snapshots)."""
 
-    path: str
+    path: str = Field(
+        description="Where tables, plans and exports are written (TOKENPLAN_WAREHOUSE, "
+        "`tokenplan ui --warehouse`; default warehouse/)."
+    )
 
     @property
     def dir(self) -> Path:
@@ -55,7 +70,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     An input annotated `pl.LazyFrame` is scanned lazily; `pl.DataFrame` is read eagerly.
     """
 
-    base_dir: str
+    base_dir: str = Field(
+        description="The warehouse folder (TOKENPLAN_WAREHOUSE; as the `warehouse` resource)."
+    )
 
     @property
     def warehouse(self) -> Path:
@@ -147,10 +164,27 @@ def _commits_later(step_context: Any) -> bool:
     return step_context.job_def.has_node_named(SNAPSHOT_ASSET)
 
 
+DATA_VARIABLE = "TOKENPLAN_DATA"
+WAREHOUSE_VARIABLE = "TOKENPLAN_WAREHOUSE"
+
+
+def folder_setting(given: Path | None, variable: str, default: Path) -> str:
+    """A folder resource's value: the path given; else `variable` as a `dg.EnvVar` (read where
+    the resource is used) if it is set; else the default path."""
+    if given is not None:
+        return str(given)
+    if os.environ.get(variable):
+        return dg.EnvVar(variable)
+    return str(default)
+
+
 def default_resources(data: Path | None = None, warehouse: Path | None = None) -> dict[str, Any]:
-    warehouse = warehouse or paths.warehouse_dir()
+    """The resources of the code location: `data` and `warehouse` when given (the CLI's folders),
+    else the environment's (`TOKENPLAN_DATA`, `TOKENPLAN_WAREHOUSE`), else the defaults."""
+    data_setting = folder_setting(data, DATA_VARIABLE, paths.data_dir())
+    warehouse_setting = folder_setting(warehouse, WAREHOUSE_VARIABLE, paths.warehouse_dir())
     return {
-        "input_folder": InputFolder(path=str(data or paths.data_dir())),
-        "warehouse": Warehouse(path=str(warehouse)),
-        "io_manager": WarehouseIOManager(base_dir=str(warehouse)),
+        "input_folder": InputFolder(path=data_setting),
+        "warehouse": Warehouse(path=warehouse_setting),
+        "io_manager": WarehouseIOManager(base_dir=warehouse_setting),
     }

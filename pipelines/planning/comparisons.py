@@ -48,12 +48,14 @@ def single_system_alternatives(
     Rows (`optimizer.types.Alternative`): sku, rented, status (a `Status`, or `INFEASIBLE`),
     reason (why infeasible, else None), nodes, gpus, cost_per_million_tokens_usd,
     tokens_per_s_per_mw, annual_cost_usd, grid_power_mw, advantage_ratio; sorted by cost per
-    token (infeasible last).
+    token (infeasible last). Each solve is a step `alternatives` of `options.on_progress`.
     """
     quiet = replace(options, progress=False)
     chosen = plan.get("flat_cost_per_million_tokens_usd") or plan["cost_per_million_tokens_usd"]
     rows: list[Alternative] = []
-    for system in inputs.systems:
+    step = {"event": "step", "step": "alternatives", "total": len(inputs.systems)}
+    for done, system in enumerate(inputs.systems):
+        options.report(step | {"done": done, "item": system.sku})
         row: Alternative = {
             "sku": system.sku,
             "rented": system.rented,
@@ -91,6 +93,7 @@ def single_system_alternatives(
                 "advantage_ratio": cost / chosen if cost is not None and chosen else None,
             }
         )
+    options.report(step | {"done": len(inputs.systems), "item": None})
     return sorted(
         rows,
         key=lambda r: (

@@ -47,11 +47,19 @@ def lever_table(
     objective: Objective,
     options: SolverOptions = SolverOptions(),
 ) -> list[LeverRow]:
-    """One row per lever, in `LEVERS` order (see the module docstring)."""
+    """One row per lever, in `LEVERS` order (see the module docstring). Each solve is a step
+    `levers` of `options.on_progress` (the flat-year baseline of a time-resolved plan too)."""
     quiet = replace(options, progress=False)
-    baseline = plan if "time_resolution" not in plan else _flat_plan(inputs, objective, quiet)
+    flat = "time_resolution" in plan
+    solved = [lever.key for lever in LEVERS if lever.in_inputs(inputs)]
+    step = {"event": "step", "step": "levers", "total": len(solved) + flat}
+    if flat:
+        options.report(step | {"done": 0, "item": "the flat-year baseline"})
+    baseline = _flat_plan(inputs, objective, quiet) if flat else plan
     rows: list[LeverRow] = []
     for lever in LEVERS:
+        if lever.key in solved:
+            options.report(step | {"done": flat + solved.index(lever.key), "item": lever.without})
         row: LeverRow = {
             "lever": lever.key,
             "name": lever.name,
@@ -82,6 +90,7 @@ def lever_table(
         rows.append(
             cast(LeverRow, row | {"status": document["status"]} | _figures(document, baseline))
         )
+    options.report(step | {"done": step["total"], "item": None})
     return rows
 
 

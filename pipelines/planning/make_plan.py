@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from optimizer.design import plan_inputs
 from optimizer.inputs import PlanInputs, SolverOptions
@@ -20,6 +20,9 @@ from optimizer.types import InputFile, Objective, PlanDocument, TimeResolution
 from pipelines.ingest.sources import SOURCES, file_hashes, read_inputs
 from pipelines.planning.comparisons import with_alternatives
 from pipelines.planning.levers import with_levers
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 def input_file_hashes(data_dir: Path) -> list[InputFile]:
@@ -39,8 +42,14 @@ def plan_from_inputs(
     (`pipelines.planning.comparisons`) and its lever table (`pipelines.planning.levers`); not
     stamped. `inputs_files`: the input files it was made
     from; `fields`: more fields of the document, before the alternatives (the Dagster plan's
-    `inputs_snapshot`). Raises `Infeasible`, or `NoPlanInTime` when no plan was found in time."""
+    `inputs_snapshot`). Raises `Infeasible`, or `NoPlanInTime` when no plan was found in time.
+
+    Progress (`SolverOptions.on_progress`): the step `solve` (its item the time resolution)
+    around the solve's own iterations, then the steps of the alternatives and the levers."""
+    step = {"event": "step", "step": "solve", "total": 1, "item": str(time_resolution)}
+    options.report(step | {"done": 0})
     solution = solve(inputs, objective, options, time_resolution)
+    options.report(step | {"done": 1})
     chosen = Objective(objective)  # `solve` took only an objective's value
     plan = plan_document(inputs, solution, chosen, inputs_files=inputs_files)
     plan = cast(PlanDocument, plan | dict(fields or {}))  # more fields of a plan document
@@ -54,9 +63,15 @@ def make_plan(
     objective: str = Objective.COST_PER_TOKEN,
     options: SolverOptions = SolverOptions(),
     time_resolution: str = TimeResolution.FLAT,
+    tariff_id: str | None = None,
+    tables: Mapping[str, pl.DataFrame] | None = None,
 ) -> PlanDocument:
     """The plan document for the input folder at `time_resolution` (flat | representative |
-    hourly). Raises `InputError` (bad input) or `Infeasible`."""
-    inputs = plan_inputs(read_inputs(data_dir), budget_mw)
+    hourly); `budget_mw` and `tariff_id` override the scenario's. `tables`: the folder's
+    canonical tables when the caller read them already. Raises `InputError` (bad input),
+    `UnknownTariff` or `Infeasible`."""
+    if tables is None:
+        tables = read_inputs(data_dir)
+    inputs = plan_inputs(tables, budget_mw, tariff_id=tariff_id)
     files = input_file_hashes(data_dir)
     return plan_from_inputs(inputs, objective, options, time_resolution, files)

@@ -34,7 +34,7 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import replace
 
@@ -98,8 +98,10 @@ def budget_point(
     objective: str,
     options: SolverOptions,
     time_resolution: str = TimeResolution.FLAT,
+    tariff_id: str | None = None,
 ) -> dict:
-    """The best plan at one budget, summarized: cost per token, tokens/s per MW, grid MW, design."""
+    """The best plan at one budget, summarized: cost per token, tokens/s per MW, grid MW, design.
+    `tariff_id` overrides the scenario's tariff."""
     point = {
         "budget_mw": budget_mw,
         "status": "infeasible",
@@ -114,7 +116,7 @@ def budget_point(
         "seconds": 0.0,
     }
     started = time.perf_counter()
-    inputs = plan_inputs(tables, budget_mw)
+    inputs = plan_inputs(tables, budget_mw, tariff_id=tariff_id)
     try:
         solution = solve(inputs, objective, replace(options, progress=False), time_resolution)
         plan = plan_document(inputs, solution, Objective(objective))  # `solve` took only these
@@ -161,10 +163,14 @@ def _start_worker(tables: Mapping[str, pl.DataFrame]) -> None:
 
 
 def _solve_in_worker(
-    budget_mw: float, objective: str, options: SolverOptions, time_resolution: str
+    budget_mw: float,
+    objective: str,
+    options: SolverOptions,
+    time_resolution: str,
+    tariff_id: str | None = None,
 ) -> dict:
     assert _tables is not None  # set by `_start_worker` when the worker started
-    return budget_point(_tables, budget_mw, objective, options, time_resolution)
+    return budget_point(_tables, budget_mw, objective, options, time_resolution, tariff_id)
 
 
 def solve_budgets(
@@ -174,15 +180,20 @@ def solve_budgets(
     options: SolverOptions,
     time_resolution: str,
     jobs: int,
-    on_done=None,
+    on_done: Callable[[int, int, float], None] | None = None,
+    tariff_id: str | None = None,
 ) -> dict[float, dict]:
-    """Every budget solved, by budget; `on_done(done, total)` after each."""
+    """Every budget solved, by budget; `on_done(done, total, budget)` after each (in this
+    process). A worker gets the options without their progress callback."""
+    options = replace(options, progress=False, on_progress=None)
     results: dict[float, dict] = {}
     if jobs <= 1:
         for budget in budgets:
-            results[budget] = budget_point(tables, budget, objective, options, time_resolution)
+            results[budget] = budget_point(
+                tables, budget, objective, options, time_resolution, tariff_id
+            )
             if on_done:
-                on_done(len(results), len(budgets))
+                on_done(len(results), len(budgets), budget)
         return results
     # Not "fork": polars' thread pool in this process would deadlock a forked child. The fork
     # server imports this module (the optimizer, polars) and scipy.stats (which Pyomo imports on
@@ -196,13 +207,16 @@ def solve_budgets(
         initargs=(dict(tables),),
     ) as pool:
         futures = {
-            pool.submit(_solve_in_worker, budget, objective, options, time_resolution): budget
+            pool.submit(
+                _solve_in_worker, budget, objective, options, time_resolution, tariff_id
+            ): budget
             for budget in budgets
         }
         for future in as_completed(futures):
-            results[futures[future]] = future.result()
+            budget = futures[future]
+            results[budget] = future.result()
             if on_done:
-                on_done(len(results), len(budgets))
+                on_done(len(results), len(budgets), budget)
     return results
 
 
@@ -215,24 +229,62 @@ def sweep(
     progress: bool = False,
     inputs_files: list[InputFile] | None = None,
     time_resolution: str = TimeResolution.FLAT,
+    tariff_id: str | None = None,
 ) -> dict:
     """The frontier document (`frontier_document`) of `budgets`, each budget and each B + 1 MW
-    solved in `jobs` worker processes (default: one per CPU)."""
+    solved in `jobs` worker processes (default: one per CPU); `tariff_id` overrides the
+    scenario's tariff.
+
+    Progress: with `options.progress` and `options.on_progress`, a step `sweep` after each solve:
+    `done` and `total` count solves (each budget and its B + 1 MW), `budgets_done` and
+    `budgets` the budgets asked for whose both solves are done; else with `progress` a bar on
+    stderr."""
     started = time.perf_counter()
     pairs = budget_pairs(budgets)
     jobs = jobs or os.cpu_count() or 1
+    solved: set[float] = set()
+
+    def on_done(done: int, total: int, budget: float) -> None:
+        solved.add(budget)
+        options.report(
+            {
+                "event": "step",
+                "step": "sweep",
+                "done": done,
+                "total": total,
+                "item": budget,
+                "budgets_done": sum(b in solved and more in solved for b, more in pairs),
+                "budgets": len(pairs),
+            }
+        )
+
+    reporting = options.progress and options.on_progress is not None
+    to_solve = budgets_to_solve(pairs)
+    options.report(
+        {
+            "event": "step",
+            "step": "sweep",
+            "done": 0,
+            "total": len(to_solve),
+            "item": None,
+            "budgets_done": 0,
+            "budgets": len(pairs),
+        }
+    )
     points = solve_budgets(
         tables,
-        budgets_to_solve(pairs),
+        to_solve,
         objective,
         options,
         time_resolution,
         jobs,
-        _progress_bar if progress else None,
+        on_done if reporting else _progress_bar if progress else None,
+        tariff_id,
     )
-    return frontier_document(
+    document = frontier_document(
         points, pairs, objective, time_resolution, jobs, time.perf_counter() - started, inputs_files
     )
+    return document | ({"tariff": tariff_id} if tariff_id else {})
 
 
 def frontier_document(
@@ -303,9 +355,12 @@ def marginal(here: dict, more: dict) -> dict:
     }
 
 
-def _progress_bar(done: int, total: int, width: int = 30) -> None:
+def _progress_bar(done: int, total: int, budget: float, width: int = 30) -> None:
     filled = round(width * done / total)
-    sys.stderr.write(f"\rsolving budgets [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    sys.stderr.write(
+        f"\rsolving budgets and +1 MW [{'#' * filled}{'.' * (width - filled)}] "
+        f"{done}/{total} solves"
+    )
     if done == total:
         sys.stderr.write("\n")
     sys.stderr.flush()

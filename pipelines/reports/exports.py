@@ -17,7 +17,8 @@ A plan made before some fields were recorded (levers, configurations, site figur
 them empty: no rows, or empty cells.
 
 CSV/Parquet headers are the plan document's field names (units in the names); the
-workbook shows the same columns with readable headers and units.
+workbook (`pipelines.reports.workbook`) shows the same columns with readable headers and units,
+and with the plan's assumptions its costs as formulas.
 
 Exports are inert: text from the inputs (a SKU, a workload, a source note) never becomes a
 formula. The workbook writes every string as text; in CSV tables a text cell that a
@@ -178,31 +179,6 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
 }
 
-SUMMARY: tuple[tuple[str, str, str | None], ...] = (
-    ("plan_id", "plan id", None),
-    ("created_at", "created at (UTC)", None),
-    ("name", "site", None),
-    ("objective", "objective", None),
-    ("status", "status", None),
-    ("cost_per_million_tokens_usd", "cost per million tokens (USD)", USD_PER_TOKEN),
-    ("tokens_per_s_per_mw", "tokens/s per MW of grid power", COUNT),
-    ("tokens_per_year", "tokens per year", BIG),
-    ("annual_cost_usd", "annual cost (USD/year)", USD),
-    ("capex_usd", "capex, upfront (USD)", USD),
-    ("budget_mw", "grid budget (MW)", "0.00"),
-    ("grid_power_mw", "grid power provisioned (MW)", "0.00"),
-    ("it_power_mw", "IT power (MW)", "0.00"),
-    ("pue", "PUE (grid kW / IT kW)", "0.000"),
-    ("power_design", "power design", None),
-    ("kwh_per_million_tokens", "grid energy per million tokens (kWh)", "0.000"),
-    ("carbon_kg_per_million_tokens", "carbon per million tokens (kg CO2e)", "0.0000"),
-    ("water_l_per_million_tokens", "water per million tokens (L)", "0.0000"),
-    ("availability", "availability (share of on-site GPUs serving)", SHARE),
-    ("revenue_usd_per_year", "revenue (USD/year)", USD),
-    ("margin_usd_per_year", "margin (USD/year)", USD),
-)
-"""Workbook Summary rows: (plan field, label with unit, number format)."""
-
 
 def table_rows(plan: PlanDocument, table: str) -> list[Mapping[str, object]]:
     """The plan's rows of `table` (see the module docstring), as plain dicts."""
@@ -294,89 +270,6 @@ def inert_csv_text(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-# --------------------------------------------------------------------------- workbook
-
-
-SHEETS = {
-    "Fleet": "fleet",
-    "Allocation": "allocation",
-    "Costs": "costs",
-    "Inputs": "inputs",
-    "Alternatives": "alternatives",
-    "Levers": "levers",
-}
-"""Workbook sheet → table, after the Summary sheet."""
-
-
-def write_workbook(plan: PlanDocument, path: Path) -> None:
-    """Sheets Summary, Fleet, Allocation, Costs, Inputs, Alternatives, Levers: a bold header row
-    with units, frozen, with filters; numbers formatted (USD, counts, shares); the plan id in the
-    Summary sheet and the document title. Every string is written as text: never a formula
-    (`=...`), a link or a number, whatever it starts with."""
-    import xlsxwriter
-
-    options = {
-        "nan_inf_to_errors": True,
-        "strings_to_formulas": False,
-        "strings_to_urls": False,
-        "strings_to_numbers": False,
-    }
-    with xlsxwriter.Workbook(str(path), options) as book:
-        book.set_properties(
-            {
-                "title": f"tokenplan build plan {plan_id(plan)}",
-                "subject": plan.get("name", ""),
-                "comments": f"plan_id={plan_id(plan)}",
-                "author": "tokenplan",
-            }
-        )
-        header = book.add_format(
-            {
-                "bold": True,
-                "bg_color": "#1f2937",
-                "font_color": "#ffffff",
-                "border": 1,
-                "text_wrap": True,
-                "valign": "vcenter",
-            }
-        )
-        formats: dict[str | None, object] = {None: book.add_format({"valign": "top"})}
-
-        def number_format(spec: str | None):
-            if spec not in formats:
-                formats[spec] = book.add_format({"num_format": spec})
-            return formats[spec]
-
-        summary = book.add_worksheet("Summary")
-        summary.write_row(0, 0, ["item", "value"], header)
-        for row, (field, label, spec) in enumerate(SUMMARY, start=1):
-            summary.write(row, 0, label)
-            summary.write(row, 1, plan.get(field), number_format(spec))
-        summary.set_column(0, 0, 38)
-        summary.set_column(1, 1, max(34, len(plan_id(plan)) + 4))
-        summary.freeze_panes(1, 0)
-        for sheet_name, table in SHEETS.items():
-            frame = plan_table(plan, table)
-            sheet = book.add_worksheet(sheet_name)
-            columns = TABLES[table]
-            sheet.write_row(0, 0, [c.header for c in columns], header)
-            sheet.set_row(0, 32)
-            for i, column in enumerate(columns):
-                values = frame.get_column(column.name).to_list()
-                cell = number_format(column.number_format)
-                for row, value in enumerate(values, start=1):
-                    sheet.write(row, i, value, cell)
-                longest = max(
-                    [
-                        len(column.header) * 0.7,
-                        *(min(len(str(v)), 60) for v in values if v is not None),
-                    ]
-                )
-                sheet.set_column(i, i, max(10, min(longest + 3, 64)))
-            sheet.freeze_panes(1, 0)
-            sheet.autofilter(0, 0, max(frame.height, 1), len(columns) - 1)
-
-
 # --------------------------------------------------------------------------- formats
 
 
@@ -439,6 +332,8 @@ def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
 
 
 def _write_xlsx(plan: PlanDocument, path: Path, frontier: dict | None) -> None:
+    from pipelines.reports.workbook import write_workbook
+
     write_workbook(plan, path)
 
 
@@ -492,8 +387,11 @@ EXPORTS: dict[str, ExportFormat] = {
             "a workbook",
             "plan_workbook",
             frozenset({"excel"}),
-            "The plan as an XLSX workbook: sheets Summary, Fleet, Allocation, Costs, Inputs, "
-            "Alternatives and Levers, with units in the headers and frozen header rows.",
+            "The plan as an XLSX workbook a finance analyst can audit: sheets Summary, Fleet, "
+            "Allocation, Costs, Inputs, Alternatives, Levers, Capex, Monthly (time-resolved "
+            "plans) and Assumptions, as Excel tables with totals and units in the headers; the "
+            "costs, cost per million tokens and upfront capex are formulas of the Assumptions "
+            "and the fleet (values only for a plan made before assumptions were recorded).",
             write_plan=_write_xlsx,
         ),
         ExportFormat(

@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from optimizer.types import PlanDocument
-from pipelines.reports.charts import Series, line_chart, tick_text
+from optimizer.types import PlanDocument, TimeResolution
+from pipelines.reports.charts import Point, Series, line_chart, tick_text
 from pipelines.reports.text import number_text, table_text, usd_text
 from pipelines.warehouse.history import inputs_digest
+
+PLAN_COLOR = "#d97706"
+"""This plan's own point over a frontier (amber: apart from the frontier's line)."""
 
 
 def design_text(point: dict) -> str:
@@ -76,30 +79,54 @@ def sweep_text(frontier: dict, markdown: bool = False) -> str:
     return table_text(SWEEP_HEADERS, sweep_rows(frontier), markdown) + "\n"
 
 
-def frontier_charts(frontier: dict, plan_budget_mw: float | None = None) -> list[str]:
-    """SVG line charts over the budget: cost per million tokens, and tokens/s per MW."""
+def resolution_text(time_resolution: str | None) -> str:
+    """`flat year`, `representative year`, `hourly year` (None: a flat year, as plans and
+    frontiers made before time resolutions were recorded)."""
+    return f"{time_resolution or TimeResolution.FLAT.value} year"
+
+
+def frontier_charts(frontier: dict, plan: PlanDocument | None = None) -> list[str]:
+    """SVG line charts over the budget: cost per million tokens, and tokens/s per MW; y axes
+    from zero.
+
+    With `plan`: a dashed line at its budget, and the plan's own figure as a point labelled
+    with its time resolution. A frontier of another time resolution than the plan's (a flat
+    sweep beside a representative-year plan) is labelled with its own: the frontier at the
+    plan's budget is then the plan's comparator at that resolution, not the plan.
+    """
+    resolution = resolution_text(frontier.get("time_resolution"))
     feasible = [r for r in frontier["rows"] if r["cost_per_million_tokens_usd"] is not None]
     missing = [r["budget_mw"] for r in frontier["rows"] if r["cost_per_million_tokens_usd"] is None]
-    marker_label = "this plan" if plan_budget_mw is not None else ""
+    budget = None if plan is None else plan["budget_mw"]
+    plan_resolution = None if plan is None else resolution_text(plan.get("time_resolution"))
+    marker_label = "" if plan is None else f"this plan's budget, {budget:g} MW"
+
+    def plan_point(field: str, text) -> list[Point]:
+        value = None if plan is None else plan.get(field)
+        if plan is None or budget is None or not isinstance(value, int | float):
+            return []
+        return [Point(budget, value, f"this plan ({plan_resolution}): {text(value)}", PLAN_COLOR)]
+
     cost = line_chart(
-        "Cost per million tokens by grid budget",
+        f"Cost per million tokens by grid budget ({resolution})",
         [
             Series(
-                "cost per M tokens",
+                f"best plan at each budget ({resolution})",
                 [(r["budget_mw"], r["cost_per_million_tokens_usd"]) for r in feasible],
             )
         ],
         "grid budget (MW)",
         "USD per million tokens",
-        marker_x=plan_budget_mw,
+        marker_x=budget,
         marker_label=marker_label,
         missing_x=missing,
+        points=plan_point("cost_per_million_tokens_usd", usd_text),
     )
     density = line_chart(
-        "Tokens/s per MW by grid budget",
+        f"Tokens/s per MW by grid budget ({resolution})",
         [
             Series(
-                "tokens/s per MW",
+                f"best plan at each budget ({resolution})",
                 [
                     (r["budget_mw"], r["tokens_per_s_per_mw"])
                     for r in feasible
@@ -110,9 +137,10 @@ def frontier_charts(frontier: dict, plan_budget_mw: float | None = None) -> list
         ],
         "grid budget (MW)",
         "tokens/s per MW of grid power",
-        marker_x=plan_budget_mw,
+        marker_x=budget,
         marker_label=marker_label,
         missing_x=missing,
+        points=plan_point("tokens_per_s_per_mw", number_text),
     )
     return [cost, density]
 

@@ -2,23 +2,45 @@
 
 The HTML page needs no network to open: CSS is inline, charts are inline SVG
 (`pipelines.reports.charts`), there are no scripts, no external fonts and no images by URL.
-Both reports carry the plan id in their title and show: the summary (with the site's carbon,
-water, availability, and revenue and margin when the workloads have prices), the annual cost
-by component, the fleet by system and cooling, cost per token and tokens/s per MW against
-the best single-system plans (`pipelines.planning.comparisons`), what each lever is worth
-(`pipelines.planning.levers`), the allocation with each row's serving configuration, the input
-files, and — when a budget sweep of the same inputs is given — cost per token across budgets.
-A plan made before some of these were recorded shows what it has.
+Both reports carry the plan id, the site, the budget planned and the time resolution in their
+title and show: the summary (with the site's carbon, water, availability, and revenue and
+margin when the workloads have prices), for a time-resolved plan its flat-year comparators
+(what of its gain over the flat year is utilization, what is tariff timing) and its months,
+the annual cost by component, the fleet by system and cooling, cost per token and tokens/s per
+MW against the best single-system plans (`pipelines.planning.comparisons`), what each lever is
+worth (`pipelines.planning.levers`), the allocation with each row's serving configuration, the
+input files, and — when a budget sweep of the same inputs is given — cost per token across
+budgets. A plan made before some of these were recorded shows what it has.
+
+Like for like: the single-system plans, the lever table and a flat sweep are flat-year plans.
+Beside them a time-resolved plan shows its own cost per token and its flat-year comparator,
+each labelled with its time resolution, never one under the other's label.
 """
 
 from __future__ import annotations
 
+import calendar
 from datetime import datetime
 from html import escape
 
 from optimizer.types import INFEASIBLE, Alternative, LeverRow, PlanDocument, cost_components
-from pipelines.reports.charts import BASE, HIGHLIGHT, PALETTE, Bar, bar_chart
-from pipelines.reports.frontier import SWEEP_HEADERS, frontier_charts, sweep_rows
+from pipelines.reports.charts import (
+    BASE,
+    COMPARATOR,
+    HIGHLIGHT,
+    PALETTE,
+    Bar,
+    Stack,
+    bar_chart,
+    break_above,
+    column_chart,
+)
+from pipelines.reports.frontier import (
+    SWEEP_HEADERS,
+    frontier_charts,
+    resolution_text,
+    sweep_rows,
+)
 from pipelines.reports.text import (
     ALLOCATION_HEADERS,
     ALTERNATIVES_HEADERS,
@@ -46,12 +68,17 @@ from pipelines.reports.text import (
 RENTED_COLOR = "#9ca3af"
 SHA_SHOWN = 16
 """Hex digits of an input file's SHA-256 the report shows (the exports' tables have all 64)."""
-LOG_SCALE_SPAN = 20.0
-"""Cost-per-token bars use a log axis when the largest is this many times the smallest."""
+ENERGY_COLOR, DEMAND_COLOR = PALETTE[0], PALETTE[2]
+MONTHLY_HEADERS = ["month", "energy kWh", "energy USD", "peak grid kW", "demand charges USD"]
 
 
 def title(plan: PlanDocument) -> str:
-    return f"Build plan: {plan.get('name', 'site')}"
+    """`Build plan: arkansas-20mw · 30 MW · representative year`: the site, the budget planned
+    (a `--budget-mw` override, not the one in the site's name) and the time resolution."""
+    return (
+        f"Build plan: {plan.get('name', 'site')} · {plan['budget_mw']:g} MW · "
+        f"{resolution_text(plan.get('time_resolution'))}"
+    )
 
 
 def subtitle(plan: PlanDocument) -> str:
@@ -83,6 +110,163 @@ def advantage_text(plan: PlanDocument) -> str | None:
         f"{best['advantage_ratio']:.2f}× lower cost per token than the best single-system plan "
         f"({best['sku']})"
     )
+
+
+def is_time_resolved(plan: PlanDocument) -> bool:
+    return bool(plan.get("time_resolution"))
+
+
+def signed_usd(value: float | None) -> str:
+    """`−$0.002524`, `$0.02731`: `usd_text` with a leading minus sign."""
+    if value is None:
+        return "-"
+    return ("−" if value < 0 else "") + usd_text(abs(value))
+
+
+def gain_vs_flat(plan: PlanDocument) -> dict[str, float] | None:
+    """A time-resolved plan's gain over its flat year [USD per M tokens]: `utilization` (flat
+    year at the scenario's utilization − flat year at the utilization the plan realizes),
+    `tariff_timing` (that − the plan's), `total`; None for a flat plan or one recorded before
+    the flat year at realized utilization was (or without a plan for either flat year)."""
+    if not is_time_resolved(plan):
+        return None
+    gain = plan.get("gain_vs_flat_usd_per_million_tokens")
+    if gain is not None:
+        return {k: gain[k] for k in ("utilization", "tariff_timing", "total")}
+    flat = plan.get("flat_cost_per_million_tokens_usd")
+    same_use = plan.get("flat_at_realized_utilization_cost_per_million_tokens_usd")
+    own = plan["cost_per_million_tokens_usd"]
+    if flat is None or same_use is None or own is None:
+        return None
+    return {"utilization": flat - same_use, "tariff_timing": same_use - own, "total": flat - own}
+
+
+def utilizations(plan: PlanDocument) -> dict[str, float | None]:
+    """A time-resolved plan's utilizations: `assumed` by the flat year, `realized` (the flat-year
+    utilization that serves as many GPU-hours as the plan does: realized share of GPU-hours /
+    availability, at most 1), `gpu_hours` (share of all GPU-hours serving), `availability`."""
+    realized = plan.get("realized_utilization")
+    gain = plan.get("gain_vs_flat_usd_per_million_tokens")
+    availability = plan.get("availability")
+    share = None if realized is None else realized["fleet"]
+    assumed = realized["flat_assumption"] if realized is not None else None
+    if gain is not None:
+        assumed = gain["flat_utilization"]
+    same_use = None if gain is None else gain["realized_flat_utilization"]
+    if same_use is None and share is not None and availability:
+        same_use = min(1.0, share / availability)
+    return {
+        "assumed": assumed,
+        "realized": same_use,
+        "gpu_hours": share,
+        "availability": availability,
+    }
+
+
+def gain_text(plan: PlanDocument) -> str | None:
+    """Of the gain over the flat year, what is utilization and what is tariff timing, in words;
+    None without the split (`gain_vs_flat`)."""
+    gain = gain_vs_flat(plan)
+    if gain is None:
+        return None
+    use = utilizations(plan)
+    resolution = resolution_text(plan.get("time_resolution"))
+    flat, own = plan.get("flat_cost_per_million_tokens_usd"), plan["cost_per_million_tokens_usd"]
+    realized = (
+        f"{percent_text(use['realized'])} vs {percent_text(use['assumed'], 0)} assumed"
+        if use["realized"] is not None and use["assumed"] is not None
+        else "vs the flat year's assumption"
+    )
+    share = (
+        f"; {percent_text(use['gpu_hours'])} of all GPU-hours serving"
+        if use["gpu_hours"] is not None
+        else ""
+    )
+    timing = gain["tariff_timing"]
+    return (
+        f"Of the {usd_text(abs(gain['total']))} per M tokens this plan "
+        f"{'gains over' if gain['total'] >= 0 else 'loses against'} the flat year "
+        f"({usd_text(flat)} → {usd_text(own)}), {signed_usd(gain['utilization'])} is the "
+        f"utilization the {resolution} realizes ({realized}{share}) and {signed_usd(timing)} "
+        "is tariff timing and load shape"
+        + (
+            " (negative: timing and load shape cost more than the flat year's average prices)."
+            if timing < 0
+            else "."
+        )
+    )
+
+
+def time_rows(plan: PlanDocument) -> list[list[str]]:
+    """A time-resolved plan beside its flat-year comparators (same inputs)."""
+    use = utilizations(plan)
+    resolution = resolution_text(plan.get("time_resolution"))
+    gain = gain_vs_flat(plan)
+    same_use = plan.get("flat_at_realized_utilization_cost_per_million_tokens_usd")
+    rows = [
+        [f"this plan ({resolution})", usd_text(plan["cost_per_million_tokens_usd"])],
+        [
+            f"flat year at the scenario's utilization ({percent_text(use['assumed'], 0)})",
+            usd_text(plan.get("flat_cost_per_million_tokens_usd")),
+        ],
+    ]
+    if same_use is not None:
+        rows.append(
+            [
+                "flat year at the utilization this plan realizes "
+                f"({percent_text(use['realized'])})",
+                usd_text(same_use),
+            ]
+        )
+    if gain is not None:
+        rows += [
+            ["gain over the flat year", signed_usd(gain["total"])],
+            ["… of which utilization", signed_usd(gain["utilization"])],
+            ["… of which tariff timing and load shape", signed_usd(gain["tariff_timing"])],
+        ]
+    if use["gpu_hours"] is not None:
+        flat_share = (
+            f" (flat year: {percent_text(use['assumed'], 0)} utilization × "
+            f"{percent_text(use['availability'], 0)} availability = "
+            f"{percent_text(use['assumed'] * use['availability'])})"
+            if use["assumed"] is not None and use["availability"] is not None
+            else ""
+        )
+        rows.append(["share of GPU-hours serving", percent_text(use["gpu_hours"]) + flat_share])
+    slices = plan.get("slices")
+    if slices:
+        rows.append(["time slices", number_text(len(slices["grid_kw"]))])
+    return rows
+
+
+def month_name(month: int) -> str:
+    return calendar.month_abbr[month] if 1 <= month <= 12 else str(month)
+
+
+def monthly_rows(plan: PlanDocument) -> list[list[str]]:
+    """Energy and demand charges month by month, and the year (peak: the year's highest)."""
+    months = plan.get("monthly", [])
+    if not months:
+        return []
+    rows = [
+        [
+            month_name(r["month"]),
+            number_text(r["energy_kwh"]),
+            usd_text(r["energy_usd"]),
+            number_text(r["peak_grid_kw"]),
+            usd_text(r["demand_usd"]),
+        ]
+        for r in months
+    ]
+    return rows + [
+        [
+            "year",
+            number_text(sum(r["energy_kwh"] for r in months)),
+            usd_text(sum(r["energy_usd"] for r in months)),
+            number_text(max(r["peak_grid_kw"] for r in months)),
+            usd_text(sum(r["demand_usd"] for r in months)),
+        ]
+    ]
 
 
 def _share(plan: PlanDocument, usd: float) -> str:
@@ -126,22 +310,61 @@ def fleet_chart(plan: PlanDocument) -> str:
     return bar_chart("Fleet by system and cooling", bars, "GPUs", legend=legend)
 
 
+def monthly_charts(plan: PlanDocument) -> list[str]:
+    """A time-resolved plan's months: energy and demand charges [USD], and the peak grid power
+    against the budget [MW]; none for a flat plan."""
+    months = plan.get("monthly", [])
+    if not months:
+        return []
+    names = [month_name(r["month"]) for r in months]
+    return [
+        column_chart(
+            "Energy and demand charges by month",
+            names,
+            [
+                Stack("energy", [r["energy_usd"] for r in months], ENERGY_COLOR),
+                Stack("demand charges", [r["demand_usd"] for r in months], DEMAND_COLOR),
+            ],
+            "USD per month",
+        ),
+        column_chart(
+            "Peak grid power by month",
+            names,
+            [Stack("peak grid MW", [r["peak_grid_kw"] / 1000.0 for r in months], PALETTE[1])],
+            "MW (monthly peak)",
+            reference=(plan["budget_mw"], f"grid budget {plan['budget_mw']:g} MW"),
+        ),
+    ]
+
+
+def plan_bars(plan: PlanDocument) -> list[tuple[str, float | None, str]]:
+    """This plan's cost per million tokens beside flat-year plans, as (label, value, colour):
+    the plan; a time-resolved plan also its flat-year comparator, each labelled with its time
+    resolution."""
+    own = plan["cost_per_million_tokens_usd"]
+    if not is_time_resolved(plan):
+        return [("this plan", own, HIGHLIGHT)]
+    resolution = resolution_text(plan.get("time_resolution"))
+    return [
+        (f"this plan ({resolution})", own, HIGHLIGHT),
+        ("this plan (flat year)", plan.get("flat_cost_per_million_tokens_usd"), COMPARATOR),
+    ]
+
+
 def alternatives_charts(plan: PlanDocument) -> list[str]:
-    """Cost per million tokens and tokens/s per MW: this plan against each system alone."""
+    """Cost per million tokens and tokens/s per MW: this plan against each system alone.
+
+    Each system alone is a flat-year plan, and its ratio is to this plan's flat year
+    (`pipelines.planning.comparisons`): a time-resolved plan shows both its own figure and its
+    flat-year comparator, each labelled."""
     rows = plan.get("alternatives", [])
     if not rows:
         return []
-    # Alternatives are flat-year plans (`pipelines.planning.comparisons`): a time-resolved plan
-    # shows its flat-year optimum.
-    flat = plan.get("flat_cost_per_million_tokens_usd")
-    chosen = flat or plan["cost_per_million_tokens_usd"]
+    timed = is_time_resolved(plan)
+    resolution = resolution_text(plan.get("time_resolution"))
     cost_bars = [
-        Bar(
-            "this plan (flat year)" if flat else "this plan",
-            chosen,
-            f"{usd_text(chosen)}",
-            HIGHLIGHT,
-        )
+        Bar(label, value, usd_text(value) if value is not None else "no plan", color)
+        for label, value, color in plan_bars(plan)
     ] + [
         Bar(
             r["sku"],
@@ -153,10 +376,10 @@ def alternatives_charts(plan: PlanDocument) -> list[str]:
         )
         for r in rows
     ]
-    values = [b.value for b in cost_bars if b.value]
-    log_scale = bool(values) and max(values) / min(values) > LOG_SCALE_SPAN
     density = plan["tokens_per_s_per_mw"]
-    density_bars = [Bar("this plan", density, number_text(density), HIGHLIGHT)] + [
+    density_bars = [
+        Bar(f"this plan ({resolution})" if timed else "this plan", density, number_text(density))
+    ] + [
         Bar(
             r["sku"],
             r["tokens_per_s_per_mw"],
@@ -175,11 +398,17 @@ def alternatives_charts(plan: PlanDocument) -> list[str]:
         bar_chart(
             "Cost per million tokens vs. single-system plans",
             cost_bars,
-            "USD per million tokens (× = how many times this plan's)",
-            log_scale=log_scale,
+            "USD per million tokens, single systems over a flat year "
+            "(× = multiple of this plan's flat year)"
+            if timed
+            else "USD per million tokens (× = how many times this plan's)",
+            cut_above=break_above([b.value for b in cost_bars]),
         ),
         bar_chart(
-            "Tokens/s per MW vs. single-system plans", density_bars, "tokens/s per MW of grid power"
+            "Tokens/s per MW vs. single-system plans",
+            density_bars,
+            "tokens/s per MW of grid power"
+            + (", single systems over a flat year" if timed else ""),
         ),
     ]
 
@@ -226,13 +455,16 @@ def lever_charts(plan: PlanDocument) -> list[str]:
         bar_chart(
             "Cost per token without each lever",
             cost_bars,
-            "× this plan's cost per token",
+            "× this plan's flat-year cost per token (both flat year)"
+            if is_time_resolved(plan)
+            else "× this plan's cost per token",
             legend=legend,
         ),
         bar_chart(
             "Tokens/s per MW with each lever",
             density_bars,
-            "× tokens/s per MW without the lever",
+            "× tokens/s per MW without the lever"
+            + (" (flat year)" if is_time_resolved(plan) else ""),
             legend=legend,
         ),
     ]
@@ -283,6 +515,7 @@ def markdown_report(plan: PlanDocument, frontier: dict | None = None) -> str:
         subtitle(plan),
         "## Summary",
         _markdown_table(["metric", "value"], summary),
+        *_markdown_time(plan),
         "## Annual cost by component",
         _markdown_table(COST_HEADERS, cost_rows(plan)),
         _text_bars(
@@ -302,15 +535,10 @@ def markdown_report(plan: PlanDocument, frontier: dict | None = None) -> str:
             "## Against the best single-system plans",
             "Each system alone, solved with the same budget, tariff and workloads (what a per-GPU "
             "TCO spreadsheet would pick); advantage = its cost per token / this plan's.",
+            *([FLAT_ALTERNATIVES] if is_time_resolved(plan) else []),
             _markdown_table(ALTERNATIVES_HEADERS, alternatives_rows(plan)),
             _text_bars(
-                [
-                    (
-                        "this plan",
-                        plan["cost_per_million_tokens_usd"],
-                        usd_text(plan["cost_per_million_tokens_usd"]),
-                    )
-                ]
+                [(label, value, usd_text(value)) for label, value, _ in plan_bars(plan)]
                 + [
                     (
                         r["sku"],
@@ -349,12 +577,66 @@ def markdown_report(plan: PlanDocument, frontier: dict | None = None) -> str:
     if frontier:
         parts += [
             "## Cost per token across grid budgets",
+            frontier_lead(plan, frontier),
             _markdown_table(SWEEP_HEADERS, sweep_rows(frontier)),
         ]
     parts += ["## Inputs", _markdown_table(["file", "bytes", "SHA-256 (start)"], _input_rows(plan))]
     if plan.get("notes"):
         parts += ["## Notes", "\n".join(f"- {n}" for n in plan["notes"])]
     return "\n\n".join(parts) + "\n"
+
+
+def _markdown_time(plan: PlanDocument) -> list[str]:
+    """A time-resolved plan's section: its flat-year comparators and its months."""
+    if not is_time_resolved(plan):
+        return []
+    parts = [f"## Time resolution: {resolution_text(plan.get('time_resolution'))}"]
+    gain = gain_text(plan)
+    parts += [gain] if gain else []
+    parts.append(_markdown_table(["", "value"], time_rows(plan)))
+    months = plan.get("monthly", [])
+    if months:
+        parts += [
+            "### Month by month",
+            _markdown_table(MONTHLY_HEADERS, monthly_rows(plan)),
+            "Energy and demand charges, USD per month:",
+            _text_bars(
+                [
+                    (
+                        month_name(r["month"]),
+                        r["energy_usd"] + r["demand_usd"],
+                        f"{usd_text(r['energy_usd'])} energy + {usd_text(r['demand_usd'])} demand",
+                    )
+                    for r in months
+                ]
+            ),
+        ]
+    return parts
+
+
+RATIO = "The ratio is that plan's cost per token divided by this plan's."
+FLAT_ALTERNATIVES = (
+    "Each system alone is solved over a flat year, so its ratio is its cost per token divided by "
+    "this plan's flat-year comparator (same inputs): like for like. This plan's own cost per "
+    "token over its time-resolved year is the first bar."
+)
+
+
+def frontier_lead(plan: PlanDocument, frontier: dict) -> str:
+    """What the budget sweep is, and how this plan sits on it."""
+    lead = (
+        "The best plan at each budget, solved; "
+        f"the +{frontier['marginal_mw']:g} MW columns are the change when one more MW is "
+        "available (also solved)."
+    )
+    swept = resolution_text(frontier.get("time_resolution"))
+    own = resolution_text(plan.get("time_resolution"))
+    if swept != own:
+        lead += (
+            f" The sweep solves each budget over a {swept}: at this plan's budget its line is "
+            f"this plan's comparator over a {swept}; this plan itself ({own}) is the diamond."
+        )
+    return lead
 
 
 def _input_rows(plan: PlanDocument) -> list[list[str]]:
@@ -382,6 +664,8 @@ h1 { margin: 6px 0 6px; font-size: 28px; font-weight: 650; }
 .meta code { color: #f8fafc; background: #1e293b; padding: 1px 6px; border-radius: 4px; }
 h2 { font-size: 17px; margin: 30px 0 4px; }
 .lead { margin: 0 0 12px; color: #6b7280; font-size: 13px; }
+.finding { margin: 0 0 12px; padding: 10px 14px; background: #eff6ff;
+  border-left: 4px solid #2563eb; border-radius: 6px; font-size: 14px; }
 .cards { display: grid; grid-template-columns: repeat(4, 1fr); gap: 14px; margin-top: -14px; }
 .card { background: #fff; border: 1px solid #e5e7eb; border-radius: 10px; padding: 14px 16px;
   box-shadow: 0 1px 2px rgba(15, 23, 42, .06); }
@@ -396,6 +680,7 @@ h2 { font-size: 17px; margin: 30px 0 4px; }
 .panel { background: #fff; border: 1px solid #e5e7eb; border-radius: 10px; padding: 16px;
   overflow-x: auto; }
 .panel svg.chart { width: 100%; height: auto; display: block; }
+.grid + .panel { margin-top: 16px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px;
   font-variant-numeric: tabular-nums; }
 th { text-align: left; font-weight: 600; color: #374151; background: #f9fafb;
@@ -440,22 +725,30 @@ def html_table(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def html_text(text: str) -> str:
+    """`text` escaped for HTML, with no line break between a minus sign and its amount."""
+    return escape(text).replace("−$", "−\u2060$")
+
+
 def _card(label: str, value: str, sub: str = "", kind: str = "") -> str:
     return (
         f'<div class="card {kind}"><div class="label">{escape(label)}</div>'
-        f'<div class="value">{escape(value)}</div><div class="sub">{escape(sub)}</div></div>'
+        f'<div class="value">{html_text(value)}</div><div class="sub">{html_text(sub)}</div></div>'
     )
 
 
 def _cards(plan: PlanDocument) -> str:
     best = best_alternative(plan)
+    timed = is_time_resolved(plan)
+    resolution = resolution_text(plan.get("time_resolution"))
     cards = [
         _card(
             "cost per million tokens",
             usd_text(plan["cost_per_million_tokens_usd"]),
-            f"{plan['tokens_per_year']:.3g} tokens per year",
+            f"{resolution} · {plan['tokens_per_year']:.3g} tokens per year",
             "primary",
         ),
+        *_flat_year_cards(plan),
         _card(
             "tokens/s per MW",
             number_text(plan["tokens_per_s_per_mw"]),
@@ -483,11 +776,38 @@ def _cards(plan: PlanDocument) -> str:
             _card(
                 "vs. one system",
                 f"{best['advantage_ratio']:.2f}×",
-                f"lower cost per token than {best['sku']} alone",
+                f"lower cost per token than {best['sku']} alone"
+                + (" (both flat year)" if timed else ""),
                 "good",
             )
         )
     return f'<section class="cards">{"".join(cards)}</section>'
+
+
+def _flat_year_cards(plan: PlanDocument) -> list[str]:
+    """A time-resolved plan's flat-year comparator and its gain over it."""
+    if not is_time_resolved(plan):
+        return []
+    use = utilizations(plan)
+    cards = [
+        _card(
+            "flat year, same inputs",
+            usd_text(plan.get("flat_cost_per_million_tokens_usd")),
+            f"per M tokens at {percent_text(use['assumed'], 0)} utilization (assumed)",
+        )
+    ]
+    gain = gain_vs_flat(plan)
+    if gain is not None:
+        cards.append(
+            _card(
+                "gain over flat year",
+                signed_usd(gain["total"]),
+                f"per M tokens: {signed_usd(gain['utilization'])} utilization, "
+                f"{signed_usd(gain['tariff_timing'])} tariff timing",
+                "good" if gain["total"] >= 0 else "",
+            )
+        )
+    return cards
 
 
 def _site_cards(plan: PlanDocument) -> list[str]:
@@ -544,13 +864,41 @@ def _allocation_notes(plan: PlanDocument) -> str:
     return '<ul class="notes">' + "".join(f"<li>{escape(n)}</li>" for n in notes) + "</ul>"
 
 
+def _html_time(plan: PlanDocument) -> list[str]:
+    """A time-resolved plan's sections: against its flat year, and month by month."""
+    if not is_time_resolved(plan):
+        return []
+    resolution = resolution_text(plan.get("time_resolution"))
+    gain = gain_text(plan)
+    lead = (
+        f"This plan is solved over a {resolution}: time-of-use prices, monthly demand peaks and "
+        "load shapes. Beside it, the flat year of the same inputs."
+    )
+    sections = [
+        f"<h2>Time resolution: {escape(resolution)}</h2>",
+        f'<p class="lead">{escape(lead)}</p>',
+    ]
+    if gain:
+        sections.append(f'<p class="finding">{html_text(gain)}</p>')
+    sections.append(_panel(html_table(["", "value"], time_rows(plan))))
+    if plan.get("monthly"):
+        sections += [
+            "<h2>Month by month</h2>",
+            '<p class="lead">Energy and demand charges of each month, and its peak grid power '
+            "(demand charges are billed on it).</p>",
+            f'<div class="grid">{"".join(_panel(c) for c in monthly_charts(plan))}</div>',
+            _panel(html_table(MONTHLY_HEADERS, monthly_rows(plan), total_last=True)),
+        ]
+    return sections
+
+
 def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
     """The report as one HTML page with inline CSS and inline SVG charts."""
     plan_id = plan.get("plan_id", "unsaved")
     charts = [cost_chart(plan), fleet_chart(plan), *alternatives_charts(plan)]
     levers = lever_charts(plan)
-    sections = [
-        _cards(plan),
+    sections = [_cards(plan), *_html_time(plan)]
+    sections += [
         "<h2>Cost and fleet</h2>",
         '<p class="lead">Where the annual cost goes, and what is bought (or rented) on which '
         "cooling.</p>",
@@ -561,8 +909,9 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
             "<h2>Against the best single-system plans</h2>",
             '<p class="lead">Each system alone, solved with the same budget, tariff, workloads and '
             "SLOs — the plan a per-GPU TCO spreadsheet would pick. Rented systems are their own "
-            "alternative (rent everything). The ratio is that plan's cost per token divided by "
-            "this plan's.</p>",
+            "alternative (rent everything). "
+            + escape(FLAT_ALTERNATIVES if is_time_resolved(plan) else RATIO)
+            + "</p>",
             f'<div class="grid">{"".join(_panel(c) for c in charts[2:])}</div>',
             _panel(html_table(ALTERNATIVES_HEADERS, alternatives_rows(plan))),
         ]
@@ -574,12 +923,10 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
             _panel(html_table(lever_headers(plan), lever_rows(plan))),
         ]
     if frontier:
-        frontier_panels = "".join(_panel(c) for c in frontier_charts(frontier, plan["budget_mw"]))
+        frontier_panels = "".join(_panel(c) for c in frontier_charts(frontier, plan))
         sections += [
             "<h2>Cost per token across grid budgets</h2>",
-            '<p class="lead">The best plan at each budget, solved; '
-            f"the +{frontier['marginal_mw']:g} MW columns are the change when one more MW is "
-            "available (also solved).</p>",
+            f'<p class="lead">{escape(frontier_lead(plan, frontier))}</p>',
             f'<div class="grid">{frontier_panels}</div>',
             _panel(html_table(SWEEP_HEADERS, sweep_rows(frontier))),
         ]

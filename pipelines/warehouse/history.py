@@ -50,26 +50,94 @@ def plan_files(warehouse: Path) -> list[Path]:
     return sorted((warehouse / PLANS_FOLDER).glob("*.json"))
 
 
+CANDIDATES_SHOWN = 10
+"""How many plans a reference that matches several lists (the newest)."""
+
+
+class PlanNotFound(FileNotFoundError):
+    """No plan, or more than one, answers a reference; `candidates` are the plan files it
+    matches, newest first (empty: none)."""
+
+    def __init__(self, message: str, candidates: list[Path] | None = None):
+        super().__init__(message)
+        self.candidates = candidates or []
+
+
+def matching_plans(reference: str, warehouse: Path) -> list[Path]:
+    """The kept plans whose id is `reference` or starts with it, oldest first (a whole id is
+    also the prefix of no other)."""
+    files = plan_files(warehouse)
+    exact = [f for f in files if f.stem == reference]
+    return exact or [f for f in files if f.stem.startswith(reference)]
+
+
 def plan_path(reference: str, warehouse: Path) -> Path:
     """The file of a plan given by file path, by plan id (or its unique prefix), or `latest`;
-    FileNotFoundError saying why when there is none."""
+    `PlanNotFound` saying why when there is none, or naming the plans a prefix matches (up to
+    `CANDIDATES_SHOWN`, newest first) when it matches several."""
     path = Path(reference)
-    if not path.is_file():
+    if path.is_file():
+        return path
+    folder = warehouse / PLANS_FOLDER
+    if reference == "latest":
         files = plan_files(warehouse)
-        if reference == "latest":
-            if not files:
-                raise FileNotFoundError(
-                    f"no plans in {warehouse / PLANS_FOLDER}: run `tokenplan plan` first"
-                )
-            path = files[-1]
-        else:
-            matches = [f for f in files if f.stem == reference or f.stem.startswith(reference)]
-            if len(matches) != 1:
-                raise FileNotFoundError(
-                    f"no single plan '{reference}' in {warehouse / PLANS_FOLDER}"
-                )
-            path = matches[0]
-    return path
+        if not files:
+            raise PlanNotFound(f"no plans in {folder}: run `tokenplan plan` first")
+        return files[-1]
+    matches = matching_plans(reference, warehouse) if reference else []
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        kept = len(plan_files(warehouse))
+        raise PlanNotFound(
+            f"no plan file, and no plan id starting with it in {folder} "
+            f"({kept} plan{'s' * (kept != 1)} kept; `tokenplan plans` lists them)"
+        )
+    newest = matches[::-1]
+    shown = newest[:CANDIDATES_SHOWN]
+    more = len(matches) - len(shown)
+    raise PlanNotFound(
+        f"matches {len(matches)} plans in {folder}; give more of the id"
+        + (f" (the {len(shown)} newest below, {more} more: `tokenplan plans`)" if more else "")
+        + ":",
+        shown,
+    )
+
+
+PLAN_LISTING_FIELDS = (
+    "plan_id",
+    "created_at",
+    "name",
+    "budget_mw",
+    "objective",
+    "time_resolution",
+    "tariff",
+    "status",
+    "cost_per_million_tokens_usd",
+)
+"""What `plan_summary` takes from a plan (`time_resolution`: flat when it has none)."""
+
+
+def plan_summary(path: Path) -> dict[str, Any]:
+    """The fields of `PLAN_LISTING_FIELDS` of a kept plan and its `file`; a file that cannot be
+    read as a plan: its `plan_id` (the file name), `file` and `error`."""
+    summary: dict[str, Any] = {"plan_id": path.stem, "file": str(path)}
+    try:
+        plan = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        return summary | {"error": f"unreadable: {error}"}
+    if not isinstance(plan, dict):
+        return summary | {"error": f"not a plan: a {type(plan).__name__}"}
+    return (
+        {key: plan.get(key) for key in PLAN_LISTING_FIELDS}
+        | {"plan_id": plan.get("plan_id") or path.stem, "file": str(path)}
+        | {"time_resolution": plan.get("time_resolution") or "flat"}
+    )
+
+
+def list_plans(warehouse: Path) -> list[dict[str, Any]]:
+    """`plan_summary` of every kept plan, newest first."""
+    return [plan_summary(path) for path in reversed(plan_files(warehouse))]
 
 
 def read_plan(path: Path) -> PlanDocument:

@@ -97,7 +97,8 @@ def test_text_plan_prints_the_table(tmp_path: Path, capsys):
         "Solver",
     ):
         assert heading in out
-    assert len(plan_files(tmp_path)) == 1
+    [kept] = plan_files(tmp_path)
+    assert out.endswith(f"\nplan {kept.stem} kept in {kept}\n")
 
 
 def test_budget_below_one_node_is_infeasible_and_keeps_the_last_plan(
@@ -161,12 +162,30 @@ def test_min_cost_meets_demand(data: Path, tmp_path: Path, capsys):
     assert served["llama-70b-api"] >= 500_000 * (1 - 1e-6)
 
 
-def test_replan_job_materializes_the_plan_with_passing_checks(tmp_path: Path, capsys):
-    """The Dagster `replan` job: ingest → design_space → build_plan, recorded in the instance."""
+def test_replan_job_materializes_the_plan_with_passing_checks(tmp_path: Path, capsys, monkeypatch):
+    """The Dagster `replan` job: ingest → design_space → build_plan, recorded in the instance;
+    the CLI hears each step start (what its spinner says on a terminal)."""
     import dagster as dg
 
+    import pipelines.cli.run_job
+
+    steps: list[str] = []
+    run_job = pipelines.cli.run_job.run_job
+
+    def recording(*args, on_step=None, **kwargs):
+        def heard(step: str) -> None:
+            steps.append(step)
+            if on_step is not None:
+                on_step(step)
+
+        return run_job(*args, on_step=heard, **kwargs)
+
+    monkeypatch.setattr(pipelines.cli.run_job, "run_job", recording)
     assert main(["replan", "--data", str(DATASETS), "--warehouse", str(tmp_path), "--json"]) == 0
-    plan = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    plan = json.loads(captured.out)
+    assert f"plan {plan['plan_id']} in " in captured.err
+    assert steps.index("design_space") < steps.index("build_plan") < steps.index("plan_json")
     assert plan == json.loads((tmp_path / "build_plan.json").read_text())
     assert [p.stem for p in plan_files(tmp_path)] == [plan["plan_id"]]
     with dg.DagsterInstance.get() as instance:

@@ -78,10 +78,29 @@ def test_every_asset_says_what_it_is_and_who_owns_it(defs: dg.Definitions):
 
 def test_assets_after_ingest_are_eager(defs: dg.Definitions):
     """A manual re-ingest re-plans: every asset downstream of ingest re-materializes when an
-    upstream updates."""
+    upstream updates, unless an upstream failed a blocking check."""
+    replan = (
+        dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+    )
     for spec in defs.resolve_all_asset_specs():
-        if spec.group_name != "ingest":
-            assert spec.automation_condition == dg.AutomationCondition.eager(), spec.key
+        if spec.group_name != "ingest" or spec.key == dg.AssetKey("tables_snapshot"):
+            assert spec.automation_condition == replan, spec.key
+
+
+def test_checks_that_stop_a_run(defs: dg.Definitions):
+    """A table breaking its contract feeds no design and a plan over its budget or whose cost does
+    not add up is not exported; a solver at its time limit or a system without benchmarks only
+    warns."""
+    graph = defs.resolve_asset_graph()
+    blocking = {
+        (key.asset_key.to_user_string(), key.name)
+        for key in graph.asset_check_keys
+        if graph.get_check_spec(key).blocking
+    }
+    assert blocking == {(table, "matches_contract") for table in TABLES} | {
+        ("build_plan", "within_budget"),
+        ("build_plan", "cost_matches_rows"),
+    }
 
 
 def test_asset_checks(defs: dg.Definitions):

@@ -1,14 +1,15 @@
-"""End to end with real processes: `tokenplan ui` (= `dagster dev`: webserver, daemon, code
-server) on loopback, driven through its GraphQL API, as a planner's machine runs it.
+"""End to end with real processes: `tokenplan ui` (= `dg dev -w workspace.yaml`: webserver,
+daemon, code server) on loopback, driven through its GraphQL API, as a planner's machine runs it.
 
-The module starts one `dagster dev` on a free port with a temporary DAGSTER_HOME (a
+The module starts one `dg dev` on a free port with a temporary DAGSTER_HOME (a
 dagster.yaml that dequeues runs every second), a copy of the bundled data
 (TOKENPLAN_DATA) and a warehouse holding a plan made beforehand. The tests, in order:
 the asset graph the UI serves is the code location's (assets, upstreams, checks); the
 sensors and the schedule are on and an unchanged folder launches nothing; a changed
 price in a price sheet makes the input-folder sensor launch one run that re-plans, and
 the new plan's cost per token reflects the price; headless Chromium rendered the asset
-graph page (started as soon as the UI is up, so it renders while the rest runs). The
+graph page (started as soon as the UI is up, so it renders while the rest runs); and the
+output had no Dagster warnings or notices a planner could do nothing about. The
 processes are stopped (Ctrl-C, then SIGKILL to the process group and to anything left
 with this DAGSTER_HOME) whatever happens.
 """
@@ -36,13 +37,14 @@ from conftest import DATASETS, REPO, processes_using
 
 from pipelines.cli.run_job import run_job
 from pipelines.definitions import build_defs
+from pipelines.defs.metadata import significant
 from pipelines.ingest.files import sha256
 from pipelines.warehouse.history import plan_files
 
 START_WAIT_S = 180
 RUN_WAIT_S = 180
 CHROMIUM = Path("/usr/bin/chromium")
-LOCATION = "pipelines.definitions"
+LOCATION = "tokenplan"
 PRICE_SHEET = "hardware/price_sheet.csv"
 GB200_CAPEX, GB200_CAPEX_LOWER = ",3640000,132,", ",3000000,132,"
 FRONTIER_20_MW = {"start_mw": 20, "stop_mw": 20, "step_mw": 1, "jobs": 1}
@@ -97,6 +99,15 @@ LATEST_PLAN = """{
   }
 }"""
 
+RESOURCE = """query ($location: String!, $resource: String!) {
+  topLevelResourceDetailsOrError(resourceSelector: {repositoryLocationName: $location,
+                                                    repositoryName: "__repository__",
+                                                    resourceName: $resource}) {
+    __typename
+    ... on ResourceDetails { configuredValues { key value type } configFields { name description } }
+  }
+}"""
+
 START_SENSOR = """mutation ($location: String!, $sensor: String!) {
   startSensor(sensorSelector: {repositoryLocationName: $location, repositoryName: "__repository__",
                                sensorName: $sensor}) {
@@ -132,7 +143,7 @@ class Dagster:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             assert self.process.poll() is None, (
-                f"dagster dev exited ({self.process.returncode}):\n{self.tail()}"
+                f"dg dev exited ({self.process.returncode}):\n{self.tail()}"
             )
             with suppress(urllib.error.URLError, ConnectionError):
                 if value := ready():
@@ -160,7 +171,7 @@ def free_port() -> int:
 
 
 def stop(process: subprocess.Popen, home: Path) -> None:
-    """Ctrl-C to `dagster dev` (its own shutdown), then SIGKILL to its group and to anything left
+    """Ctrl-C to `dg dev` (its own shutdown), then SIGKILL to its group and to anything left
     behind."""
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
@@ -322,6 +333,26 @@ def test_the_ui_serves_the_asset_graph_with_upstreams_and_checks(dagster: Dagste
     assert "design_space" in {"/".join(k["path"]) for k in nodes["build_plan"]["dependencyKeys"]}
 
 
+@pytest.mark.parametrize(
+    ("resource", "field", "variable"),
+    [
+        ("input_folder", "path", "TOKENPLAN_DATA"),
+        ("warehouse", "path", "TOKENPLAN_WAREHOUSE"),
+        ("io_manager", "base_dir", "TOKENPLAN_WAREHOUSE"),
+    ],
+)
+def test_the_ui_shows_which_variable_each_folder_comes_from(
+    dagster: Dagster, resource: str, field: str, variable: str
+):
+    details = dagster.graphql(RESOURCE, location=LOCATION, resource=resource)[
+        "topLevelResourceDetailsOrError"
+    ]
+    assert details["__typename"] == "ResourceDetails", details
+    assert {"key": field, "value": variable, "type": "ENV_VAR"} in details["configuredValues"]
+    (described,) = [f for f in details["configFields"] if f["name"] == field]
+    assert variable in described["description"]
+
+
 def test_sensors_and_schedule_are_on_and_an_unchanged_folder_launches_nothing(dagster: Dagster):
     for name in ("input_folder_sensor", "automation_condition_sensor"):
         if dagster.sensor(name)["sensorState"]["status"] != "RUNNING":
@@ -381,9 +412,9 @@ def test_a_changed_price_replans_through_the_sensor(dagster: Dagster):
     (materialization,) = dagster.graphql(LATEST_PLAN)["assetNodes"][0]["assetMaterializations"]
     assert materialization["runId"] == run["runId"]
     metadata = {m["label"]: m.get("floatValue") for m in materialization["metadataEntries"]}
-    assert metadata["cost_per_million_tokens_usd"] == pytest.approx(
+    assert metadata["cost_per_million_tokens_usd"] == significant(
         after["cost_per_million_tokens_usd"]
-    )
+    )  # rounded to 4 significant digits, as a planner reads it
 
 
 def test_the_asset_graph_page_renders(asset_graph_page: Page | None):
@@ -394,3 +425,13 @@ def test_the_asset_graph_page_renders(asset_graph_page: Page | None):
     page_text = asset_graph_page.dom.read_text(errors="replace")
     for name in ("hardware", "design_space", "build_plan"):
         assert name in page_text, name
+
+
+def test_the_ui_starts_without_warnings_or_notices(dagster: Dagster):
+    """No telemetry notice, no "use dg dev" supersession warning, no code location name
+    mismatch (which Dagster logged on every load): what a planner sees is the URL and the
+    services starting."""
+    output = dagster.log.read_text(errors="replace")
+    assert "Dagster UI on http://127.0.0.1:" in output
+    for noise in ("Telemetry", "Welcome to Dagster", "Warning:", "does not match the name"):
+        assert noise not in output, noise

@@ -23,7 +23,8 @@ from openpyxl.utils.escape import unescape
 from pipelines.cli.main import main
 from pipelines.cli.run_job import run_job
 from pipelines.contract.errors import InputError
-from pipelines.reports.exports import SHEETS, TABLES, export_plan, plan_table
+from pipelines.reports.exports import TABLES, export_plan, plan_table
+from pipelines.reports.workbook import SHEETS
 from pipelines.warehouse.history import load_plan, plan_files
 
 
@@ -116,12 +117,16 @@ def test_tables_match_the_plan(plan: dict, exported: dict[str, Path], fmt: str):
 
 
 def test_workbook_has_formatted_sheets_with_units(plan: dict, exported: dict[str, Path]):
-    book = openpyxl.load_workbook(exported[f"{plan['plan_id']}.xlsx"])
+    """The sheets, bold frozen headers with units, number formats; the values shown (the cached
+    results of the formulas) are the plan's (`test_workbook` recalculates them in LibreOffice)."""
+    path = exported[f"{plan['plan_id']}.xlsx"]
+    book = openpyxl.load_workbook(path, data_only=True)
     assert book.sheetnames[:5] == ["Summary", "Fleet", "Allocation", "Costs", "Inputs"]
+    assert book.sheetnames[-2:] == ["Capex", "Assumptions"]
     assert plan["plan_id"] in book.properties.title
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2", sheet.title
-        assert all(cell.font.bold for cell in sheet[1]), sheet.title
+        assert all(cell.font.bold for cell in sheet[1] if cell.value is not None), sheet.title
 
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["plan id"] == plan["plan_id"]
@@ -129,12 +134,15 @@ def test_workbook_has_formatted_sheets_with_units(plan: dict, exported: dict[str
         plan["cost_per_million_tokens_usd"]
     )
     assert summary["grid power provisioned (MW)"] == pytest.approx(plan["grid_power_mw"])
+    assert summary["capex, upfront (USD)"] == pytest.approx(plan["capex_usd"])
 
     fleet = book["Fleet"]
     headers = [c.value for c in fleet[1]]
     assert {"grid power (kW)", "annual cost (USD/year)", "capex (USD)"} <= set(headers)
     rows = [
-        dict(zip(headers, r, strict=True)) for r in fleet.iter_rows(min_row=2, values_only=True)
+        dict(zip(headers, r, strict=True))
+        for r in fleet.iter_rows(min_row=2, values_only=True)
+        if r[0] != "total"
     ]
     assert sorted((r["system"], r["nodes"]) for r in rows) == sorted(
         (r["sku"], r["nodes"]) for r in plan["fleet"]
@@ -144,18 +152,24 @@ def test_workbook_has_formatted_sheets_with_units(plan: dict, exported: dict[str
 
     costs = book["Costs"]
     cost_headers = [c.value for c in costs[1]]
-    total = sum(
-        r[cost_headers.index("annual cost (USD/year)")]
-        for r in costs.iter_rows(min_row=2, values_only=True)
-    )
-    assert total == pytest.approx(plan["annual_cost_usd"])
+    annual = cost_headers.index("annual cost (USD/year)")
+    components = {}
+    for r in costs.iter_rows(min_row=2, values_only=True):
+        if r[0] is None:
+            break  # the site costs follow an empty row
+        components[r[0]] = r[annual]
+    assert components.pop("total") == pytest.approx(plan["annual_cost_usd"])
+    assert components == pytest.approx(plan["costs_usd_per_year"])
     inputs = [r[0] for r in book["Inputs"].iter_rows(min_row=2, values_only=True)]
-    assert inputs == [f["file"] for f in plan["inputs"]]
+    assert inputs[:-1] == [f["file"] for f in plan["inputs"]] and inputs[-1] == "total"
 
 
 def test_markdown_report_names_the_plan(plan: dict, exported: dict[str, Path]):
     text = exported[f"{plan['plan_id']}.md"].read_text()
-    assert text.startswith(f"# Build plan: {plan['name']} — plan {plan['plan_id']}")
+    budget = f"{plan['budget_mw']:g} MW"
+    assert text.startswith(
+        f"# Build plan: {plan['name']} · {budget} · flat year — plan {plan['plan_id']}"
+    )
     for heading in (
         "## Summary",
         "## Annual cost by component",
@@ -258,8 +272,11 @@ PIPE_AND_TAG = "GB|200 <img src=x onerror=alert(1)>"
 def hostile(plan: dict) -> dict:
     """The plan with every text field of every exported table (and the site name and power
     design) set to `FORMULA_TEXT`, in turn, so each table holds each dangerous first character;
-    a cooling id with `PIPE_AND_TAG`; and negative numbers in two numeric columns."""
+    a cooling id with `PIPE_AND_TAG`; and negative numbers in two numeric columns. The
+    assumptions' systems, coolings and power designs take the fleet's new names, their tariff
+    id a formula's text."""
     plan = copy.deepcopy(plan)
+    original_fleet = copy.deepcopy(plan["fleet"])
     texts = itertools.cycle(FORMULA_TEXT)
     for table in ("fleet", "allocation", "inputs", "alternatives"):
         text_columns = [c.name for c in TABLES[table] if c.dtype == "String"]
@@ -269,6 +286,20 @@ def hostile(plan: dict) -> dict:
     plan["costs_usd_per_year"] = {next(texts): usd for usd in plan["costs_usd_per_year"].values()}
     plan["name"], plan["power_design"] = FORMULA_TEXT[0], FORMULA_TEXT[3]
     plan["fleet"][0]["cooling_id"] = PIPE_AND_TAG
+    if "assumptions" in plan:  # rename the fleet's systems, coolings and power designs alike
+        assumptions = plan["assumptions"]
+        for key, field in (
+            ("systems", "sku"),
+            ("coolings", "cooling_id"),
+            ("power_designs", "power_id"),
+        ):
+            by_id = {entry[field]: entry for entry in assumptions[key]}
+            renamed = {}
+            for original, row in zip(original_fleet, plan["fleet"], strict=True):
+                if original[field] in by_id:
+                    renamed[row[field]] = by_id[original[field]] | {field: row[field]}
+            assumptions[key] = list(renamed.values())
+        assumptions["tariff"]["tariff_id"] = FORMULA_TEXT[2]
     plan["fleet"][0]["capex_usd"] = -1234.5
     plan["allocation"][0]["concurrency"] = -7
     return plan
@@ -286,20 +317,24 @@ def text_cells(plan: dict, table: str) -> list[tuple[int, str, str]]:
     ]
 
 
-def test_workbook_writes_text_as_text_never_a_formula(plan: dict, tmp_path: Path):
+@pytest.mark.parametrize("recorded", [True, False], ids=["with-assumptions", "values-only"])
+def test_workbook_writes_text_as_text_never_a_formula(plan: dict, tmp_path: Path, recorded: bool):
     """Every text cell is a string cell holding the exact text (`_x000D_` is how OOXML stores a
-    carriage return); no cell anywhere is a formula."""
+    carriage return); the workbook's own formulas (costs, totals) hold none of it. With the
+    plan's assumptions (their systems, coolings and power designs renamed like the fleet's) and
+    without them (values only)."""
     bad = hostile(plan)
+    if not recorded:
+        del bad["assumptions"]
     [path] = export_plan(bad, "xlsx", tmp_path)
     book = openpyxl.load_workbook(path)
+    assert ("Assumptions" in book.sheetnames) == recorded
     formulas = [
-        f"{s.title}!{c.coordinate}"
-        for s in book.worksheets
-        for row in s.iter_rows()
-        for c in row
-        if c.data_type == "f"
+        c.value for s in book.worksheets for row in s.iter_rows() for c in row if c.data_type == "f"
     ]
-    assert formulas == []
+    assert formulas
+    for formula in formulas:
+        assert not any(text.strip() in formula for text in (*FORMULA_TEXT, "HYPERLINK")), formula
 
     assert book["Fleet"]["A2"].data_type == "s"
     assert book["Fleet"]["A2"].value == '=HYPERLINK("http://x","GB200")'
@@ -325,7 +360,10 @@ def test_workbook_writes_text_as_text_never_a_formula(plan: dict, tmp_path: Path
     capex = book["Fleet"].cell(
         row=2, column=[c.name for c in TABLES["fleet"]].index("capex_usd") + 1
     )
-    assert (capex.data_type, capex.value) == ("n", -1234.5)
+    if recorded:  # a formula of the row's nodes and the assumptions
+        assert capex.data_type == "f" and capex.value.startswith("=SUM(")
+    else:  # the plan's number
+        assert (capex.data_type, capex.value) == ("n", -1234.5)
 
 
 def test_csv_neutralizes_text_a_spreadsheet_would_evaluate(plan: dict, tmp_path: Path):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -425,6 +426,190 @@ def test_reports_of_a_plan_recorded_before_levers():
     text = markdown_report(plan)
     assert "## What each lever is worth" not in text and "carbon" not in text
     assert "HiGHS optimal, 2 Dinkelbach iteration(s)</footer>" in html_report(plan)
+
+
+# --------------------------------------------------------------------------- time-resolved
+
+
+FLAT, SAME_USE, OWN = 0.1172, 0.0905, 0.08607
+"""The issue's figures: the flat year at 70%, the flat year at the realized utilization, the
+representative year."""
+
+
+def month(number: int) -> dict:
+    summer = number in (6, 7, 8, 9)
+    return {
+        "month": number,
+        "energy_kwh": 9.0e6 + 1000.0 * number,
+        "energy_usd": 300_000.0 if summer else 250_000.0,
+        "peak_grid_kw": 12_147.0 + number,
+        "demand_usd": 302_754.65 if summer else 259_389.45,
+    }
+
+
+@pytest.fixture
+def timed(plan: PlanDocument) -> PlanDocument:
+    """The plan at a representative year, on a 30 MW budget (a `--budget-mw` override of the
+    site named for 20 MW), with the flat-year comparators and the gain split by hand."""
+    plan |= {
+        "name": "arkansas-20mw",
+        "budget_mw": 30.0,
+        "time_resolution": "representative",
+        "cost_per_million_tokens_usd": OWN,
+        "flat_cost_per_million_tokens_usd": FLAT,
+        "flat_at_realized_utilization_cost_per_million_tokens_usd": SAME_USE,
+        "gain_vs_flat_usd_per_million_tokens": {
+            "utilization": FLAT - SAME_USE,
+            "tariff_timing": SAME_USE - OWN,
+            "total": FLAT - OWN,
+            "flat_utilization": 0.7,
+            "realized_flat_utilization": 0.9996,
+        },
+        "monthly": [month(m) for m in range(1, 13)],
+        "realized_utilization": {"fleet": 0.9596, "flat_assumption": 0.7, "by_system": []},
+    }
+    for row in plan["alternatives"]:
+        if row["cost_per_million_tokens_usd"] is not None:
+            row["advantage_ratio"] = row["cost_per_million_tokens_usd"] / FLAT
+    return plan
+
+
+FRONTIER = {
+    "objective": "cost-per-token",
+    "time_resolution": "flat",
+    "marginal_mw": 1.0,
+    "rows": [
+        {
+            "budget_mw": budget,
+            "status": "optimal",
+            "reason": None,
+            "cost_per_million_tokens_usd": cost,
+            "tokens_per_s_per_mw": 3.0e6,
+            "tokens_per_year": 1e15,
+            "grid_power_mw": budget * 0.9,
+            "marginal_tokens_per_year": None,
+            "marginal_cost_per_million_tokens_usd": None,
+            "marginal_usd_per_million_extra_tokens": None,
+            "design": "power ac415: GB300 NVL72 × dlc 50",
+        }
+        for budget, cost in ((20.0, 0.1190), (30.0, FLAT), (40.0, 0.1165))
+    ],
+}
+"""A flat sweep (the issue's: 0.1165 to 0.1190, a 2% spread)."""
+
+
+def test_the_title_names_the_budget_planned_and_the_time_resolution(timed: PlanDocument):
+    heading = "Build plan: arkansas-20mw · 30 MW · representative year"
+    page = html_report(timed)
+    assert f"<h1>{heading}</h1>" in page and f"<title>{heading} · plan " in page
+    assert markdown_report(timed).startswith(f"# {heading} — plan ")
+    assert "<h1>Build plan: default-20mw · 20 MW · flat year</h1>" in html_report(old_plan())
+
+
+def test_a_time_resolved_report_has_its_months(timed: PlanDocument):
+    page = parse(html_report(timed, FRONTIER))
+    assert "Time resolution: representative year" in page.headings
+    assert "Month by month" in page.headings
+    assert page.headings.index("Month by month") < page.headings.index("Cost and fleet")
+    assert {"Energy and demand charges by month", "Peak grid power by month"} <= set(page.charts)
+    months = table_after(page, "peak grid kW")
+    assert months[0] == [
+        "month",
+        "energy kWh",
+        "energy USD",
+        "peak grid kW",
+        "demand charges USD",
+    ]
+    assert months[1] == ["Jan", "9,001,000", "$250.00k", "12,148", "$259.39k"]
+    assert months[7] == ["Jul", "9,007,000", "$300.00k", "12,154", "$302.75k"]
+    assert months[-1][0] == "year" and months[-1][3] == "12,159"  # the year's peak
+    text = markdown_report(timed)
+    assert "## Time resolution: representative year" in text and "### Month by month" in text
+    assert "| Jul | 9,007,000 | $300.00k | 12,154 | $302.75k |" in text
+    for plan in (old_plan(), {**timed, "time_resolution": None}):
+        assert "Month by month" not in html_report(plan)  # a flat plan has no months
+
+
+def test_the_gain_over_the_flat_year_is_split(timed: PlanDocument):
+    """Of the gain, what is utilization (realized vs assumed) and what is tariff timing."""
+    sentence = (
+        "Of the $0.03113 per M tokens this plan gains over the flat year ($0.1172 → $0.08607), "
+        "$0.0267 is the utilization the representative year realizes (100.0% vs 70% assumed; "
+        "96.0% of all GPU-hours serving) and $0.00443 is tariff timing and load shape."
+    )
+    assert sentence in markdown_report(timed)
+    assert sentence in html_report(timed).replace("&#x27;", "'")
+    page = parse(html_report(timed))
+    rows = {r[0]: r[1] for r in table_after(page, "value")[1:]}
+    assert rows["this plan (representative year)"] == "$0.08607"
+    assert rows["flat year at the scenario's utilization (70%)"] == "$0.1172"
+    assert rows["flat year at the utilization this plan realizes (100.0%)"] == "$0.0905"
+    assert rows["… of which utilization"] == "$0.0267"
+    timed["gain_vs_flat_usd_per_million_tokens"] = None  # no plan at the realized utilization
+    timed["flat_at_realized_utilization_cost_per_million_tokens_usd"] = None
+    assert "Of the" not in markdown_report(timed)
+
+
+def test_a_dearer_tariff_timing_is_a_negative_share(timed: PlanDocument):
+    timed["cost_per_million_tokens_usd"] = 0.095
+    timed["gain_vs_flat_usd_per_million_tokens"] |= {
+        "tariff_timing": SAME_USE - 0.095,
+        "total": FLAT - 0.095,
+    }
+    text = markdown_report(timed)
+    assert "and −$0.0045 is tariff timing and load shape (negative: " in text
+
+
+def test_a_time_resolved_plan_recorded_before_the_split_still_renders(timed: PlanDocument):
+    for field in (
+        "flat_at_realized_utilization_cost_per_million_tokens_usd",
+        "gain_vs_flat_usd_per_million_tokens",
+        "realized_utilization",
+        "monthly",
+    ):
+        del timed[field]  # type: ignore[misc]
+    page = parse(html_report(timed, FRONTIER))
+    assert "Time resolution: representative year" in page.headings
+    assert "Month by month" not in page.headings
+    assert "flat year, same inputs" in html_report(timed)
+    assert "Of the" not in markdown_report(timed, FRONTIER)
+
+
+def svg_of(page: str, title: str) -> str:
+    [svg] = [s for s in re.findall(r"<svg .*?</svg>", page, re.S) if f'aria-label="{title}"' in s]
+    return svg
+
+
+def test_comparisons_are_like_for_like(timed: PlanDocument):
+    """The plan's own cost per token and its flat-year comparator side by side, each under its
+    own label: never the flat year under "this plan"."""
+    page = html_report(timed, FRONTIER)
+    cards = re.findall(r'<div class="label">([^<]+)</div><div class="value">([^<]+)</div>', page)
+    assert ("cost per million tokens", "$0.08607") in cards
+    assert ("flat year, same inputs", "$0.1172") in cards
+    alternatives = svg_of(page, "Cost per million tokens vs. single-system plans")
+    assert "<title>this plan (representative year): $0.08607</title>" in alternatives
+    assert "<title>this plan (flat year): $0.1172</title>" in alternatives
+    assert "this plan: " not in alternatives
+    frontier = svg_of(page, "Cost per million tokens by grid budget (flat year)")
+    assert "this plan&#x27;s budget, 30 MW" in frontier  # the marker is the budget, not the plan
+    assert "this plan (representative year): $0.08607" in frontier  # the plan is its own point
+    assert "best plan at each budget (flat year)" in frontier
+    text = markdown_report(timed, FRONTIER)
+    assert "this plan (representative year)  " in text and "this plan (flat year)  " in text
+    assert "the diamond" in text
+
+
+def test_every_chart_of_a_time_resolved_report_starts_at_zero(timed: PlanDocument):
+    """Bar charts: the value axis's first tick is 0; line and column charts: the y axis's."""
+    page = html_report(timed, FRONTIER)
+    charts = re.findall(r"<svg .*?</svg>", page, re.S)
+    assert len(charts) == 10
+    for svg in charts:
+        labels = re.findall(r'text-anchor="(middle|end)" fill="#6b7280"[^>]*>([^<]+)</text>', svg)
+        vertical = "<path d=" in svg or 'aria-label="Peak' in svg or "by month" in svg
+        axis = [t for anchor, t in labels if anchor == ("end" if vertical else "middle")]
+        assert axis and axis[0] == "0", (svg[:200], axis)
 
 
 # --------------------------------------------------------------------------- exports

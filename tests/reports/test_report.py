@@ -4,6 +4,7 @@ Chromium."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -16,6 +17,16 @@ from PIL import Image
 from pipelines.planning.comparisons import single_system_inputs
 from pipelines.planning.make_plan import make_plan
 from pipelines.planning.sweep import sweep
+from pipelines.reports.charts import (
+    MUTED,
+    Bar,
+    Series,
+    Stack,
+    bar_chart,
+    break_above,
+    column_chart,
+    line_chart,
+)
 from pipelines.reports.exports import export_plan
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -93,13 +104,19 @@ def test_report_has_the_charts_and_tables(plan: dict, page: Elements):
         "Fleet by system and cooling",
         "Cost per million tokens vs. single-system plans",
         "Tokens/s per MW vs. single-system plans",
-        "Cost per million tokens by grid budget",
+        "Cost per million tokens by grid budget (flat year)",
     ):
         assert title in charts
     assert page.count("rect") >= len(plan["fleet"]) + sum(
         1 for v in plan["costs_usd_per_year"].values() if v
     )
     assert page.count("table") >= 6
+
+
+def test_report_title_names_the_site_budget_and_time_resolution(plan: dict, page: Elements):
+    assert page.title.startswith(
+        f"Build plan: {plan['name']} · {plan['budget_mw']:g} MW · flat year"
+    )
 
 
 def test_single_system_alternatives_are_in_the_plan(plan: dict):
@@ -176,3 +193,73 @@ def test_report_renders_in_chromium_with_its_charts(chromium, report: Path, tmp_
     )  # text, cards and charts in colour; a blank or unstyled page has a handful
     bar_blue = (0x25, 0x63, 0xEB)
     assert any(colour == bar_blue for _, colour in colours)  # the highlighted bars were drawn
+
+
+# --------------------------------------------------------------------------- charts from zero
+
+
+def ticks(svg: str, anchor: str) -> list[float]:
+    """The numbers of a chart's tick labels with this text-anchor (bar charts: "middle" for the
+    value axis; line and column charts: "end" for the y axis)."""
+    found = re.findall(
+        rf'<text [^>]*font-size="11" text-anchor="{anchor}" fill="{MUTED}"[^>]*>([^<]+)</text>',
+        svg,
+    )
+    values = []
+    for text in found:
+        scale = {"k": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}.get(text[-1], 1.0)
+        try:
+            values.append(float(text.rstrip("kMBT")) * scale)
+        except ValueError:
+            continue
+    return values
+
+
+def bar_widths(svg: str) -> dict[str, float]:
+    """Each bar's width by its label (from the bar's tooltip)."""
+    return {
+        label: float(width)
+        for width, label in re.findall(
+            r'<rect x="[^"]+" y="[^"]+" width="([^"]+)"[^>]*><title>([^:<]+):', svg
+        )
+    }
+
+
+def test_a_bar_chart_starts_at_zero_so_lengths_are_values():
+    svg = bar_chart("c", [Bar("a", 0.116, "a"), Bar("b", 0.122, "b")], "USD")
+    assert min(ticks(svg, "middle")) == 0
+    widths = bar_widths(svg)
+    assert widths["b"] / widths["a"] == pytest.approx(0.122 / 0.116, rel=1e-2)
+
+
+def test_a_line_chart_starts_at_zero():
+    """A 5% change is drawn as 5% of the height, not as the whole of it."""
+    svg = line_chart("c", [Series("s", [(10.0, 0.116), (20.0, 0.122)])], "x", "y")
+    assert min(ticks(svg, "end")) == 0 and max(ticks(svg, "end")) >= 0.122
+
+
+def test_a_column_chart_starts_at_zero():
+    svg = column_chart("c", ["Jan", "Feb"], [Stack("s", [9.0e6, 9.5e6])], "kWh")
+    assert min(ticks(svg, "end")) == 0
+
+
+def test_long_bars_are_cut_with_a_visible_break():
+    values = [0.09, 0.1, 0.5, 5.0]
+    cut = break_above(values)
+    assert cut == 0.5
+    svg = bar_chart("c", [Bar(str(v), v, f"${v}") for v in values], "USD", cut_above=cut)
+    axis = ticks(svg, "middle")
+    assert min(axis) == 0 and max(axis) < 5.0
+    assert svg.count('stroke="#ffffff" stroke-width="2.5"') == 2  # one break mark: two strokes
+    assert "are cut (break mark)" in svg and "$5.0" in svg
+    widths = bar_widths(svg)
+    assert widths["0.1"] / widths["0.09"] == pytest.approx(0.1 / 0.09, rel=1e-2)
+
+
+def test_bars_just_past_the_cut_are_not_cut():
+    values = [0.1, 0.9, 1.1]  # cut at 0.9: the axis would end at 1, and 1.1 is within slack
+    assert break_above(values, 10) == 0.9
+    svg = bar_chart(
+        "c", [Bar(str(v), v, str(v)) for v in values], "USD", cut_above=break_above(values, 10)
+    )
+    assert "break mark" not in svg and max(ticks(svg, "middle")) >= 1.1

@@ -56,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(_bill_text(tariff.tariff_id, source, load_kw, result), end="")
+        from pipelines.cli.console import emit
+
+        emit(bill_parts(tariff.tariff_id, source, load_kw, result))
     return 0
 
 
@@ -136,29 +138,37 @@ def _load(value: str):
     return np.full(HOURS_PER_YEAR, constant), f"constant {constant:,.6g} kW"
 
 
-def _bill_text(tariff_id: str, source: str, load_kw, result) -> str:
-    """The bill as text: totals, then one line per month."""
-    lines = [
-        f"Bill of tariff {tariff_id}, load {source}: {load_kw.sum() / 1000:,.1f} MWh, "
-        f"peak {load_kw.max():,.1f} kW",
-        "",
-        f"{'annual bill':<14}{_usd(result.annual_usd):>16}",
-        f"{'  energy':<14}{_usd(result.energy_usd):>16}",
-        f"{'  demand':<14}{_usd(result.demand_usd):>16}",
-        f"{'  fixed':<14}{_usd(result.fixed_usd):>16}",
-        f"{'  minimum':<14}{_usd(result.minimum_usd):>16}",
-        "",
-        f"{'month':>5}{'kWh':>16}{'peak kW':>12}{'energy':>16}{'demand':>14}{'fixed':>12}"
-        f"{'minimum':>10}{'total':>16}",
+MONTH_HEADERS = ["month", "kWh", "peak kW", "energy", "demand", "fixed", "minimum", "total"]
+
+
+def bill_parts(tariff_id: str, source: str, load_kw, result) -> list:
+    """The bill: its load, the totals, then one row per month (USD to the cent, as on a bill)."""
+    from pipelines.reports.text import NUMBER, TEXT, Paragraph, Table, number_text, usd_cents_text
+
+    totals = [
+        ["annual bill", usd_cents_text(result.annual_usd)],
+        ["  energy", usd_cents_text(result.energy_usd)],
+        ["  demand", usd_cents_text(result.demand_usd)],
+        ["  fixed", usd_cents_text(result.fixed_usd)],
+        ["  minimum", usd_cents_text(result.minimum_usd)],
     ]
-    for m in result.months:
-        lines.append(
-            f"{m['month']:>5}{m['energy_kwh']:>16,.0f}{m['peak_kw']:>12,.1f}{_usd(m['energy_usd']):>16}"
-            f"{_usd(m['demand_usd']):>14}{_usd(m['fixed_usd']):>12}{_usd(m['minimum_usd']):>10}"
-            f"{_usd(m['total_usd']):>16}"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def _usd(value: float) -> str:
-    return f"${value:,.2f}"
+    months = [
+        [
+            str(m["month"]),
+            number_text(m["energy_kwh"]),
+            number_text(m["peak_kw"], 1),
+            *(
+                usd_cents_text(m[key])
+                for key in ("energy_usd", "demand_usd", "fixed_usd", "minimum_usd", "total_usd")
+            ),
+        ]
+        for m in result.months
+    ]
+    return [
+        Paragraph(
+            f"Bill of tariff {tariff_id}, load {source}: {load_kw.sum() / 1000:,.1f} MWh, "
+            f"peak {load_kw.max():,.1f} kW"
+        ),
+        Table(None, totals, (TEXT, NUMBER)),
+        Table(MONTH_HEADERS, months, (NUMBER,) * len(MONTH_HEADERS)),
+    ]

@@ -33,7 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         type=Path,
         default=None,
-        help=f"a folder, or a file for {one_file} (default: <warehouse>/exports/)",
+        help=f"a folder, or a file with the format's suffix: for {one_file} that file, for csv "
+        "and parquet one file per table beside it (--out x.csv: x_fleet.csv, "
+        "x_allocation.csv, ...) (default: <warehouse>/exports/)",
     )
     parser.add_argument(
         "--frontier",
@@ -57,21 +59,78 @@ def run(args: argparse.Namespace) -> int:
     )
     frontier = _frontier(plan, args.frontier, warehouse)
     for fmt in formats:
-        for path in export_plan(plan, fmt, out, frontier):
+        written = (
+            _export_tables_beside(plan, fmt, out)
+            if _tables_beside(fmt, out)
+            else export_plan(plan, fmt, out, frontier)
+        )
+        for path in written:
             print(path)
     return 0
 
 
+SUFFIXES = {export.suffix: name for name, export in EXPORTS.items()}
+"""The file suffix of each format."""
+
+
+def _tables_beside(fmt: str, out: Path) -> bool:
+    """Whether `out` names the files of a per-table format (`--format csv --out x.csv`): one file
+    per table beside it, `x_<table>.csv` (an existing folder named `x.csv` stays a folder)."""
+    return EXPORTS[fmt].per_table and out.suffix == EXPORTS[fmt].suffix and not out.is_dir()
+
+
+def table_files(fmt: str, out: Path) -> list[Path]:
+    """The files `--out x.csv` stands for: `x_fleet.csv`, `x_allocation.csv`, ... beside it."""
+    from pipelines.reports.exports import TABLES
+
+    return [out.with_name(f"{out.stem}_{table}{out.suffix}") for table in TABLES]
+
+
+def _export_tables_beside(plan: PlanDocument, fmt: str, out: Path) -> list[Path]:
+    """The plan's tables as `fmt` in `table_files(fmt, out)`, each with its `plan_id` column,
+    each replaced atomically (as `export_plan` writes them in a folder)."""
+    import polars as pl
+
+    from pipelines.reports.exports import plan_id, plan_tables
+    from pipelines.warehouse.files import write_atomically
+
+    write_table = EXPORTS[fmt].write_table
+    assert write_table is not None  # a per-table format
+    paths = table_files(fmt, out)
+    for path, frame in zip(paths, plan_tables(plan).values(), strict=True):
+        frame = frame.select(pl.lit(plan_id(plan)).alias("plan_id"), pl.all())
+
+        def write(tmp: str, frame: pl.DataFrame = frame) -> None:
+            write_table(frame, Path(tmp))
+
+        write_atomically(path, write)
+    return paths
+
+
 def _check_out(out: Path, formats: tuple[str, ...], named_by: str) -> None:
-    """Bad input, before anything is written, unless each folder the formats write in is writable
-    and each one-file target (`--out plan.json`) is not a folder (as
-    `pipelines.reports.exports.export_plan` picks them)."""
+    """Bad input, before anything is written: `--out` with the suffix of another format than
+    the one written (`--format json --out plan.xlsx`, or any file with `--format all`); a
+    one-file target (`--out plan.json`) that is a folder; a folder the formats write in that
+    is not writable (as `pipelines.reports.exports.export_plan` and `_tables_beside` pick
+    them)."""
+    if out.suffix in SUFFIXES and not out.is_dir():
+        wrong = [fmt for fmt in formats if EXPORTS[fmt].suffix != out.suffix]
+        if wrong:
+            what = (
+                "--format all writes every format: --out must be a folder"
+                if len(formats) > 1
+                else f"has the suffix of {SUFFIXES[out.suffix]} files, but --format is "
+                f"{formats[0]}: give a {EXPORTS[formats[0]].suffix} file or a folder"
+            )
+            raise InputError([Problem(str(out), what, field=named_by)])
     for fmt in formats:
         if EXPORTS[fmt].is_file_target(out):
             if out.is_dir():
                 raise InputError(
                     [Problem(str(out), f"is a folder, not the {fmt} file to write", field=named_by)]
                 )
+            options.writable_folder(out.resolve().parent, named_by)
+        elif _tables_beside(fmt, out):
             options.writable_folder(out.resolve().parent, named_by)
         else:
             options.writable_folder(out.resolve(), named_by)

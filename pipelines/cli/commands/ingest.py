@@ -13,6 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipelines.cli.progress import Progress
     from pipelines.cli.run_job import run_job
     from pipelines.ingest.sources import read_inputs
 
@@ -21,7 +22,11 @@ def run(args: argparse.Namespace) -> int:
     )
     started = time.perf_counter()
     read_inputs(data)  # every problem reported before anything is written
-    result = run_job("ingest_only", data, warehouse)
+    job = "ingest_only"
+    with Progress() as progress, progress.spinner(f"Dagster job {job}") as spinner:
+        result = run_job(
+            job, data, warehouse, on_step=lambda step: spinner.say(f"Dagster job {job}: {step}")
+        )
     for key, path in result.written.items():
         print(f"{key:<20} {path}")
     print(f"snapshot {result.snapshot_id} is current")

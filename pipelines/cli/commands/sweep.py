@@ -3,7 +3,6 @@ MW and the design"""
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from pipelines.cli import options
@@ -59,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="worker processes, 1 to 256 (default: the CPU count)",
     )
+    options.add_tariff(parser)
     options.add_solver(parser)
     parser.add_argument(
         "--time-resolution",
@@ -79,39 +79,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pipelines.cli.console import emit
+    from pipelines.cli.progress import Progress
     from pipelines.ingest.sources import read_inputs
     from pipelines.planning.make_plan import input_file_hashes
     from pipelines.planning.sweep import sweep
-    from pipelines.reports.frontier import frontier_charts, sweep_text
+    from pipelines.reports.frontier import frontier_charts
+    from pipelines.reports.text import Paragraph, sweep_parts, sweep_summary
     from pipelines.warehouse.files import write_atomically
 
     data, _ = gather(lambda: options.data_dir(args), lambda: _chart_folder(args.chart))
     tables = read_inputs(data)
-    frontier = sweep(
-        tables,
-        args.budget_mw,
-        args.objective,
-        options.solver_options(args),
-        args.jobs,
-        progress=sys.stderr.isatty(),
-        inputs_files=input_file_hashes(data),
-        time_resolution=args.time_resolution,
-    )
+    options.check_plan_inputs(tables, args.objective, args.tariff)
+    with Progress() as progress:
+        frontier = sweep(
+            tables,
+            args.budget_mw,
+            args.objective,
+            progress.solver_options(options.solver_options(args), args.time_resolution),
+            args.jobs,
+            inputs_files=input_file_hashes(data),
+            time_resolution=args.time_resolution,
+            tariff_id=args.tariff,
+        )
     if args.chart:
         chart = frontier_charts(frontier)[0]
         write_atomically(args.chart, lambda tmp: Path(tmp).write_text(chart, encoding="utf-8"))
     if args.json:
         print(json.dumps(frontier, indent=2))
         return 0
-    print(sweep_text(frontier), end="")
-    jobs, budgets = frontier["jobs"], len(frontier["rows"])
-    print(
-        f"\n{budgets} budget{'s' * (budgets != 1)} "
-        f"(+{frontier['marginal_mw']:g} MW each for the marginal value) "
-        f"solved in {frontier['seconds']:.1f} s with {jobs} worker{'s' * (jobs != 1)}"
-    )
-    if args.chart:
-        print(f"chart: {args.chart}")
+    lines = [sweep_summary(frontier)] + ([f"chart: {args.chart}"] if args.chart else [])
+    emit([*sweep_parts(frontier), Paragraph("\n".join(lines))])
     return 0
 
 

@@ -4,9 +4,13 @@ Ctrl-C stops both"""
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from pipelines.cli import options
 from pipelines.contract.errors import gather
+
+DG_MAIN = "import sys; from dagster_dg_cli.cli import main; sys.argv[0] = 'dg'; sys.exit(main())"
+"""`dg` run by this interpreter, where its script is not beside it."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +29,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def dg_command() -> list[str]:
+    """How to run `dg` (dagster-dg-cli) of this environment: its script beside this interpreter,
+    else the interpreter running its entry point."""
+    script = Path(sys.executable).parent / "dg"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-c", DG_MAIN]
+
+
 def run(args: argparse.Namespace) -> int:
     from pipelines.warehouse.paths import PROJECT_ROOT, ensure_dagster_home
 
@@ -32,26 +45,26 @@ def run(args: argparse.Namespace) -> int:
     data, warehouse = gather(
         lambda: options.data_dir(args), lambda: options.warehouse_dir(args, write=True)
     )
-    # The code location reads the folders from the environment when it loads.
+    # The code location reads the folders from the environment when it loads (its resources
+    # name the variables, so the UI shows where they come from).
     os.environ["TOKENPLAN_DATA"] = str(data)
     os.environ["TOKENPLAN_WAREHOUSE"] = str(warehouse)
-    home = ensure_dagster_home()
+    home = ensure_dagster_home()  # with a dagster.yaml: no telemetry notice, no welcome dialog
     print(
         f"Dagster UI on http://{args.host}:{args.port} (instance {home}); Ctrl-C stops it",
         file=sys.stderr,
     )
     command = [
-        sys.executable,
-        "-m",
-        "dagster",
+        *dg_command(),
         "dev",
-        "-w",
+        "--workspace",
         str(PROJECT_ROOT / "workspace.yaml"),
         "--host",
         args.host,
         "--port",
         str(args.port),
     ]
-    # Replace this process, so that Ctrl-C and SIGTERM reach `dagster dev`, which stops its
-    # children.
-    os.execv(sys.executable, command)
+    # Run from the project root (where workspace.yaml and pyproject.toml are), and replace this
+    # process, so that Ctrl-C and SIGTERM reach `dg dev`, which stops its children.
+    os.chdir(PROJECT_ROOT)
+    os.execv(command[0], command)

@@ -1,14 +1,35 @@
 """Design: the canonical tables turned into what the optimizer reads."""
 
+import hashlib
+from pathlib import Path
+from typing import ClassVar
+
 import dagster as dg
 import polars as pl
 
-from optimizer.design import plan_inputs, tariff_profile_frame
+from optimizer.design import UnknownTariff, plan_inputs, tariff_profile_frame
 from optimizer.economics import combinations
 from optimizer.inputs import PlanInputs, inputs_from_dict, inputs_to_dict
 from optimizer.types import InputFile
-from pipelines.defs.metadata import markdown_table
-from pipelines.defs.resources import SNAPSHOT_ASSET, Warehouse
+from pipelines.defs.automation.conditions import REPLAN
+from pipelines.defs.config import BUDGET_MW, Range, RunConfig
+from pipelines.defs.metadata import (
+    FLAG,
+    MW,
+    RATE,
+    SECONDS,
+    TEXT,
+    Column,
+    Kind,
+    decimals,
+    frame_table,
+    more_rows,
+    number,
+    records_table,
+    significant,
+    whole,
+)
+from pipelines.defs.resources import SNAPSHOT_ASSET, InputFolder, Warehouse
 from pipelines.ingest.sources import SOURCES
 from pipelines.warehouse import snapshots
 
@@ -16,11 +37,41 @@ INGESTED = [table for source in SOURCES for table in source.tables]
 TARIFF_TABLES = ("tariffs", "tariff_energy_rates", "tariff_demand_rates", "tariff_schedules")
 
 
-class DesignConfig(dg.Config):
+class DesignConfig(RunConfig):
+    """What the design space is built for: the grid budget, the tariff and how operating points
+    are found (as `tokenplan replan --budget-mw`)."""
+
+    RANGES: ClassVar[dict[str, Range]] = {"budget_mw": BUDGET_MW}
+
     budget_mw: float | None = None
-    """Grid interconnect in MW; empty: the scenario's `budget_mw`."""
+    """Grid interconnect in MW, > 0 and <= 10,000; empty: the scenario's `budget_mw`."""
+    tariff: str | None = None
+    """Tariff id (a `tariff_id` of the tariffs/ folder) to price energy with; empty: the
+    scenario's `tariff`."""
     interpolate: bool = True
-    """Interpolate throughput at the SLO on each configuration's throughput–interactivity front."""
+    """Interpolate throughput at the SLO on each configuration's throughput–interactivity front
+    (false: measured points only)."""
+
+
+OPERATING_POINTS = (
+    Column("sku", TEXT, "system"),
+    Column("workload", TEXT),
+    Column("configuration", TEXT, "serving configuration"),
+    Column("tokens_per_s_per_gpu", RATE, "throughput per GPU at the workload's SLO"),
+    Column("interactivity", RATE, "tokens/s per user"),
+    Column("ttft_s", SECONDS, "time to first token"),
+    Column("interpolated", FLAG, "interpolated between two measured points"),
+    Column("derived", FLAG, "scaled from another accelerator's measurements"),
+)
+USD_PER_KWH = Kind("float", significant, "USD/kWh, 4 significant digits")
+USD_PER_KW = Kind("float", decimals(2), "USD per kW, to the cent")
+TARIFF_SUMMARY = (
+    Column("tariff_id", TEXT),
+    Column("mean_usd_per_kwh", USD_PER_KWH, "energy price weighted by the hours of each slice"),
+    Column("min_usd_per_kwh", USD_PER_KWH, "cheapest slice"),
+    Column("max_usd_per_kwh", USD_PER_KWH, "dearest slice"),
+    Column("demand_periods", Kind("int", whole), "time-of-use demand periods"),
+)
 
 
 @dg.asset(
@@ -29,12 +80,13 @@ class DesignConfig(dg.Config):
     deps=[SNAPSHOT_ASSET],
     kinds={"python"},
     owners=["team:capacity-planning"],
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=REPLAN,
 )
 def design_space(
     context: dg.AssetExecutionContext,
     config: DesignConfig,
     warehouse: Warehouse,
+    input_folder: InputFolder,
     **tables: pl.DataFrame,
 ) -> dg.Output[dict]:
     """Per system × workload and serving configuration, the best operating point that meets the
@@ -44,34 +96,36 @@ def design_space(
     the tables snapshot it was made from (`inputs_snapshot`) and that snapshot's input files.
     `build_plan` reads it back with `design_inputs`.
     """
-    inputs = plan_inputs(tables, config.budget_mw, config.interpolate)
-    points = pl.DataFrame(
-        [
-            {
-                "sku": p.sku,
-                "workload": p.workload,
-                "configuration": p.configuration,
-                "tokens_per_s_per_gpu": p.tokens_per_s_per_gpu,
-                "interactivity": p.interactivity_tokens_per_s_per_user,
-                "ttft_s": p.ttft_s,
-                "interpolated": p.interpolated,
-                "derived": p.derived,
-            }
-            for p in inputs.operating_points
-        ]
-    )
+    try:
+        inputs = plan_inputs(tables, config.budget_mw, config.interpolate, tariff_id=config.tariff)
+    except UnknownTariff as error:
+        raise dg.Failure(description=f"run config: {error}", allow_retries=False) from error
+    points = [
+        {
+            "sku": p.sku,
+            "workload": p.workload,
+            "configuration": p.configuration,
+            "tokens_per_s_per_gpu": p.tokens_per_s_per_gpu,
+            "interactivity": p.interactivity_tokens_per_s_per_user,
+            "ttft_s": p.ttft_s,
+            "interpolated": p.interpolated,
+            "derived": p.derived,
+        }
+        for p in inputs.operating_points
+    ]
     combos = combinations(inputs)
-    snapshot_id, files = snapshot_read(context, warehouse)
+    snapshot_id, files = snapshot_read(context, warehouse, input_folder)
     document = inputs_to_dict(inputs) | {"inputs_files": files, "inputs_snapshot": snapshot_id}
     return dg.Output(
         document,
         metadata={
-            "operating_points": dg.MetadataValue.md(markdown_table(points, max_rows=200)),
+            "operating_points": records_table(points, OPERATING_POINTS),
             "combinations": len(combos),
             "systems": len(inputs.systems),
-            "energy_usd_per_kwh": inputs.energy.energy_usd_per_kwh,
-            "demand_usd_per_kw_month": inputs.energy.demand_usd_per_kw_month,
-            "budget_mw": inputs.budget_mw,
+            "tariff": inputs.energy.tariff_id,
+            "energy_usd_per_kwh": number(inputs.energy.energy_usd_per_kwh),
+            "demand_usd_per_kw_month": number(inputs.energy.demand_usd_per_kw_month, decimals(2)),
+            "budget_mw": number(inputs.budget_mw, MW.round),
             "inputs_snapshot": snapshot_id or "",
             "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in inputs.notes) or "none"),
         },
@@ -84,7 +138,7 @@ def design_space(
     deps=[SNAPSHOT_ASSET],
     kinds={"polars", "parquet"},
     owners=["team:capacity-planning"],
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=REPLAN,
 )
 def tariff_profiles(
     context: dg.AssetExecutionContext, **tables: pl.DataFrame
@@ -107,13 +161,15 @@ def tariff_profiles(
     context.log.info(
         f"{summary.height} tariffs priced on {frame.height // max(summary.height, 1)} slices each"
     )
+    preview_rows = 48
     return dg.Output(
         frame,
         metadata={
             "dagster/row_count": frame.height,
-            "site_kw": site_kw,
-            "tariffs": dg.MetadataValue.md(markdown_table(summary, max_rows=100)),
-            "preview": dg.MetadataValue.md(markdown_table(frame, max_rows=48)),
+            "site_kw": number(site_kw, whole),
+            "tariffs": records_table(summary.iter_rows(named=True), TARIFF_SUMMARY),
+            "preview": frame_table(frame, preview_rows),
+            "preview_rows": more_rows(frame, preview_rows),
         },
     )
 
@@ -128,10 +184,29 @@ def design_inputs(design_space: dict) -> tuple[PlanInputs, list[InputFile], str 
 
 
 def snapshot_read(
-    context: dg.AssetExecutionContext, warehouse: Warehouse
+    context: dg.AssetExecutionContext, warehouse: Warehouse, input_folder: InputFolder
 ) -> tuple[str | None, list[InputFile]]:
-    """The tables snapshot this run read its tables from, and the input files (name, SHA-256)
-    behind its tables."""
+    """The tables snapshot this run read its tables from, and the input files behind its tables:
+    name, size and SHA-256, as a plan made by `tokenplan plan` lists them.
+
+    The snapshot records each file's SHA-256; its size is read from the input folder when the
+    file there still has that content (a size belongs to a content, so it is exact). A file
+    changed or removed since it was ingested is listed without a size.
+    """
     snapshot_id = snapshots.pinned_id(warehouse.dir, context.run.run_id)
     files = snapshots.snapshot_sources(warehouse.dir, snapshot_id)
-    return snapshot_id, [{"file": name, "sha256": digest} for name, digest in sorted(files.items())]
+    return snapshot_id, [
+        input_file(input_folder.dir, name, digest) for name, digest in sorted(files.items())
+    ]
+
+
+def input_file(data_dir: Path, name: str, sha256: str) -> InputFile:
+    """One input file of a snapshot, with its size if `data_dir/name` still holds that content."""
+    entry: InputFile = {"file": name, "sha256": sha256}
+    try:
+        content = (data_dir / name).read_bytes()
+    except OSError:  # removed, or no longer a file
+        return entry
+    if hashlib.sha256(content).hexdigest() == sha256:
+        return {"file": name, "bytes": len(content), "sha256": sha256}
+    return entry

@@ -1,9 +1,9 @@
 """Export: the build plan as files to share, each named by its plan id (`warehouse/exports/`).
 
 One asset per format of `pipelines.reports.exports.EXPORTS`, all downstream of `build_plan`
-and eager: every new plan is exported, and a failed plan (which never materializes
-`build_plan`) leaves the last good plan's exports as they were. The reports also chart
-`pareto_frontier`.
+and eager: every new plan is exported, and a failed plan (one that never materializes
+`build_plan`, or fails one of its blocking checks) leaves the last good plan's exports as they
+were. The reports also chart `pareto_frontier`.
 """
 
 from typing import cast
@@ -11,6 +11,7 @@ from typing import cast
 import dagster as dg
 
 from optimizer.types import PlanDocument
+from pipelines.defs.automation.conditions import REPLAN
 from pipelines.defs.resources import Warehouse
 from pipelines.reports.exports import EXPORTS, EXPORTS_FOLDER, ExportFormat, export_plan
 
@@ -26,7 +27,7 @@ def export_asset(export: ExportFormat) -> dg.AssetsDefinition:
         ins=ins,
         kinds=set(export.kinds),
         owners=["team:capacity-planning"],
-        automation_condition=dg.AutomationCondition.eager(),
+        automation_condition=REPLAN,
         description=export.description,
     )
     def _export(

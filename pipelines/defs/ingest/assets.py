@@ -11,7 +11,8 @@ import dagster as dg
 import polars as pl
 
 from pipelines.contract.schema import TABLES, Table
-from pipelines.defs.metadata import markdown_table, table_metadata
+from pipelines.defs.automation.conditions import REPLAN
+from pipelines.defs.metadata import COUNT, TEXT, Column, records_table, table_metadata
 from pipelines.defs.resources import SNAPSHOT_ASSET, InputFolder, Warehouse
 from pipelines.ingest.source import Source
 from pipelines.ingest.sources import SOURCES, file_hashes
@@ -19,6 +20,12 @@ from pipelines.ingest.tabular import table_problems
 from pipelines.warehouse import snapshots
 
 GROUP = "ingest"
+SNAPSHOT_TABLES = (
+    Column("table", TEXT, "canonical table"),
+    Column("rows", COUNT),
+    Column("bytes", COUNT, "size of its Parquet file"),
+    Column("run_id", TEXT, "the run that ingested it"),
+)
 
 
 def build_ingest_asset(source: Source) -> dg.AssetsDefinition:
@@ -111,7 +118,7 @@ def benchmarks_cover_hardware(
     deps=[table for source in SOURCES for table in source.tables],
     kinds={"parquet"},
     owners=["team:capacity-planning"],
-    automation_condition=dg.AutomationCondition.eager(),
+    automation_condition=REPLAN,
 )
 def tables_snapshot(
     context: dg.AssetExecutionContext, warehouse: Warehouse
@@ -135,17 +142,11 @@ def tables_snapshot(
         context.log.info(
             f"no table staged in this run: snapshot {commit.snapshot_id} stays current"
         )
-    listing = pl.DataFrame(
-        [
-            {"table": name, "rows": entry["rows"], "run_id": entry["run_id"]}
-            for name, entry in tables.items()
-        ],
-        schema={"table": pl.String, "rows": pl.Int64, "run_id": pl.String},
-    )
+    listing = [{"table": name} | entry for name, entry in tables.items()]
     metadata: dict[str, dg.MetadataValue | str | bool] = {
         "snapshot_id": commit.snapshot_id or "",
         "new_snapshot": commit.created,
-        "tables": dg.MetadataValue.md(markdown_table(listing, max_rows=len(tables) or 1)),
+        "tables": records_table(listing, SNAPSHOT_TABLES),
     }
     if commit.snapshot_id:
         metadata["path"] = dg.MetadataValue.path(

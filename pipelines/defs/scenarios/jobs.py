@@ -19,13 +19,22 @@ true on one machine, a shared volume or an object-store IO manager on a cluster.
 
 import os
 import time
+from typing import ClassVar
 
 import dagster as dg
 import polars as pl
 
 from optimizer.inputs import SolverOptions
 from optimizer.types import Objective, TimeResolution
-from pipelines.defs.metadata import markdown_table
+from pipelines.defs.config import (
+    MIP_GAP,
+    OBJECTIVES,
+    TIME_LIMIT_S,
+    TIME_RESOLUTIONS,
+    Range,
+    RunConfig,
+)
+from pipelines.defs.metadata import frame_table
 from pipelines.defs.resources import InputFolder, Warehouse
 from pipelines.ingest.sources import read_inputs
 from pipelines.planning.make_plan import input_file_hashes
@@ -40,6 +49,8 @@ from pipelines.reports.exports import inert_csv_text
 from pipelines.warehouse.files import write_atomically
 
 SWEEPS_FOLDER = "budget_sweeps"
+MAX_TABLE_ROWS = 100
+"""Rows of the sweep shown in the UI (the CSV has them all)."""
 STEP_IO = "sweep_io_manager"
 ROW_FIELDS = (
     "budget_mw",
@@ -61,11 +72,21 @@ SWEEP_BUDGETS_MW = tuple(
 """Grid interconnects the `sweep_budgets` job plans, in MW: one row each."""
 
 
-class SolveConfig(dg.Config):
+class SolveConfig(RunConfig):
+    """How each budget is solved (as `tokenplan sweep`)."""
+
+    RANGES: ClassVar[dict[str, Range]] = {"time_limit_s": TIME_LIMIT_S, "mip_rel_gap": MIP_GAP}
+    CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "objective": OBJECTIVES,
+        "time_resolution": TIME_RESOLUTIONS,
+    }
+
     objective: str = Objective.COST_PER_TOKEN.value
-    """cost-per-token or min-cost, as `tokenplan plan --objective`."""
+    """cost-per-token, min-cost or max-profit, as `tokenplan plan --objective`."""
     time_limit_s: float = SolverOptions.time_limit_s
+    """Seconds per budget, > 0 and <= 604,800."""
     mip_rel_gap: float = SolverOptions.mip_rel_gap
+    """Relative MIP gap, >= 0 and < 1."""
     time_resolution: str = TimeResolution.FLAT.value
     """As `tokenplan sweep --time-resolution`."""
 
@@ -154,7 +175,7 @@ def build_collect_op(pairs: list[tuple[float, float]]) -> dg.OpDefinition:
             frontier | {"path": str(path)},
             metadata={
                 "path": dg.MetadataValue.path(str(path)),
-                "sweep": dg.MetadataValue.md(markdown_table(table.drop("worker"), max_rows=100)),
+                "sweep": frame_table(table.drop("worker"), max_rows=MAX_TABLE_ROWS),
             },
         )
 
