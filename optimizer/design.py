@@ -14,11 +14,15 @@ Every GPU costs the same whichever point it runs at, so only the best point matt
 
 Between measured points the SLO may fall inside a gap of the throughput–interactivity
 Pareto front of one (framework, precision) configuration. With front points
-(i₁, t₁), (i₂, t₂), i₁ < I* ≤ i₂ and t₁ > t₂, the throughput at I* is interpolated
+(i₁, t₁), (i₂, t₂), i₁ < I* < i₂ and t₁ > t₂, the throughput at I* is interpolated
 
     t(I*) = t₂ + (t₁ − t₂) · (i₂ − I*) / (i₂ − i₁),
 
 and TTFT likewise; the point is used if its interpolated TTFT meets the bound.
+
+All (system, workload) pairs are computed at once, set-wise (`design_points`): one join
+of the benchmark rows with the workloads, the fronts per (accelerator, workload,
+configuration), then the systems joined on accelerator.
 
 Energy. The flat year prices the tariff for a constant load equal to the MW budget
 (`optimizer.tariff.flat_year_price`); tiers on monthly kWh are reached by MW-scale
@@ -29,8 +33,7 @@ tariff's marginal prices per representative slice at the same site scale
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from itertools import pairwise
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -78,12 +81,7 @@ def plan_inputs(
     tables = {**tables, "benchmarks": benchmarks}
     workloads, workload_notes = measured_workloads(tables)
     notes += workload_notes + unmeasured_system_notes(tables)
-    points = [
-        point
-        for system in systems
-        for workload in workloads
-        for point in operating_points(benchmarks, system, workload, interpolate)
-    ]
+    points = design_points(benchmarks, systems, workloads, interpolate)
     served = {p.sku for p in points}
     measured = set(benchmarks["accelerator"])
     notes += [
@@ -274,6 +272,27 @@ REQUIREMENTS = {f"require_{name}": name for name in CONFIGURATION}
 """Workload column → the configuration column it restricts (`require:` in scenario.yaml)."""
 _TEXT_COLUMNS = ("framework", "precision", "spec_decoding", "parallelism")
 _FLAG_COLUMNS = ("disaggregated", "kv_offload", "derived")
+_INTERACTIVITY = "interactivity_tokens_per_s_per_user"
+_TPS = "tokens_per_s_per_gpu"
+_FRONT = [*CONFIGURATION, "derived"]
+"""A front: the points of one serving configuration, measured or derived."""
+_GROUP = ["accelerator", "_w", *_FRONT]
+"""(accelerator, workload, configuration, derived): one front, the same for every system of
+the accelerator."""
+_BENCHMARK_COLUMNS = [
+    "accelerator",
+    "model",
+    "isl",
+    "osl",
+    *_FRONT,
+    *CONFIGURATION_DETAILS,
+    "concurrency",
+    _TPS,
+    _INTERACTIVITY,
+    "ttft_s",
+    "source",
+]
+_POINT_FIELDS = list(OperatingPoint.__dataclass_fields__)
 
 
 def with_configuration_columns(benchmarks: pl.DataFrame) -> pl.DataFrame:
@@ -366,7 +385,7 @@ def meets_slo(workload: Mapping) -> pl.Expr:
     low, high = workload["min_interactivity_tokens_per_s_per_user"], workload["max_ttft_s"]
     condition = pl.lit(True)
     if low is not None and low > 0:
-        condition &= pl.col("interactivity_tokens_per_s_per_user").fill_null(0.0) >= low
+        condition &= pl.col(_INTERACTIVITY).fill_null(0.0) >= low
     if high is not None:
         condition &= pl.col("ttft_s").is_not_null() & (pl.col("ttft_s") <= high)
     return condition
@@ -377,19 +396,9 @@ def operating_points(
 ) -> list[OperatingPoint]:
     """Per serving configuration (`CONFIGURATION`), the highest tokens/s per GPU that meets the
     workload's SLO, measured or interpolated on that configuration's front; derived and
-    measured points of a configuration are fronts of their own."""
-    rows = with_configuration_columns(candidate_points(benchmarks, system.accelerator, workload))
-    found = []
-    for _, group in rows.group_by([*CONFIGURATION, "derived"], maintain_order=True):
-        measured = group.filter(meets_slo(workload)).sort("tokens_per_s_per_gpu", descending=True)
-        best = measured.row(0, named=True) if measured.height else None
-        point = None if best is None else _point(system, workload, best, interpolated=False)
-        for candidate in _interpolated_points(group, workload) if interpolate else ():
-            if point is None or candidate["tokens_per_s_per_gpu"] > point.tokens_per_s_per_gpu:
-                point = _point(system, workload, candidate, interpolated=True)
-        if point is not None:
-            found.append(point)
-    return found
+    measured points of a configuration are fronts of their own (`design_points` for one
+    system and one workload)."""
+    return design_points(benchmarks, [system], [workload], interpolate)
 
 
 def best_operating_point(
@@ -400,74 +409,237 @@ def best_operating_point(
     return best_points(points).get((system.sku, workload["name"]))
 
 
-def _point(system: System, workload: Mapping, row: Mapping, interpolated: bool) -> OperatingPoint:
-    return OperatingPoint(
-        sku=system.sku,
-        workload=workload["name"],
-        tokens_per_s_per_gpu=row["tokens_per_s_per_gpu"],
-        interactivity_tokens_per_s_per_user=row["interactivity_tokens_per_s_per_user"],
-        ttft_s=row["ttft_s"],
-        concurrency=row["concurrency"],
-        framework=row["framework"],
-        precision=row["precision"],
-        source=row["source"],
-        interpolated=interpolated,
-        spec_decoding=row["spec_decoding"],
-        disaggregated=row["disaggregated"],
-        prefill_gpus=row["prefill_gpus"],
-        decode_gpus=row["decode_gpus"],
-        kv_offload=row["kv_offload"],
-        parallelism=row["parallelism"],
-        derived=bool(row["derived"]),
+def design_points(
+    benchmarks: pl.DataFrame,
+    systems: Sequence[System],
+    workloads: Sequence[Mapping],
+    interpolate: bool = True,
+) -> list[OperatingPoint]:
+    """Per (system s, workload w, serving configuration c), the best point meeting w's SLO:
+    measured, or interpolated at the interactivity bound on c's front (the module docstring
+    states the maths), computed for all (s, w, c) at once.
+
+    A front depends on the accelerator, not on the system, so each (accelerator, w, c) is
+    computed once, in four set-wise steps:
+
+    1. candidates: the benchmark rows joined with the workloads on (model, isl, osl), an
+       empty length matching an empty one, and kept where the workload's `require_*`
+       allow the row's configuration (`candidate_points` for every pair at once);
+    2. measured: per (a, w, c), the row of most tokens/s per GPU among those meeting the
+       SLO (`meets_slo`; the first in the benchmarks' order on a tie);
+    3. interpolated: per (a, w, c), with rows by interactivity descending (throughput
+       descending, then the benchmarks' order, on a tie), a row is on the front when its
+       throughput exceeds the running maximum of the rows before it (`pareto_front`);
+       the front point straddling the bound I* with the next one on the front,
+       i₁ < I* < i₂, gives t(I*) and its TTFT, kept when that meets the TTFT bound;
+    4. per (a, w, c) the interpolated point when it beats the measured one, joined with
+       the systems on accelerator.
+
+    Order: systems, then workloads, in the order given, then configurations in the order of
+    their first benchmark row (what `group_by(maintain_order=True)` of the candidate rows
+    gives).
+    """
+    if not systems or not workloads:
+        return []
+    accelerators = list(dict.fromkeys(s.accelerator for s in systems))
+    rows = (
+        with_configuration_columns(benchmarks)
+        .select(_BENCHMARK_COLUMNS)
+        .with_row_index("_row")
+        .filter(pl.col("accelerator").is_in(accelerators))
     )
+    untyped = [c for c in ("model", "isl", "osl") if rows.schema[c] == pl.Null]  # all empty
+    rows = rows.with_columns(
+        pl.col(c).cast(pl.String if c == "model" else pl.Int64) for c in untyped
+    )
+    stated = [c for c in CONFIGURATION if c in benchmarks.columns]
+    candidates = _candidates(rows, _workload_frame(workloads, rows.schema), stated)
+    if candidates.height == 0:
+        return []
+    low, high = pl.col("_low"), pl.col("_high")
+    meets = (low.is_null() | (low <= 0) | (pl.col(_INTERACTIVITY).fill_null(0.0) >= low)) & (
+        high.is_null() | (pl.col("ttft_s").is_not_null() & (pl.col("ttft_s") <= high))
+    )
+    groups = candidates.group_by(_GROUP).agg(pl.col("_row").min().alias("_first"))
+    measured = (
+        candidates.filter(meets)
+        .sort([_TPS, "_row"], descending=[True, False])
+        .unique(_GROUP, keep="first", maintain_order=True)
+        .select(
+            *_GROUP,
+            *(
+                pl.col(c).alias(f"_m_{c}")
+                for c in (_TPS, _INTERACTIVITY, "ttft_s", "concurrency", "source")
+            ),
+            *(pl.col(c).alias(f"_m_{c}") for c in CONFIGURATION_DETAILS),
+        )
+    )
+    found = groups.join(measured, on=_GROUP, how="left", nulls_equal=True)
+    if interpolate:
+        found = found.join(
+            _interpolated(candidates), on=_GROUP, how="left", nulls_equal=True
+        ).with_columns(
+            _use=pl.col("_i_" + _TPS).is_not_null()
+            & (pl.col("_m_" + _TPS).is_null() | (pl.col("_i_" + _TPS) > pl.col("_m_" + _TPS)))
+        )
+    else:
+        found = found.with_columns(_use=pl.lit(False))
+    found = found.filter(pl.col("_use") | pl.col("_m_" + _TPS).is_not_null())
+
+    def chosen(column: str, interpolated: pl.Expr | None = None) -> pl.Expr:
+        value = pl.lit(None) if interpolated is None else interpolated
+        return pl.when(pl.col("_use")).then(value).otherwise(pl.col("_m_" + column)).alias(column)
+
+    points = found.select(
+        *_GROUP,
+        "_first",
+        chosen(_TPS, pl.col("_i_" + _TPS) if interpolate else None),
+        chosen(_INTERACTIVITY, pl.col("_i_" + _INTERACTIVITY) if interpolate else None),
+        chosen("ttft_s", pl.col("_i_ttft_s") if interpolate else None),
+        chosen("concurrency"),
+        chosen("source", pl.col("_i_source") if interpolate else None),
+        *(chosen(c) for c in CONFIGURATION_DETAILS),
+        pl.col("_use").alias("interpolated"),
+    )
+    fleet = pl.DataFrame(
+        {
+            "_s": range(len(systems)),
+            "sku": [s.sku for s in systems],
+            "accelerator": [s.accelerator for s in systems],
+        },
+        schema={"_s": pl.Int64, "sku": pl.String, "accelerator": rows.schema["accelerator"]},
+    )
+    names = pl.DataFrame(
+        {"_w": range(len(workloads)), "workload": [w["name"] for w in workloads]},
+        schema={"_w": pl.Int64, "workload": pl.String},
+    )
+    table = (
+        fleet.join(points, on="accelerator")
+        .join(names, on="_w")
+        .sort("_s", "_w", "_first")
+        .select(_POINT_FIELDS)
+    )
+    return [OperatingPoint(*row) for row in table.iter_rows()]
+
+
+def _workload_frame(workloads: Sequence[Mapping], schema: pl.Schema) -> pl.DataFrame:
+    """One row per workload: its index `_w`, model and lengths (the benchmarks' types), SLO
+    bounds `_low` and `_high`, and each `require_*` as a lower-cased list (null: no
+    requirement)."""
+    return pl.DataFrame(
+        {
+            "_w": range(len(workloads)),
+            "model": [w["model"] for w in workloads],
+            "isl": [w["isl"] for w in workloads],
+            "osl": [w["osl"] for w in workloads],
+            "_low": [w["min_interactivity_tokens_per_s_per_user"] for w in workloads],
+            "_high": [w["max_ttft_s"] for w in workloads],
+            **{
+                f"_{requirement}": [
+                    None if w.get(requirement) is None else [str(v).lower() for v in w[requirement]]
+                    for w in workloads
+                ]
+                for requirement in REQUIREMENTS
+            },
+        },
+        schema={
+            "_w": pl.Int64,
+            "model": schema["model"],
+            "isl": schema["isl"],
+            "osl": schema["osl"],
+            "_low": pl.Float64,
+            "_high": pl.Float64,
+            **{f"_{requirement}": pl.List(pl.String) for requirement in REQUIREMENTS},
+        },
+    )
+
+
+def _candidates(rows: pl.DataFrame, workloads: pl.DataFrame, stated: list[str]) -> pl.DataFrame:
+    """Every (benchmark row, workload) pair of `candidate_points`: same model, the same
+    (isl, osl) with an empty one matching an empty one, a configuration the workload allows
+    (requirements on the configuration columns `stated` by the benchmark table)."""
+    pairs = rows.join(workloads, on=["model", "isl", "osl"], nulls_equal=True).filter(
+        pl.col("model").is_not_null()
+    )
+    for requirement, column in REQUIREMENTS.items():
+        if column not in stated:
+            continue
+        allowed = pl.col(f"_{requirement}")
+        text = pl.col(column).cast(pl.String).str.to_lowercase()
+        pairs = pairs.filter(
+            allowed.is_null() | (text.is_not_null() & allowed.list.contains(text).fill_null(False))
+        )
+    return pairs.drop(f"_{requirement}" for requirement in REQUIREMENTS)
+
+
+def _on_front(by: list[str]) -> pl.Expr:
+    """Of rows by interactivity descending, those whose throughput exceeds every one before
+    them (in each group of `by`)."""
+    before = pl.col(_TPS).cum_max().shift(1)
+    if by:
+        before = before.over(by)
+    return before.is_null() | (pl.col(_TPS) > before)
+
+
+def _by_interactivity(points: pl.DataFrame) -> pl.DataFrame:
+    """Points by interactivity descending, then throughput descending, then input order (empty
+    values first)."""
+    return points.sort([_INTERACTIVITY, _TPS], descending=[True, True], maintain_order=True)
+
+
+def _interpolated(candidates: pl.DataFrame) -> pl.DataFrame:
+    """Per (accelerator, workload, configuration) the point of its front at the workload's
+    interactivity bound I*, where I* falls in a gap of the front (i₁ < I* < i₂):
+
+        w = (i₂ − I*) / (i₂ − i₁),  t(I*) = t₂ + w (t₁ − t₂),  TTFT(I*) = TTFT₂ + w (TTFT₁ − TTFT₂),
+
+    kept when TTFT(I*) meets the workload's bound. Columns `_i_<field>`; the descriptive
+    fields of the point are those of the front point above the bound (i₂)."""
+    target = pl.col("_low")
+    rows = candidates.filter(
+        target.is_not_null()
+        & (target != 0)
+        & pl.col(_INTERACTIVITY).is_not_null()
+        & pl.col("ttft_s").is_not_null()
+    )
+    front = _by_interactivity(rows).filter(_on_front(_GROUP))
+
+    def below(column: str) -> pl.Expr:  # the next front point down in interactivity
+        return pl.col(column).shift(-1).over(_GROUP)
+
+    i2 = pl.col(_INTERACTIVITY)
+    gaps = front.with_columns(
+        _i1=below(_INTERACTIVITY),
+        _t1=below(_TPS),
+        _f1=below("ttft_s"),
+        _s1=below("source"),
+        _c1=below("concurrency"),
+    ).filter((pl.col("_i1") < target) & (target < i2))
+    weight = (i2 - target) / (i2 - pl.col("_i1"))
+    points = gaps.select(
+        *_GROUP,
+        (pl.col(_TPS) + weight * (pl.col("_t1") - pl.col(_TPS))).alias("_i_" + _TPS),
+        target.alias("_i_" + _INTERACTIVITY),
+        (pl.col("ttft_s") + weight * (pl.col("_f1") - pl.col("ttft_s"))).alias("_i_ttft_s"),
+        pl.format(
+            "interpolated between {} (conc {}) and conc {}",
+            _text(pl.col("_s1")),
+            _text(pl.col("_c1")),
+            _text(pl.col("concurrency")),
+        ).alias("_i_source"),
+        pl.col("_high"),
+    )
+    return points.filter(pl.col("_high").is_null() | (pl.col("_i_ttft_s") <= pl.col("_high"))).drop(
+        "_high"
+    )
+
+
+def _text(column: pl.Expr) -> pl.Expr:
+    """A value as Python's f-string writes it (an empty one as `None`)."""
+    return column.cast(pl.String).fill_null("None")
 
 
 def pareto_front(points: pl.DataFrame) -> pl.DataFrame:
     """Points no other point beats on both interactivity and throughput, by interactivity
-    ascending."""
-    ordered = points.sort(
-        ["interactivity_tokens_per_s_per_user", "tokens_per_s_per_gpu"], descending=[True, True]
-    )
-    front, best = [], float("-inf")
-    for row in ordered.iter_rows(named=True):
-        if row["tokens_per_s_per_gpu"] > best:
-            front.append(row)
-            best = row["tokens_per_s_per_gpu"]
-    return pl.DataFrame(front[::-1], schema=points.schema)
-
-
-def _interpolated_points(rows: pl.DataFrame, workload: Mapping) -> list[dict]:
-    """The points of one configuration's front at the interactivity bound, where it lies in a
-    gap of the front."""
-    target = workload["min_interactivity_tokens_per_s_per_user"]
-    if not target:
-        return []
-    rows = rows.filter(
-        pl.col("interactivity_tokens_per_s_per_user").is_not_null() & pl.col("ttft_s").is_not_null()
-    )
-    found = []
-    front = pareto_front(rows).to_dicts()
-    for low, high in pairwise(front):
-        i1, i2 = (
-            low["interactivity_tokens_per_s_per_user"],
-            high["interactivity_tokens_per_s_per_user"],
-        )
-        if not (i1 < target < i2):
-            continue
-        weight = (i2 - target) / (i2 - i1)
-        point = dict(high)
-        point["tokens_per_s_per_gpu"] = high["tokens_per_s_per_gpu"] + weight * (
-            low["tokens_per_s_per_gpu"] - high["tokens_per_s_per_gpu"]
-        )
-        point["ttft_s"] = high["ttft_s"] + weight * (low["ttft_s"] - high["ttft_s"])
-        point["interactivity_tokens_per_s_per_user"] = target
-        point["concurrency"] = None
-        for detail in CONFIGURATION_DETAILS:  # the split and parallelism lie between the two
-            point[detail] = None
-        point["source"] = (
-            f"interpolated between {low['source']} (conc {low['concurrency']}) and "
-            f"conc {high['concurrency']}"
-        )
-        if workload["max_ttft_s"] is None or point["ttft_s"] <= workload["max_ttft_s"]:
-            found.append(point)
-    return found
+    ascending (of equal ones, the first in input order)."""
+    return _by_interactivity(points).filter(_on_front([])).reverse()

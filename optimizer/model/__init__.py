@@ -20,8 +20,8 @@ model one family at a time, so it reads like a table of contents:
     define_token_share_constraints       T_w / κ = σ_w · θ                  (cost-per-token)
     define_demand_constraints            Σ_s tps[s,w] g[s,w] ≥ d_w          (min-cost)
     define_market_cap_constraints        Σ_s tps[s,w] g[s,w] ≤ m_w          (max-profit)
-    define_batch_day_constraints         y[w,D] = a day's batch throughput
-                                         (time-resolved; daily quotas)
+    define_batch_day_constraints         y[w,D] = a day's batch throughput   (time-resolved)
+    define_batch_quota_constraints       y[w,D] = σ_w θ | ≥ d_w | = y[w,D₀]  (daily quotas)
     define_objective                     min C − λ·T  |  min C  |  min C − Σ_w p_w T_w
 
 Where each stage lives:
@@ -34,6 +34,8 @@ Where each stage lives:
     constraints/grid_power.py    busy power, grid power, peak demand (time-resolved)
     constraints/tokens.py        token share, demand, market cap, batch day
     objective.py                 define_objective, annual_cost_expression
+    sparse.py                    the large time-resolved families as sparse rows (`ASSEMBLED`)
+    compiled.py                  compile_model: the model in standard form (matrices)
 
 Tokens, flat year. A GPU on (s, w) delivers tps[s,w] tokens/s while serving, and the
 fleet serves κ = 3600 × hours × utilization seconds a year, so T_w = κ Σ_s tps[s,w] g[s,w]
@@ -68,16 +70,25 @@ reach 10⁸ and HiGHS rejected near-optimal plans for a 1e-6 residual. The docst
 state the maths unscaled.
 
 Coefficients are plain Python floats (no Param) and sums use `quicksum`: the model is
-compiled to matrices by `optimizer.solve`, which is where speed matters.
+compiled to matrices (`optimizer.model.compiled`), which is where speed matters. The
+time-resolved model's large families (`ASSEMBLED`: ~10⁶ nonzeros on 8760 hours) are
+stated twice, in Pyomo and as sparse rows in numpy beside it (`optimizer.model.sparse`);
+`create_model(data, assembled=True)` leaves their rows to the numpy statement, and
+tests/optimizer/test_build.py checks both compile to the same matrices.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pyomo.environ as pyo
 
 from optimizer.model.constraints import (
+    batch_day_rows,
     busy_gpus,
+    busy_power_rows,
     define_batch_day_constraints,
+    define_batch_quota_constraints,
     define_budget_constraints,
     define_busy_power_constraints,
     define_demand_constraints,
@@ -90,7 +101,9 @@ from optimizer.model.constraints import (
     define_slice_capacity_constraints,
     define_supply_constraints,
     define_token_share_constraints,
+    grid_power_rows,
     mean_throughput,
+    slice_capacity_rows,
     workload_throughput,
 )
 from optimizer.model.data import (
@@ -107,12 +120,25 @@ from optimizer.model.data import (
     undominated,
 )
 from optimizer.model.objective import annual_cost_expression, define_objective
+from optimizer.model.sparse import SparseRows, VariableLayout
 from optimizer.model.variables import define_variables
 
+ASSEMBLED: dict[str, Callable[[ModelData, VariableLayout], SparseRows]] = {
+    "slice_capacity": slice_capacity_rows,
+    "busy_power": busy_power_rows,
+    "grid_power": grid_power_rows,
+    "batch_day": batch_day_rows,
+}
+"""Constraint component → the same rows as sparse arrays: the families `create_model(data,
+assembled=True)` leaves to numpy (`optimizer.model.sparse`)."""
 
-def create_model(data: ModelData, lambda_usd_per_token: float = 0.0) -> pyo.ConcreteModel:
+
+def create_model(
+    data: ModelData, lambda_usd_per_token: float = 0.0, assembled: bool = False
+) -> pyo.ConcreteModel:
     """Build the MILP in named stages. `lambda_usd_per_token` is Dinkelbach's λ
-    (cost-per-token only)."""
+    (cost-per-token only). With `assembled`, the families of `ASSEMBLED` hold no rows (an
+    empty placeholder each): `optimizer.model.compiled` assembles them."""
     model = pyo.ConcreteModel(name=f"tokenplan-{data.objective}")
     define_variables(model, data)
     define_power_design_constraints(model, data)
@@ -122,9 +148,9 @@ def create_model(data: ModelData, lambda_usd_per_token: float = 0.0) -> pyo.Conc
     if data.time is None:
         define_gpu_capacity_constraints(model, data)
     else:
-        define_slice_capacity_constraints(model, data)
-        define_busy_power_constraints(model, data)
-        define_grid_power_constraints(model, data)
+        define_slice_capacity_constraints(model, data, assembled)
+        define_busy_power_constraints(model, data, assembled)
+        define_grid_power_constraints(model, data, assembled)
         define_peak_demand_constraints(model, data)
     if data.objective == "cost-per-token":
         define_token_share_constraints(model, data)
@@ -133,12 +159,14 @@ def create_model(data: ModelData, lambda_usd_per_token: float = 0.0) -> pyo.Conc
     else:
         define_market_cap_constraints(model, data)
     if data.time is not None:
-        define_batch_day_constraints(model, data)
+        define_batch_day_constraints(model, data, assembled)
+        define_batch_quota_constraints(model, data)
     define_objective(model, data, lambda_usd_per_token)
     return model
 
 
 __all__ = [
+    "ASSEMBLED",
     "GRID_KW_UNIT",
     "OBJECTIVES",
     "TOKENS_PER_S_UNIT",
@@ -146,10 +174,13 @@ __all__ = [
     "ModelData",
     "active_workloads",
     "annual_cost_expression",
+    "batch_day_rows",
     "budget_node_limit",
     "busy_gpus",
+    "busy_power_rows",
     "create_model",
     "define_batch_day_constraints",
+    "define_batch_quota_constraints",
     "define_budget_constraints",
     "define_busy_power_constraints",
     "define_demand_constraints",
@@ -164,10 +195,12 @@ __all__ = [
     "define_supply_constraints",
     "define_token_share_constraints",
     "define_variables",
+    "grid_power_rows",
     "idle_cost_usd_per_kw",
     "mean_throughput",
     "model_data",
     "node_upper_bound",
+    "slice_capacity_rows",
     "undominated",
     "workload_throughput",
 ]

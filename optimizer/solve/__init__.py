@@ -1,10 +1,12 @@
 """Solve the fleet MILP: pre-checks → greedy start → compile → HiGHS (Dinkelbach) → `Solution`.
 
-The Pyomo model (`optimizer.model`) states the maths; here it is compiled once with
-Pyomo's `LinearStandardFormCompiler` to matrices and handed to one `highspy.Highs`
-object. Dinkelbach's iterations only change the objective coefficient of θ
-(`changeColsCost`) and pass the previous plan as MIP start (`setSolution`), so the
-model is built and presolved from the same object every time.
+The Pyomo model (`optimizer.model`) states the maths; here it is compiled once to
+matrices (`optimizer.model.compiled`: Pyomo's `LinearStandardFormCompiler` for the
+small families, numpy rows for the four big time-resolved ones, tested equal to
+Pyomo's) and handed to one `highspy.Highs` object. Dinkelbach's iterations only change
+the objective coefficient of θ (`changeColsCost`) and pass the previous plan as MIP
+start (`setSolution`), so the model is built and presolved from the same object every
+time.
 
 A time-resolved solve (`time_resolution` representative | hourly) first solves the flat
 year: its fleet, with the nodes fixed and dispatched by one LP over the slices, is the

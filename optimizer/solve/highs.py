@@ -1,23 +1,27 @@
 """The compiled MILP and the one `highspy.Highs` object that solves it.
 
-The Pyomo model (`optimizer.model`) is compiled once with Pyomo's
-`LinearStandardFormCompiler` to matrices and handed to one `highspy.Highs` object
-(`passModel`). Later runs only change column costs or bounds and pass a MIP start, so the
-model is built and presolved from the same object every time.
+The model (`optimizer.model`) is compiled once to matrices (`optimizer.model.compiled`:
+Pyomo's `LinearStandardFormCompiler`, the large time-resolved families assembled with
+numpy) and handed to one `highspy.Highs` object (`passModel`). Later runs only change
+column costs or bounds and pass a MIP start, so the model is built and presolved from the
+same object every time.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
 
 from optimizer.inputs import SolverOptions
-from optimizer.model import USD_UNIT, ModelData, create_model
+from optimizer.model import USD_UNIT, ModelData
+from optimizer.model.compiled import StandardForm, compile_model
 
 
 @dataclass
@@ -48,48 +52,33 @@ class Problem:
 
 
 def compile_problem(data: ModelData) -> Problem:
-    """Pyomo model → standard-form matrices (LinearStandardFormCompiler) → a `highspy.Highs`
-    object."""
-    model = create_model(data)
-    compiled = LinearStandardFormCompiler().write(model, mixed_form=True)
-    columns = compiled.columns
-    position = {id(var): j for j, var in enumerate(columns)}
-    A = compiled.A.tocsc()
+    """The model in standard form (`optimizer.model.compiled`: Pyomo's compiler, the large
+    time-resolved families from numpy) → a `highspy.Highs` object."""
+    form = compile_model(data)
+    A = form.A
     n_rows, n_columns = A.shape
-    inf = highspy.kHighsInf
-    row_lower = np.full(n_rows, -inf)
-    row_upper = np.full(n_rows, inf)
-    rhs = np.asarray(compiled.rhs, dtype=float)
-    for i, (_, bound_type) in enumerate(compiled.rows):
-        if bound_type >= 0:
-            row_upper[i] = rhs[i]
-        if bound_type <= 0:
-            row_lower[i] = rhs[i]
-    bounds = [var.bounds for var in columns]
     lp = highspy.HighsLp()
     lp.num_col_ = n_columns
     lp.num_row_ = n_rows
-    lp.col_cost_ = compiled.c.toarray().ravel() if n_columns else np.zeros(0)
-    lp.offset_ = float(compiled.c_offset[0])
-    lp.col_lower_ = np.array([-inf if lb is None else lb for lb, _ in bounds], dtype=float)
-    lp.col_upper_ = np.array([inf if ub is None else ub for _, ub in bounds], dtype=float)
-    lp.row_lower_ = row_lower
-    lp.row_upper_ = row_upper
+    lp.col_cost_ = form.c
+    lp.offset_ = form.offset
+    lp.col_lower_ = form.col_lower
+    lp.col_upper_ = form.col_upper
+    lp.row_lower_ = form.row_lower
+    lp.row_upper_ = form.row_upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.num_col_ = n_columns
     lp.a_matrix_.num_row_ = n_rows
     lp.a_matrix_.start_ = A.indptr.astype(np.int32)
     lp.a_matrix_.index_ = A.indices.astype(np.int32)
     lp.a_matrix_.value_ = A.data.astype(float)
-    lp.integrality_ = [
-        highspy.HighsVarType.kInteger if var.is_integer() else highspy.HighsVarType.kContinuous
-        for var in columns
-    ]
+    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+    lp.integrality_ = [kinds[integer] for integer in form.integer.tolist()]
     highs = highspy.Highs()
     highs.setOptionValue("output_flag", False)
     highs.passModel(lp)
-    node_columns = [position[id(model.nodes[k])] for k in range(len(data.combinations))]
-    gpu_columns = {key: position[id(model.gpus[key])] for key in model.gpus}
+    node_columns = _columns(form, "nodes")
+    gpu_columns = dict(zip(form.keys["gpus"], _columns(form, "gpus"), strict=True))
     token_rates = np.zeros(n_columns)
     for (sku, workload), j in gpu_columns.items():
         token_rates[j] = data.points[sku, workload].tokens_per_s_per_gpu
@@ -99,16 +88,13 @@ def compile_problem(data: ModelData) -> Problem:
         share_of_year = time.state_weight_hours / time.hours_per_year
         for (_, workload), j in gpu_columns.items():
             token_rates[j] *= float(share_of_year @ time.profiles[workload][list(time.state_hour)])
+        batch_column = dict(zip(form.keys["batch_gpus"], _columns(form, "batch_gpus"), strict=True))
         for sku, workload in data.points:
             if workload in time.batch:
-                js = np.array(
-                    [position[id(model.batch_gpus[sku, workload, q])] for q in range(time.states)]
-                )
+                js = np.array([batch_column[sku, workload, q] for q in range(time.states)])
                 batch_columns[sku, workload] = js
                 token_rates[js] = data.points[sku, workload].tokens_per_s_per_gpu * share_of_year
-        busy_grid_columns = np.array(
-            [position[id(model.busy_grid_mw[q])] for q in range(time.states)]
-        )
+        busy_grid_columns = np.array(_columns(form, "busy_grid_mw"))
     return Problem(
         data=data,
         highs=highs,
@@ -116,19 +102,30 @@ def compile_problem(data: ModelData) -> Problem:
         n_rows=n_rows,
         n_nonzeros=int(A.nnz),
         node_columns=node_columns,
-        power_columns={p: position[id(model.power_design[p])] for p in data.power_ids},
+        power_columns=dict(
+            zip(form.keys["power_design"], _columns(form, "power_design"), strict=True)
+        ),
         gpu_columns=gpu_columns,
         throughput_column=(
-            position[id(model.tokens_per_s)] if hasattr(model, "tokens_per_s") else None
+            _columns(form, "tokens_per_s")[0] if "tokens_per_s" in form.keys else None
         ),
-        cost=np.array(lp.col_cost_, dtype=float),
+        cost=np.array(form.c, dtype=float),
         site_cost_usd=data.site_cost_usd,
         token_rates=token_rates,
-        column_lower=np.array(lp.col_lower_, dtype=float),
-        column_upper=np.array(lp.col_upper_, dtype=float),
+        column_lower=np.array(form.col_lower, dtype=float),
+        column_upper=np.array(form.col_upper, dtype=float),
         batch_columns=batch_columns,
         busy_grid_columns=busy_grid_columns,
     )
+
+
+def _columns(form: StandardForm, component: str) -> list[int]:
+    """The column of each element of Var `component`, in index order; each must be one."""
+    columns = form.columns[component]
+    if (columns < 0).any():
+        missing = form.keys[component][int(np.argmax(columns < 0))]
+        raise KeyError(f"{component}[{missing}] is not a column of the compiled model")
+    return columns.tolist()
 
 
 def set_costs(problem: Problem, costs: np.ndarray) -> None:
@@ -138,8 +135,44 @@ def set_costs(problem: Problem, costs: np.ndarray) -> None:
     )
 
 
+class _Scheduler:
+    """HiGHS's thread pool (its global scheduler) is one per process, sized by the first run:
+    a later run asking for more threads fails ("Not Set") unless the pool is reset first.
+
+    `threads(n)` wraps a run: when n differs from the pool's size (or the size is not known:
+    the first run of this process), the pool is reset (`Highs.resetGlobalScheduler`) once
+    no other run of this process is under way, so runs may ask for any thread count in any
+    order. Runs with the pool's thread count go ahead together."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._size: int | None = None
+        self._running = 0
+
+    @contextmanager
+    def threads(self, n: int) -> Iterator[None]:
+        with self._changed:
+            while self._size != n and self._running:
+                self._changed.wait()
+            if self._size != n:
+                highspy.Highs.resetGlobalScheduler(True)
+                self._size = n
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+
+SCHEDULER = _Scheduler()
+"""The process's HiGHS thread pool, sized for each run (`_Scheduler`)."""
+
+
 class Runner:
-    """Runs the one Highs object under the run's total time limit."""
+    """Runs the one Highs object under the run's total time limit, with `options.threads`
+    threads (the process's pool resized when a run asks for another count: `SCHEDULER`)."""
 
     def __init__(self, problem: Problem, options: SolverOptions, started: float):
         self.highs = problem.highs
@@ -168,7 +201,8 @@ class Runner:
             solution.value_valid = True
             highs.setSolution(solution)
         began = time.perf_counter()
-        highs.run()
+        with SCHEDULER.threads(self.options.threads):
+            highs.run()
         seconds = time.perf_counter() - began
         self.solve_seconds += seconds
         status = highs.getModelStatus()

@@ -4,10 +4,12 @@ day with their daily quotas."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.util import quicksum
 
 from optimizer.model.data import TOKENS_PER_S_UNIT, ModelData
+from optimizer.model.sparse import Slot, SparseRows, VariableLayout, placeholder, term_rows
 from optimizer.timeslices import HOURS_PER_DAY
 
 
@@ -91,20 +93,16 @@ def define_market_cap_constraints(model: pyo.ConcreteModel, data: ModelData) -> 
     model.market_cap = pyo.Constraint(caps, rule=rule)
 
 
-def define_batch_day_constraints(model: pyo.ConcreteModel, data: ModelData) -> None:
-    """Batch throughput day by day, and daily quotas.
+def define_batch_day_constraints(
+    model: pyo.ConcreteModel, data: ModelData, assembled: bool = False
+) -> None:
+    """Batch throughput day by day.
 
     y[w,D] = (1/24) Σ_{q ∈ D} Σ_s tps[s,w] · b[s,w,q]       ∀ w batch, days D      [tokens/s]
 
     is w's mean throughput on day D (representative: a month's weekdays or weekends;
     hourly: a day of the year). The year's mean is Σ_D (Σ_{q ∈ D} W_q / H) · y[w,D]
     (`mean_throughput`), so the annual rows read 365 day values, not every state.
-    A batch workload with a daily quota serves the same tokens every day:
-
-    y[w,D] = σ_w · θ  (cost-per-token)  |  y[w,D] ≥ d_w  (min-cost)  |  y[w,D] = y[w,D₀]
-    (max-profit)      ∀ w with a daily quota, D
-
-    (σ_w θ, d_w: w's mean over the year; D₀ the first day.)
 
     ========  ====================================  =====================================
     symbol    Pyomo attribute                       meaning
@@ -113,7 +111,12 @@ def define_batch_day_constraints(model: pyo.ConcreteModel, data: ModelData) -> N
     b[s,w,q]  model.batch_gpus[s, w, q]             GPUs serving batch w in state q
     D         data.time.day_states[D]               the 24 states of day D
     ========  ====================================  =====================================
+
+    With `assembled`, the rows are `batch_day_rows` (`optimizer.model.sparse`).
     """
+    if assembled:
+        model.batch_day = placeholder()
+        return
     time = data.resolved_time
     skus_of = data.workload_skus
     days = range(len(time.day_states))
@@ -131,6 +134,45 @@ def define_batch_day_constraints(model: pyo.ConcreteModel, data: ModelData) -> N
         [(w, day) for w in time.batch for day in days],
         rule=lambda m, w, day: m.batch_day_tokens_per_s[w, day] == day_mean(m, w, day),
     )
+
+
+def batch_day_rows(data: ModelData, layout: VariableLayout) -> SparseRows:
+    """The rows of `define_batch_day_constraints`, (w, D) by w then D (y in 10⁶ tokens/s):
+
+    y[w,D] − Σ_{q ∈ D} Σ_s (tps[s,w] / (24 · 10⁶)) · b[s,w,q] = 0."""
+    time = data.resolved_time
+    days = len(time.day_states)
+    width = max((len(states) for states in time.day_states), default=0)
+    hours = np.zeros((days, width), dtype=np.int64)  # the states of day D, padded
+    stated = np.zeros((days, width), dtype=bool)
+    for day, states in enumerate(time.day_states):
+        hours[day, : len(states)], stated[day, : len(states)] = states, True
+    blocks = []
+    for w in time.batch:
+        slots: list[Slot] = [
+            (layout.series("batch_day_tokens_per_s", (w,), np.arange(days)), 1.0, True)
+        ]
+        skus = data.workload_skus.get(w, ())
+        ids = {s: layout.series("batch_gpus", (s, w), np.arange(time.states)) for s in skus}
+        for place in range(width):
+            for s in skus:
+                rate = data.points[s, w].tokens_per_s_per_gpu / (HOURS_PER_DAY * TOKENS_PER_S_UNIT)
+                slots.append((ids[s][hours[:, place]], -rate, stated[:, place]))
+        blocks.append(term_rows(slots, 0.0, 0.0, days))
+    return SparseRows.stacked(blocks)
+
+
+def define_batch_quota_constraints(model: pyo.ConcreteModel, data: ModelData) -> None:
+    """Daily quotas: a batch workload with a daily quota serves the same tokens every day.
+
+    y[w,D] = σ_w · θ  (cost-per-token)  |  y[w,D] ≥ d_w  (min-cost)  |  y[w,D] = y[w,D₀]
+    (max-profit)      ∀ w with a daily quota, D
+
+    (σ_w θ, d_w: w's mean over the year; D₀ the first day; y[w,D] as in
+    `define_batch_day_constraints`.)
+    """
+    time = data.resolved_time
+    days = range(len(time.day_states))
 
     def quota(m, w, day):
         if data.objective == "cost-per-token":
