@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         _print_problems(problems)
         raise SystemExit(EXIT_BAD_INPUT)
     from optimizer.errors import Infeasible, NoPlanInTime
+    from pipelines.cli.run_job import PlanCheckFailed
 
     try:
         code = args.run(args)
@@ -50,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INFEASIBLE
     except NoPlanInTime as error:
         print(f"tokenplan: no plan: {error} (raise --time-limit)", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    except PlanCheckFailed as error:
+        print(
+            f"tokenplan: the plan failed a blocking check, so it was neither exported nor kept "
+            f"(the last good plan stays the latest): {error}",
+            file=sys.stderr,
+        )
         return EXIT_INFEASIBLE
     except InputError as error:
         _print_problems(error.problems)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from dagster._core.errors import DagsterAssetCheckFailedError  # not exported at the top level
 from filelock import FileLock
 
 from pipelines.contract.schema import TABLES
@@ -24,6 +25,11 @@ class JobResult:
     snapshot)."""
     snapshot_id: str | None = None
     """The tables snapshot the run committed (None: the run had no `tables_snapshot` step)."""
+
+
+class PlanCheckFailed(Exception):
+    """A blocking asset check failed: what it checked was not made from a sound plan, and
+    nothing downstream of it ran (no export; the last good plan stays the latest)."""
 
 
 def run_job(
@@ -61,7 +67,11 @@ def run_job(
         try:
             result = job.execute_in_process(instance=instance, run_config=run_config, run_id=run_id)
         except dg.DagsterUserCodeExecutionError as error:
+            if isinstance(error.user_exception, DagsterAssetCheckFailedError):
+                raise PlanCheckFailed(str(error.user_exception)) from None
             raise error.user_exception from None
+        except DagsterAssetCheckFailedError as error:
+            raise PlanCheckFailed(str(error)) from None
         finally:
             snapshots.discard(warehouse_dir, run_id)  # what a failed run staged, and the run's pin
     written: dict[str, str] = {}

@@ -226,3 +226,20 @@ def test_text_plan_prints_what_each_lever_is_worth(data: Path, tmp_path: Path, c
     assert any(line.startswith("availability") for line in lines)
     for row in plan["allocation"]:
         assert any(row["workload"] in line and row["configuration"] in line for line in lines), row
+
+
+def test_replan_whose_plan_fails_a_blocking_check_says_so_without_a_traceback(
+    tmp_path: Path, capsys, monkeypatch
+):
+    """The rows no longer add up to the reported cost: `cost_matches_rows` fails, nothing is
+    exported or kept, and the CLI says why (exit 1)."""
+    import pipelines.defs.plan.assets as plan_assets
+
+    monkeypatch.setattr(
+        plan_assets, "recompute_annual_cost", lambda plan, inputs: 2 * plan["annual_cost_usd"]
+    )
+    code = main(["replan", "--data", str(DATASETS), "--warehouse", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert "the plan failed a blocking check" in err and "cost_matches_rows" in err
+    assert not list((tmp_path / "plans").glob("*.json"))
