@@ -23,6 +23,15 @@ from typing import TYPE_CHECKING
 from optimizer.inputs import SolverOptions
 from optimizer.types import Objective, PlanDocument, TimeResolution, missing_plan_keys
 from pipelines.contract.errors import InputError, Problem
+from pipelines.contract.ranges import (  # noqa: F401 (the options' ranges, for the commands)
+    BUDGET_MW,
+    JOBS,
+    MAX_BUDGETS,
+    MIP_GAP,
+    THREADS,
+    TIME_LIMIT_S,
+    Bounds,
+)
 from pipelines.warehouse import paths
 
 if TYPE_CHECKING:
@@ -39,59 +48,11 @@ COMMAND_LINE = "command line"
 """The `file` of a problem with an option's value (its `field` is the option)."""
 
 
-@dataclass(frozen=True)
-class Bounds:
-    """The range of a numeric option: low..high, each end open or closed, and why."""
-
-    low: float
-    high: float
-    low_open: bool = False
-    high_open: bool = False
-    unit: str = ""
-    why: str = ""
-
-    def __contains__(self, value: float) -> bool:
-        try:
-            value = float(value)
-        except OverflowError:  # an int beyond any float
-            return False
-        return (
-            math.isfinite(value)
-            and (value > self.low if self.low_open else value >= self.low)
-            and (value < self.high if self.high_open else value <= self.high)
-        )
-
-    def describe(self, kind: str = "a finite number", unit: bool = True) -> str:
-        """e.g. `a finite number > 0 and <= 10,000 MW (why)`; `unit=False` when `kind` names it."""
-        low, high = f"{self.low:,.10g}", f"{self.high:,.10g}"
-        text = (
-            f"{kind} {'>' if self.low_open else '>='} {low} "
-            f"and {'<' if self.high_open else '<='} {high}"
-            f"{' ' + self.unit if self.unit and unit else ''}"
-        )
-        return f"{text} ({self.why})" if self.why else text
-
-
-# The range of each numeric option, and why.
-BUDGET_MW = Bounds(
-    0,
-    10_000,
-    low_open=True,
-    unit="MW",
-    why="the largest announced campuses are a few GW; as budget_mw in scenario.yaml",
-)
-TIME_LIMIT_S = Bounds(0, 7 * 24 * 3600, low_open=True, unit="s", why="a week at most")
-MIP_GAP = Bounds(
-    0, 1, high_open=True, why="relative: 0 proves the optimum, 1 would accept any plan"
-)
-THREADS = Bounds(1, 256, why="more than any common server's hardware threads")
-JOBS = Bounds(1, 256, why="worker processes; more than the CPUs only costs memory")
+# The range of each numeric option, and why (those Dagster's run config shares are in
+# `pipelines.contract.ranges`).
 PORT = Bounds(1, 65_535, why="a TCP port")
 LOAD_KW = Bounds(0, 10_000_000, unit="kW", why="10 GW, as the largest --budget-mw")
 LIMIT = Bounds(1, 1_000_000, why="how many plans to list")
-MAX_BUDGETS = 1_000
-"""Budgets one sweep may solve: each is a full solve (and one more at +1 MW); 1,000 is hours
-already."""
 
 
 @dataclass(frozen=True)

@@ -2,71 +2,26 @@
 
 Dagster checks run config against types only, so a run launched with `budget_mw: -5` or
 `mip_rel_gap: 3` would reach the solver. `RunConfig` checks each value against the same
-range as the CLI option that sets it (`pipelines.cli.options`, and the `scenario` table's
-contract for budgets) when the step builds its config, before anything is read or solved:
-a bad value fails the run at once, with every problem and the allowed range in the message.
+range as the CLI option that sets it (`pipelines.contract.ranges`) when the step builds
+its config, before anything is read or solved: a bad value fails the run at once, with
+every problem and the allowed range in the message.
 
 Field docstrings are the field descriptions the launchpad shows (`use_attribute_docstrings`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import ClassVar, Self
 
 import dagster as dg
 from pydantic import ConfigDict, model_validator
 
 from optimizer.types import Objective, TimeResolution
-from pipelines.contract.schema import TABLES
+from pipelines.contract.ranges import BUDGET_MW, JOBS, MIP_GAP, THREADS, TIME_LIMIT_S, Bounds
 
+__all__ = ["BUDGET_MW", "JOBS", "MIP_GAP", "THREADS", "TIME_LIMIT_S", "Bounds", "RunConfig"]
 
-@dataclass(frozen=True)
-class Range:
-    """The values a numeric field takes: low..high, each end open or closed, and why."""
-
-    low: float
-    high: float
-    low_open: bool = False
-    high_open: bool = False
-    unit: str = ""
-    why: str = ""
-
-    def __contains__(self, value: float) -> bool:
-        try:
-            value = float(value)
-        except OverflowError:  # an int beyond any float
-            return False
-        return (
-            math.isfinite(value)
-            and (value > self.low if self.low_open else value >= self.low)
-            and (value < self.high if self.high_open else value <= self.high)
-        )
-
-    def describe(self) -> str:
-        """e.g. `> 0 and <= 10,000 MW (why)`."""
-        text = (
-            f"{'>' if self.low_open else '>='} {self.low:,.10g} and "
-            f"{'<' if self.high_open else '<='} {self.high:,.10g}"
-            + (f" {self.unit}" if self.unit else "")
-        )
-        return f"{text} ({self.why})" if self.why else text
-
-
-_BUDGET = TABLES["scenario"].column("budget_mw")
-assert _BUDGET.min is not None and _BUDGET.max is not None  # the contract bounds budget_mw
-BUDGET_MW = Range(
-    _BUDGET.min, _BUDGET.max, low_open=_BUDGET.min_exclusive, unit="MW", why=_BUDGET.why
-)
-"""As `budget_mw` in the scenario (and `--budget-mw`)."""
-# The ranges of the CLI options (`pipelines.cli.options`, which this layer may not import;
-# tests/defs/test_config.py holds them equal).
-TIME_LIMIT_S = Range(0, 7 * 24 * 3600, low_open=True, unit="s", why="a week at most")
-MIP_GAP = Range(0, 1, high_open=True, why="relative: 0 proves the optimum, 1 would accept any plan")
-THREADS = Range(1, 256, why="more than any common server's hardware threads")
-JOBS = Range(1, 256, why="worker processes; more than the CPUs only costs memory")
 OBJECTIVES = tuple(objective.value for objective in Objective)
 TIME_RESOLUTIONS = tuple(resolution.value for resolution in TimeResolution)
 
@@ -80,7 +35,7 @@ class RunConfig(dg.Config):
 
     model_config = ConfigDict(use_attribute_docstrings=True)
 
-    RANGES: ClassVar[Mapping[str, Range]] = {}
+    RANGES: ClassVar[Mapping[str, Bounds]] = {}
     """Numeric field → its range (a None value, where the field allows it, is not checked)."""
     CHOICES: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     """Text field → its allowed values."""
@@ -91,7 +46,7 @@ class RunConfig(dg.Config):
         for name, bounds in self.RANGES.items():
             value = getattr(self, name)
             if value is not None and value not in bounds:
-                found.append(f"{name} must be {bounds.describe()}, got {value!r}")
+                found.append(f"{name} must be {bounds.describe(kind='')}, got {value!r}")
         for name, choices in self.CHOICES.items():
             value = getattr(self, name)
             if value not in choices:

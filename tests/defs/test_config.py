@@ -19,6 +19,8 @@ from conftest import REPO
 
 from pipelines.cli import options
 from pipelines.cli.commands import ui
+from pipelines.contract import ranges
+from pipelines.contract.schema import TABLES
 from pipelines.defs import config
 from pipelines.defs.design.assets import DesignConfig
 from pipelines.defs.plan.assets import MAX_BUDGETS, FrontierConfig, PlanConfig
@@ -39,12 +41,21 @@ CONFIGS = (DesignConfig, PlanConfig, FrontierConfig, SolveConfig)
         (config.JOBS, options.JOBS),
     ],
 )
-def test_run_config_ranges_are_the_cli_options(ours: config.Range, cli: options.Bounds):
+def test_run_config_ranges_are_the_cli_options(ours: config.Bounds, cli: options.Bounds):
     assert (ours.low, ours.high, ours.low_open, ours.high_open) == (
         cli.low,
         cli.high,
         cli.low_open,
         cli.high_open,
+    )
+
+
+def test_the_budget_range_is_the_scenario_contracts():
+    column = TABLES["scenario"].column("budget_mw")
+    assert (ranges.BUDGET_MW.low, ranges.BUDGET_MW.high, ranges.BUDGET_MW.low_open) == (
+        column.min,
+        column.max,
+        column.min_exclusive,
     )
 
 

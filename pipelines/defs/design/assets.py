@@ -12,7 +12,7 @@ from optimizer.economics import combinations
 from optimizer.inputs import PlanInputs, inputs_from_dict, inputs_to_dict
 from optimizer.types import InputFile
 from pipelines.defs.automation.conditions import REPLAN
-from pipelines.defs.config import BUDGET_MW, Range, RunConfig
+from pipelines.defs.config import BUDGET_MW, Bounds, RunConfig
 from pipelines.defs.metadata import (
     FLAG,
     MW,
@@ -41,7 +41,7 @@ class DesignConfig(RunConfig):
     """What the design space is built for: the grid budget, the tariff and how operating points
     are found (as `tokenplan replan --budget-mw`)."""
 
-    RANGES: ClassVar[dict[str, Range]] = {"budget_mw": BUDGET_MW}
+    RANGES: ClassVar[dict[str, Bounds]] = {"budget_mw": BUDGET_MW}
 
     budget_mw: float | None = None
     """Grid interconnect in MW, > 0 and <= 10,000; empty: the scenario's `budget_mw`."""

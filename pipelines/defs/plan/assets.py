@@ -11,6 +11,7 @@ from optimizer.inputs import SolverOptions
 from optimizer.plan import recompute_annual_cost
 from optimizer.solve import Infeasible
 from optimizer.types import Objective, PlanDocument, TimeResolution, cost_components
+from pipelines.contract.ranges import MAX_BUDGETS
 from pipelines.defs.automation.conditions import REPLAN
 from pipelines.defs.config import (
     BUDGET_MW,
@@ -20,7 +21,7 @@ from pipelines.defs.config import (
     THREADS,
     TIME_LIMIT_S,
     TIME_RESOLUTIONS,
-    Range,
+    Bounds,
     RunConfig,
 )
 from pipelines.defs.design.assets import INGESTED, design_inputs, snapshot_read
@@ -58,8 +59,6 @@ from pipelines.warehouse.history import save_plan, stamp
 
 COST_TOLERANCE = 1e-6
 """Relative difference allowed between the reported cost and the cost recomputed from the rows."""
-MAX_BUDGETS = 1_000
-"""Budgets one frontier may solve, as `tokenplan sweep` (`pipelines.cli.options.MAX_BUDGETS`)."""
 BLOCKING_CHECKS = ("within_budget", "cost_matches_rows")
 """`build_plan`'s checks that stop the run: the exports are not made from a plan failing one,
 and the plan is not kept in the plan history."""
@@ -69,7 +68,7 @@ class PlanConfig(RunConfig):
     """How the build plan is solved (as `tokenplan replan`'s --objective, --time-limit, --gap,
     --threads and --time-resolution)."""
 
-    RANGES: ClassVar[dict[str, Range]] = {
+    RANGES: ClassVar[dict[str, Bounds]] = {
         "time_limit_s": TIME_LIMIT_S,
         "mip_rel_gap": MIP_GAP,
         "threads": THREADS,
@@ -329,7 +328,7 @@ def plan_checks(plan: PlanDocument, recomputed_cost_usd: float) -> list[dg.Asset
 class FrontierConfig(RunConfig):
     """The budgets `pareto_frontier` solves and how (as `tokenplan sweep`)."""
 
-    RANGES: ClassVar[dict[str, Range]] = {
+    RANGES: ClassVar[dict[str, Bounds]] = {
         "start_mw": BUDGET_MW,
         "stop_mw": BUDGET_MW,
         "step_mw": BUDGET_MW,

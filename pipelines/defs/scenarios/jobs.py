@@ -31,7 +31,7 @@ from pipelines.defs.config import (
     OBJECTIVES,
     TIME_LIMIT_S,
     TIME_RESOLUTIONS,
-    Range,
+    Bounds,
     RunConfig,
 )
 from pipelines.defs.metadata import frame_table
@@ -75,7 +75,7 @@ SWEEP_BUDGETS_MW = tuple(
 class SolveConfig(RunConfig):
     """How each budget is solved (as `tokenplan sweep`)."""
 
-    RANGES: ClassVar[dict[str, Range]] = {"time_limit_s": TIME_LIMIT_S, "mip_rel_gap": MIP_GAP}
+    RANGES: ClassVar[dict[str, Bounds]] = {"time_limit_s": TIME_LIMIT_S, "mip_rel_gap": MIP_GAP}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "objective": OBJECTIVES,
         "time_resolution": TIME_RESOLUTIONS,
