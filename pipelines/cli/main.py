@@ -62,13 +62,6 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         _print_problems(error.problems)
         return EXIT_BAD_INPUT
-    except ValueError as error:  # a tariff override the commands' checks did not catch
-        from optimizer.design import UnknownTariff
-
-        if not isinstance(error, UnknownTariff):
-            raise
-        _print_problems([Problem(options.COMMAND_LINE, str(error), field="--tariff")])
-        return EXIT_BAD_INPUT
     except (
         OSError
     ) as error:  # reading an input or writing an output: permission denied, is a folder, disk full

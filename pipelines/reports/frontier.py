@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 from optimizer.types import PlanDocument, TimeResolution
-from pipelines.reports.charts import Point, Series, line_chart, tick_text
-from pipelines.reports.text import number_text, table_text, usd_text
+from pipelines.reports.charts import Point, Series, line_chart
+from pipelines.reports.text import SWEEP_HEADERS, number_text, sweep_rows, table_text, usd_text
 from pipelines.warehouse.history import inputs_digest
 
 PLAN_COLOR = "#d97706"
@@ -29,49 +29,6 @@ def design_text(point: dict) -> str:
         for r in point["fleet"]
     ]
     return f"power {point['power_design'] or '-'}: " + ", ".join(parts)
-
-
-SWEEP_HEADERS = [
-    "budget MW",
-    "cost per M tokens",
-    "tokens/s per MW",
-    "grid MW",
-    "+1 MW: Δ tokens/year",
-    "+1 MW: Δ cost per M tokens",
-    "+1 MW: USD per extra M tokens",
-    "design (systems × cooling: nodes)",
-]
-
-
-def sweep_rows(frontier: dict) -> list[list[str]]:
-    """Formatted rows; the +1 MW changes also as a percentage of the value at the budget."""
-
-    def change(delta: float | None, base: float | None, text: str) -> str:
-        if delta is None or not base:
-            return "-"
-        return f"{'+' if delta >= 0 else '-'}{text} ({100 * delta / base:+.2f}%)"
-
-    return [
-        [
-            f"{r['budget_mw']:g}",
-            usd_text(r["cost_per_million_tokens_usd"]),
-            number_text(r["tokens_per_s_per_mw"]),
-            number_text(r["grid_power_mw"], 2),
-            change(
-                r["marginal_tokens_per_year"],
-                r["tokens_per_year"],
-                tick_text(abs(r["marginal_tokens_per_year"] or 0.0), digits=4),
-            ),
-            change(
-                r["marginal_cost_per_million_tokens_usd"],
-                r["cost_per_million_tokens_usd"],
-                f"${abs(r['marginal_cost_per_million_tokens_usd'] or 0.0):.6f}",
-            ),
-            usd_text(r["marginal_usd_per_million_extra_tokens"]),
-            r["design"],
-        ]
-        for r in frontier["rows"]
-    ]
 
 
 def sweep_text(frontier: dict, markdown: bool = False) -> str:

@@ -35,18 +35,14 @@ from pipelines.reports.charts import (
     break_above,
     column_chart,
 )
-from pipelines.reports.frontier import (
-    SWEEP_HEADERS,
-    frontier_charts,
-    resolution_text,
-    sweep_rows,
-)
+from pipelines.reports.frontier import frontier_charts, resolution_text
 from pipelines.reports.text import (
     ALLOCATION_HEADERS,
     ALTERNATIVES_HEADERS,
     COST_HEADERS,
     COST_LABELS,
     FLEET_HEADERS,
+    SWEEP_HEADERS,
     allocation_notes,
     allocation_rows,
     alternatives_rows,
@@ -60,6 +56,7 @@ from pipelines.reports.text import (
     percent_text,
     seconds_text,
     summary_rows,
+    sweep_rows,
     table_text,
     usd_text,
     why_no_site_figure,

@@ -17,17 +17,15 @@ import numpy as np
 import pytest
 import yaml
 from conftest import DATASETS
+from instances import AIR, EXACT, LOSSLESS
 
 from optimizer.design import plan_inputs as design_inputs
 from optimizer.design import tariff_profile_frame
 from optimizer.inputs import (
-    Cooling,
     EnergyPrice,
     Finance,
     OperatingPoint,
     PlanInputs,
-    PowerDesign,
-    SolverOptions,
     System,
     Workload,
     inputs_from_dict,
@@ -45,23 +43,6 @@ from pipelines.ingest.readers.tariffs import read_urdb
 from pipelines.ingest.sources import read_inputs
 
 HOURS = 8760
-EXACT = SolverOptions(mip_rel_gap=1e-9, dinkelbach_tolerance=1e-10, time_limit_s=60)
-AIR = Cooling(
-    "air",
-    "air",
-    overhead_kw_per_kw_it=0.0,
-    capex_usd_per_kw_it=0.0,
-    opex_pct_per_year=0.0,
-    max_rack_kw=50,
-)
-LOSSLESS = PowerDesign(
-    "ideal",
-    "ideal",
-    efficiency=1.0,
-    capex_usd_per_kw_it=0.0,
-    maintenance_usd_per_kw_year=0.0,
-    max_rack_kw=1000,
-)
 ENTERGY_ID = "5a592c995457a3371c423a7d"
 ENTERGY = DATASETS / "tariffs" / f"entergy_arkansas_LPS_TOU_industrial_{ENTERGY_ID}.json"
 
