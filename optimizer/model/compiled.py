@@ -26,12 +26,28 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
-import scipy.sparse as sp
+from pyomo.common.dependencies import DeferredImportCallbackFinder
 from pyomo.core.expr.visitor import identify_variables
-from pyomo.repn.plugins.standard_form import LinearStandardFormCompiler
+from pyomo.repn.plugins.standard_form import (
+    LinearStandardFormCompiler,
+    _LinearStandardFormCompiler_impl,
+)
 
 from optimizer.model import ASSEMBLED, ModelData, create_model
 from optimizer.model.sparse import SparseRows, VariableLayout
+
+# Pyomo finalizes scipy by importing scipy.stats, .integrate and .spatial too (about a second, for
+# modules nothing here uses): at once if scipy is imported before Pyomo, else by an import hook
+# on scipy's first import. With that hook off, scipy imported after Pyomo brings only
+# scipy.sparse; Pyomo still finalizes scipy if it ever uses scipy itself.
+DeferredImportCallbackFinder._callbacks.pop("scipy", None)
+import scipy.sparse as sp  # noqa: E402 (once the hook is off)
+
+# The compiler's array hooks (class attributes, there for others to set), set as Pyomo would set
+# them on first use: Pyomo's way resolves its deferred scipy, and so finalizes scipy after all.
+_LinearStandardFormCompiler_impl._to_vector = np.fromiter
+_LinearStandardFormCompiler_impl._csc_matrix = sp.csc_array
+_LinearStandardFormCompiler_impl._csr_matrix = sp.csr_array
 
 
 @dataclass(frozen=True)

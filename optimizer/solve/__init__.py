@@ -53,9 +53,12 @@ def solve(
     `Infeasible` with a reason when no plan exists, `NoPlanInTime` when the time limit
     comes before any plan is found.
 
-    Time-resolved: `start` is the flat plan of the same inputs (solved here when not given);
-    with `compare`, the flat year at the utilization the plan realizes is solved too
-    (`with_like_for_like`).
+    `start`: a plan whose fleet fits these inputs. Flat: its fleet, dispatched by one LP, is
+    the first plan (the MIP start and λ0), so the result is never worse than that fleet here
+    (a sweep passes the plan of the budget below; a fleet that does not fit is ignored and the
+    greedy plan starts). Time-resolved: the flat plan of the same inputs (solved here when not
+    given). With `compare`, a time-resolved plan is also compared with the flat year at the
+    utilization it realizes (`with_like_for_like`).
     """
     began = time.perf_counter()
     flat = start
@@ -77,9 +80,12 @@ def solve(
     build_seconds = time.perf_counter() - started
     runner = Runner(problem, options, started)
     iterations: list[dict] = []
+    x0 = None
     if data.time is None:
-        greedy = greedy_plan(data)
-        x0 = None if greedy is None else start_vector(problem, greedy)
+        if start is not None:
+            x0 = fleet_start(problem, runner, start, iterations)
+        if x0 is None and (greedy := greedy_plan(data)) is not None:
+            x0 = start_vector(problem, greedy)
     else:
         x0 = None if flat is None else fleet_start(problem, runner, flat, iterations)
     if objective == "cost-per-token":

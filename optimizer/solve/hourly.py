@@ -64,8 +64,7 @@ def solve_hourly(
         raise RuntimeError("HiGHS found no hourly dispatch of the representative fleet")
     status = "optimal"  # min-cost: the start is the least-cost dispatch of the fixed fleet
     if objective == "cost-per-token":
-        lam = representative.annual_cost_usd / representative.tokens_per_year
-        status, x, _, found = dinkelbach(problem, runner, x, options, lam=lam)
+        status, x, _, found = dinkelbach(problem, runner, x, options)
         iterations += found
     if representative.status != "optimal":
         status = representative.status

@@ -1,7 +1,8 @@
 """Feasible starts: λ0 and the MIP start of the first run.
 
 Flat year: `greedy_plan`, a heuristic plan (`start_vector` makes it a column vector).
-Time-resolved: `fleet_start`, a flat plan's fleet fixed and dispatched by one LP.
+Time-resolved, or a plan to start from (a sweep's budget below): `fleet_start`, a plan's
+fleet fixed and dispatched by one LP.
 """
 
 from __future__ import annotations
@@ -140,13 +141,15 @@ def fleet_start(
     iterations: list[dict],
     keep_fixed: bool = False,
 ) -> np.ndarray | None:
-    """A feasible start for the time-resolved model: `fleet`'s nodes fixed, dispatched by one
-    LP (max θ for cost-per-token, min C for min-cost). None if HiGHS finds no dispatch.
-    With `keep_fixed` the nodes stay fixed for the runs that follow.
+    """A feasible start: `fleet`'s nodes fixed, dispatched by one LP (max θ for cost-per-token,
+    min C for min-cost). None if the fleet has a system these inputs lack, or HiGHS finds no
+    dispatch (the fleet does not fit). With `keep_fixed` the nodes stay fixed for the runs that
+    follow.
 
-    A combination of the flat plan that the time-resolved costs dominate (`undominated`)
-    is replaced by the one of the same system and power design with the least grid kW:
-    it dominates it, so the budget and the supply caps still hold.
+    A combination of the fleet that these inputs do not have (in a time-resolved model: one
+    that the time-resolved costs dominate, `undominated`) is replaced by the one of the same
+    system and power design with the least grid kW: it dominates it, so the budget and the
+    supply caps still hold.
     """
     data = problem.data
     index = {combo.key: k for k, combo in enumerate(data.combinations)}
@@ -159,6 +162,8 @@ def fleet_start(
                 for j, combo in enumerate(data.combinations)
                 if combo.key[0] == key[0] and combo.key[2] == key[2]
             ]
+            if not same:
+                return None
             k = min(same, key=lambda j: data.grid_kw[j])
         nodes[k] += count
     highs, columns = problem.highs, np.array(problem.node_columns, dtype=np.int32)

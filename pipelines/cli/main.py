@@ -21,7 +21,7 @@ import sys
 
 import pipelines.cli.commands
 from pipelines.cli import options
-from pipelines.contract.errors import InputError, Problem
+from pipelines.contract.errors import InputError, PlanCheckFailed, Problem
 
 EXIT_OK, EXIT_INFEASIBLE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -37,7 +37,6 @@ def main(argv: list[str] | None = None) -> int:
         _print_problems(problems)
         raise SystemExit(EXIT_BAD_INPUT)
     from optimizer.errors import Infeasible, NoPlanInTime
-    from pipelines.cli.run_job import PlanCheckFailed
 
     try:
         code = args.run(args)

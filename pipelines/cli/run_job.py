@@ -12,6 +12,7 @@ import dagster as dg
 from dagster._core.errors import DagsterAssetCheckFailedError  # not exported at the top level
 from filelock import FileLock
 
+from pipelines.contract.errors import PlanCheckFailed
 from pipelines.contract.schema import TABLES
 from pipelines.warehouse import snapshots
 from pipelines.warehouse.paths import ensure_dagster_home
@@ -25,11 +26,6 @@ class JobResult:
     snapshot)."""
     snapshot_id: str | None = None
     """The tables snapshot the run committed (None: the run had no `tables_snapshot` step)."""
-
-
-class PlanCheckFailed(Exception):
-    """A blocking asset check failed: what it checked was not made from a sound plan, and
-    nothing downstream of it ran (no export; the last good plan stays the latest)."""
 
 
 def run_job(

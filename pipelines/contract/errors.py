@@ -2,6 +2,9 @@
 
 Readers collect every problem they find in a file and raise one `InputError` holding
 all of them, so a planner fixes a file in one pass instead of one error per run.
+
+`PlanCheckFailed` is here too, beside `InputError`: both are what the CLI reports, and this
+layer is importable without Dagster.
 """
 
 from __future__ import annotations
@@ -41,6 +44,11 @@ class InputError(Exception):
             dict.fromkeys(problems)
         )  # once each, in order: one cause may reach many files
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class PlanCheckFailed(Exception):
+    """A blocking asset check failed: what it checked was not made from a sound plan, and
+    nothing downstream of it ran (no export; the last good plan stays the latest)."""
 
 
 class ProblemList(list[Problem]):
