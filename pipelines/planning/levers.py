@@ -14,8 +14,11 @@ cost_ratio ≥ 1 up to the MIP gap (a lever the plan does not use gives 1); toke
 may be below 1, since the plan minimizes cost per token, not megawatts. In max-profit mode
 the lever's worth is the margin it adds (`margin_usd_per_year` without it), and its cost
 ratio may be below 1. A lever that the inputs do not have at all is not solved again: its
-row is the plan (`in_data` false). When nothing is left that can serve the workloads, the row
-says why (status infeasible).
+row is the plan (`in_data` false). Nor is a lever the plan does not use: without it the plan
+is still a plan (same nodes, points, cooling and power design), and every plan without the
+lever was a plan with it, so the plan stays the optimum and the row is the plan (the
+flat-year optimum's use decides for a time-resolved plan). When nothing is left that can
+serve the workloads, the row says why (status infeasible).
 
 The rows are flat-year plans, like the single-system alternatives: a time-resolved plan is
 compared through its flat-year optimum, solved once more here.
@@ -32,6 +35,8 @@ from optimizer.levers import LEVERS, Lever
 from optimizer.plan import plan_document
 from optimizer.solve import solve
 from optimizer.types import INFEASIBLE, LeverRow, Objective, PlanDocument, Status
+
+LEVER = {lever.key: lever for lever in LEVERS}
 
 _FIGURES = (
     "cost_per_million_tokens_usd",
@@ -51,15 +56,16 @@ def lever_table(
     `levers` of `options.on_progress` (the flat-year baseline of a time-resolved plan too)."""
     quiet = replace(options, progress=False)
     flat = "time_resolution" in plan
-    solved = [lever.key for lever in LEVERS if lever.in_inputs(inputs)]
-    step = {"event": "step", "step": "levers", "total": len(solved) + flat}
+    in_data = [lever.key for lever in LEVERS if lever.in_inputs(inputs)]
+    step = {"event": "step", "step": "levers", "total": len(in_data) + flat}
     if flat:
         options.report(step | {"done": 0, "item": "the flat-year baseline"})
     baseline = _flat_plan(inputs, objective, quiet) if flat else plan
+    solved = [key for key in in_data if used_by_plan(LEVER[key], inputs, baseline)]
     rows: list[LeverRow] = []
     for lever in LEVERS:
-        if lever.key in solved:
-            options.report(step | {"done": flat + solved.index(lever.key), "item": lever.without})
+        if lever.key in in_data:
+            options.report(step | {"done": flat + in_data.index(lever.key), "item": lever.without})
         row: LeverRow = {
             "lever": lever.key,
             "name": lever.name,
@@ -75,7 +81,7 @@ def lever_table(
             "cost_ratio": None,
             "tokens_per_mw_ratio": None,
         }
-        if not row["in_data"]:
+        if lever.key not in solved:  # not in the data, or not used: the plan stays optimal
             rows.append(cast(LeverRow, row | _figures(baseline, baseline)))
             continue
         without = lever.remove(inputs)

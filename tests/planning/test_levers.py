@@ -112,3 +112,27 @@ def test_a_lever_without_which_nothing_serves_is_an_infeasible_row_with_the_reas
     assert rows["liquid_cooling"]["status"] == INFEASIBLE
     assert "R" in rows["liquid_cooling"]["reason"]
     assert rows["liquid_cooling"]["cost_per_million_tokens_usd"] is None
+
+
+def test_a_lever_the_plan_does_not_use_is_not_solved_again_and_is_worth_nothing(monkeypatch):
+    # 800 VDC at half efficiency: the plan builds on 415 VAC, so without 800 VDC it stays.
+    inputs = replace(inputs_with_levers(), power_designs=(AC, replace(DC, efficiency=0.5)))
+    plan = plan_document(inputs, solve(inputs, options=EXACT), "cost-per-token")
+    assert plan["power_design"] == "ac415"
+    import pipelines.planning.levers as levers
+
+    solved = []
+    monkeypatch.setattr(
+        levers, "solve", lambda without, *args: solved.append(without) or solve(without, *args)
+    )
+    rows = {row["lever"]: row for row in lever_table(inputs, plan, "cost-per-token", EXACT)}
+    dc = next(lever for lever in LEVERS if lever.key == "dc_power")
+    assert not rows["dc_power"]["used_by_plan"] and rows["dc_power"]["cost_ratio"] == 1.0
+    assert all(len(without.power_designs) == 2 for without in solved)  # never without 800 VDC
+    used = [key for key, row in rows.items() if row["used_by_plan"]]
+    assert len(solved) == len(used)
+    without = dc.remove(inputs)
+    alone = solve(without, options=EXACT)
+    assert alone.cost_per_million_tokens_usd == pytest.approx(
+        rows["dc_power"]["cost_per_million_tokens_usd"]
+    )
