@@ -80,16 +80,17 @@ def solve(
     build_seconds = time.perf_counter() - started
     runner = Runner(problem, options, started)
     iterations: list[dict] = []
-    x0 = None
+    x0, near = None, False
     if data.time is None:
         if start is not None:
             x0 = fleet_start(problem, runner, start, iterations)
+            near = x0 is not None
         if x0 is None and (greedy := greedy_plan(data)) is not None:
             x0 = start_vector(problem, greedy)
     else:
         x0 = None if flat is None else fleet_start(problem, runner, flat, iterations)
     if objective == "cost-per-token":
-        status, x, gap, found = dinkelbach(problem, runner, x0, options)
+        status, x, gap, found = dinkelbach(problem, runner, x0, options, near)
     else:
         status, x, gap, found = min_cost(problem, runner, x0, options)
     solution = extract_solution(

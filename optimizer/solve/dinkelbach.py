@@ -46,6 +46,7 @@ def dinkelbach(
     runner: Runner,
     start: np.ndarray | None,
     options: SolverOptions,
+    near: bool = False,
 ):
     """Dinkelbach's method for min C(x)/T(x), in as few MILPs as the proof needs.
 
@@ -66,6 +67,9 @@ def dinkelbach(
        with F < −g, a better ratio: it becomes x_best and the next MILP runs at its ratio
        (Dinkelbach's step, superlinear).
 
+    `near`: `start` is near the optimum (the plan of nearly the same inputs, a sweep's budget
+    below), so step 2 is skipped: the first MILP is a proof MILP at its ratio.
+
     The loop stops as soon as the proven bound is within mip_rel_gap of r_best, which can be
     before step 2 or 3. On the benchmark's instances the chain is one or two MILPs (each about
     one MILP at λ*) where the classic chain from the greedy ratio took 4-8, the first of them
@@ -78,26 +82,8 @@ def dinkelbach(
     data = problem.data
     kappa = data.serving_seconds
     column = problem.throughput_column
-    iterations = []
+    iterations: list[dict] = []
     status = "optimal"
-    if start is not None:
-        best = start
-    else:
-        # No start plan: the first MILP maximizes tokens to find one.
-        set_costs(problem, np.zeros(problem.n_columns))
-        problem.highs.changeColsCost(1, np.array([column], dtype=np.int32), np.array([-1.0]))
-        model_status, best, _, seconds = runner.run(None)
-        set_costs(problem, problem.cost)
-        cost, tokens = cost_and_tokens(problem, best) if best is not None else (0.0, 0.0)
-        iterations.append(iteration_record(0, cost, tokens, seconds))
-        if best is None or tokens <= 0:
-            if model_status == highspy.HighsModelStatus.kTimeLimit:
-                raise NoPlanInTime("time limit reached before any plan was found")
-            raise Infeasible(
-                "no plan delivers tokens: the budget and supply caps cannot host nodes for "
-                "every workload"
-            )
-    best_cost, best_tokens = cost_and_tokens(problem, best)
 
     def ratio_cost(lam: float) -> None:
         # θ is in 10⁶ tokens/s and the objective in 10⁶ USD/year: its coefficient is −λκ.
@@ -105,11 +91,24 @@ def dinkelbach(
             1, np.array([column], dtype=np.int32), np.array([-lam * kappa])
         )
 
-    bound, relaxed = relaxation_ratio(problem, runner, best_cost / best_tokens, options, ratio_cost)
+    best, best_cost, best_tokens = start, math.inf, 1.0
+    if start is not None:
+        best_cost, best_tokens = cost_and_tokens(problem, start)
+        lam0 = best_cost / best_tokens
+    else:  # no plan yet: λ0 from the LP plan with the most tokens
+        lam0 = max_tokens(problem, runner, ratio=True)
+    bound, relaxed, relaxed_cost = (
+        relaxation_ratio(problem, runner, lam0, options, ratio_cost)
+        if lam0 > 0
+        else (0.0, None, 0.0)
+    )
     if relaxed is not None and _integral(problem, relaxed):  # an LP, or an integral LP optimum
         cost, tokens = cost_and_tokens(problem, relaxed)
         if tokens > 0 and cost / tokens < best_cost / best_tokens:
             best, best_cost, best_tokens = relaxed, cost, tokens
+    if best is None and bound <= 0:
+        best = _most_tokens_plan(problem, runner, iterations)
+        best_cost, best_tokens = cost_and_tokens(problem, best)
     reported = bound  # r̲ of the reported gap
     milps = 0
     while bound < best_cost / best_tokens * (1 - options.mip_rel_gap):
@@ -119,12 +118,17 @@ def dinkelbach(
         if runner.remaining() <= 0:
             status = "time_limit"
             break
-        at_bound = milps == 0 and bound > 0  # step 2, else step 3
+        at_bound = milps == 0 and bound > 0 and not (near and best is not None)  # step 2
         lam = bound if at_bound else best_cost / best_tokens
-        scale = best_cost
+        # The gap is on C: at λ_LP the relaxed plan's cost is the best guess of C at the optimum.
+        scale = relaxed_cost if at_bound and relaxed_cost > 0 else best_cost
         ratio_cost(lam)
         model_status, x, dual_bound, seconds = runner.run(best, abs_gap=options.mip_rel_gap * scale)
         milps += 1
+        if best is None and (x is None or cost_and_tokens(problem, x)[1] <= 0):
+            best = _most_tokens_plan(problem, runner, iterations)
+            best_cost, best_tokens = cost_and_tokens(problem, best)
+            continue
         if x is None:
             if model_status != highspy.HighsModelStatus.kTimeLimit:
                 raise RuntimeError(
@@ -168,15 +172,18 @@ def dinkelbach(
             or -F <= options.dinkelbach_tolerance * scale
         ):
             break
+    if best is None:
+        raise NoPlanInTime("time limit reached before any plan was found")
     final_gap = max(0.0, 1 - reported * best_tokens / best_cost)
     if status == "iteration_limit" and final_gap <= options.mip_rel_gap:
         status = "optimal"
     return status, best, final_gap, iterations
 
 
-def max_tokens(problem: Problem, runner: Runner) -> float:
-    """T_max: the most tokens a year of the LP relaxation (max θ), ≥ T of every plan; 0 if the
-    LP fails."""
+def max_tokens(problem: Problem, runner: Runner, ratio: bool = False) -> float:
+    """T_max: the most tokens a year of the LP relaxation (max θ), ≥ T of every plan; with
+    `ratio`, C/T of that LP plan instead (a λ above λ_LP to start from). 0 if the LP fails or
+    delivers no tokens."""
     highs = problem.highs
     set_costs(problem, np.zeros(problem.n_columns))
     highs.changeColsCost(1, np.array([problem.throughput_column], dtype=np.int32), np.array([-1.0]))
@@ -188,8 +195,34 @@ def max_tokens(problem: Problem, runner: Runner) -> float:
         set_costs(problem, problem.cost)
     if x is None or model_status != highspy.HighsModelStatus.kOptimal:
         return 0.0
-    theta = x[problem.throughput_column] * TOKENS_PER_S_UNIT
-    return float(theta) * problem.data.serving_seconds
+    tokens = float(problem.token_rates @ x) * problem.data.serving_seconds
+    if not ratio:
+        theta = x[problem.throughput_column] * TOKENS_PER_S_UNIT
+        return float(theta) * problem.data.serving_seconds
+    if tokens <= 0:
+        return 0.0
+    return (float(problem.cost @ x) * USD_UNIT + problem.site_cost_usd) / tokens
+
+
+def _most_tokens_plan(problem: Problem, runner: Runner, iterations: list[dict]) -> np.ndarray:
+    """A first plan when there is none: the MILP that maximizes tokens. Raises `Infeasible`
+    when no plan delivers tokens, `NoPlanInTime` when the time runs out first."""
+    set_costs(problem, np.zeros(problem.n_columns))
+    problem.highs.changeColsCost(
+        1, np.array([problem.throughput_column], dtype=np.int32), np.array([-1.0])
+    )
+    model_status, best, _, seconds = runner.run(None)
+    set_costs(problem, problem.cost)
+    cost, tokens = cost_and_tokens(problem, best) if best is not None else (0.0, 0.0)
+    iterations.append(iteration_record(0, cost, tokens, seconds))
+    if best is None or tokens <= 0:
+        if model_status == highspy.HighsModelStatus.kTimeLimit:
+            raise NoPlanInTime("time limit reached before any plan was found")
+        raise Infeasible(
+            "no plan delivers tokens: the budget and supply caps cannot host nodes for "
+            "every workload"
+        )
+    return best
 
 
 def relaxation_ratio(
@@ -198,29 +231,30 @@ def relaxation_ratio(
     lam: float,
     options: SolverOptions,
     ratio_cost: Callable[[float], None],
-) -> tuple[float, np.ndarray | None]:
-    """(λ_LP, x_LP): the optimal ratio C/T of the LP relaxation and its plan, by Dinkelbach's
+) -> tuple[float, np.ndarray | None, float]:
+    """(λ_LP, x_LP, C(x_LP)): the optimal ratio C/T of the LP relaxation, its plan and its cost,
+    by Dinkelbach's
     method on LPs from λ = `lam` (a plan's ratio). λ_LP is a lower bound on λ*. Each LP x
     gives λ ← C(x)/T(x) until −F ≤ dinkelbach_tolerance × C; the LPs differ in one cost only.
-    (0, None) if an LP fails or the time is up."""
+    (0, None, 0) if an LP fails or the time is up."""
     highs = problem.highs
     highs.setOptionValue("solve_relaxation", True)
     try:
         for _ in range(options.max_iterations):
             if runner.remaining() <= 0:
-                return 0.0, None
+                return 0.0, None, 0.0
             ratio_cost(lam)
             model_status, x, _, _ = runner.run(None)
             if x is None or model_status != highspy.HighsModelStatus.kOptimal:
-                return 0.0, None
+                return 0.0, None, 0.0
             cost = float(problem.cost @ x) * USD_UNIT + problem.site_cost_usd
             tokens = float(problem.token_rates @ x) * problem.data.serving_seconds
             if tokens <= 0:
-                return 0.0, None
+                return 0.0, None, 0.0
             if -(cost - lam * tokens) <= options.dinkelbach_tolerance * cost:
-                return min(lam, cost / tokens), x
+                return min(lam, cost / tokens), x, cost
             lam = cost / tokens
-        return 0.0, None
+        return 0.0, None, 0.0
     finally:
         highs.setOptionValue("solve_relaxation", False)
 

@@ -3,10 +3,10 @@ processes.
 
 The job runs through `dg.execute_job` on a persistent instance, as `dagster job execute`
 or the daemon run it, so the steps really go through Dask: the executor starts the
-LocalCluster, each worker process loads the code location and runs its steps. Each row
-names the worker that solved it, and the numbers equal the same budget solved in process.
-Each budget's one MW more is a step too, so the rows carry the marginal value as `tokenplan
-sweep`'s do.
+LocalCluster, each worker process loads the code location and runs its steps: one per
+worker, a contiguous chunk of the budgets and their one MW more, solved in ascending order as
+`tokenplan sweep` solves them. Each row names the worker that solved it, and the rows equal
+those of `sweep` in process.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ import pytest
 from conftest import DATASETS
 
 from optimizer.economics import crf
-from optimizer.inputs import SolverOptions
 from pipelines.definitions import build_defs
 from pipelines.ingest.sources import read_inputs
-from pipelines.planning.sweep import budget_point, rises_with_budget
+from pipelines.planning.sweep import rises_with_budget, sweep
 
 BUDGETS_MW = (10.0, 20.0, 40.0)
 """The job's default budgets (`TOKENPLAN_SWEEP_BUDGETS_MW` unset when the code location loaded)."""
@@ -49,19 +48,12 @@ def test_the_budget_sweep_runs_on_a_local_dask_cluster(
             for e in result.all_events
             if e.event_type == dg.DagsterEventType.STEP_SUCCESS
         }
-        # each budget and one MW more (`budget_pairs`), as `tokenplan sweep` solves them
-        assert steps == {
-            "solve_10_mw",
-            "solve_11_mw",
-            "solve_20_mw",
-            "solve_21_mw",
-            "solve_40_mw",
-            "solve_41_mw",
-            "collect_sweep",
-        }
+        # each budget and one MW more (`budget_pairs`) in one contiguous chunk per worker
+        # (`TOKENPLAN_DASK_WORKERS` unset: 2), as `tokenplan sweep` solves them
+        assert steps == {"solve_10_to_20_mw", "solve_21_to_41_mw", "collect_sweep"}
 
-    (sweep,) = (warehouse / "budget_sweeps").glob("*.csv")
-    rows = pl.read_csv(sweep).to_dicts()
+    (table,) = (warehouse / "budget_sweeps").glob("*.csv")
+    rows = pl.read_csv(table).to_dicts()
     assert [r["budget_mw"] for r in rows] == list(BUDGETS_MW)
     assert all(r["status"] == "optimal" for r in rows)
     assert all(r["worker"].startswith("tcp://127.0.0.1:") for r in rows)  # solved on Dask workers
@@ -80,8 +72,12 @@ def test_the_budget_sweep_runs_on_a_local_dask_cluster(
     assert all(r["marginal_tokens_per_year"] is not None for r in rows)
     assert rows[0]["marginal_tokens_per_year"] > 0
 
-    expected = budget_point(read_inputs(DATASETS), 20.0, "cost-per-token", SolverOptions())
-    assert rows[1]["cost_per_million_tokens_usd"] == pytest.approx(
-        expected["cost_per_million_tokens_usd"], rel=1e-3
-    )
-    assert rows[1]["tokens_per_year"] == pytest.approx(expected["tokens_per_year"], rel=1e-3)
+    # the rows of `sweep` in process, within the gap (a chunk's first budget starts from the
+    # greedy plan there, from the plan below here)
+    expected = sweep(read_inputs(DATASETS), list(BUDGETS_MW), jobs=1)["rows"]
+    for row, same in zip(rows, expected, strict=True):
+        assert row["status"] == same["status"]
+        assert row["power_design"] == same["power_design"]
+        for field in ("cost_per_million_tokens_usd", "marginal_cost_per_million_tokens_usd"):
+            assert row[field] == pytest.approx(same[field], rel=1e-3, abs=1e-6)
+        assert row["tokens_per_year"] == pytest.approx(same["tokens_per_year"], rel=1e-3)

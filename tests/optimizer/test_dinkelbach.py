@@ -69,13 +69,16 @@ def test_the_lp_relaxation_ratio_is_a_lower_bound_near_the_optimum(seed):
             np.array([-lam * data.serving_seconds]),
         )
 
-    bound, relaxed = dinkelbach.relaxation_ratio(problem, runner, cost / tokens, TIGHT, ratio_cost)
+    bound, relaxed, relaxed_cost = dinkelbach.relaxation_ratio(
+        problem, runner, cost / tokens, TIGHT, ratio_cost
+    )
     assert relaxed is not None
     assert bound <= best * (1 + 1e-9)
     assert bound >= 0.9 * best  # the relaxation is tight here: whole nodes cost little
     # The bound is the relaxed plan's ratio: C/T of x_LP, read from the LP's columns.
+    assert relaxed_cost == pytest.approx(
+        float(problem.cost @ relaxed) * 1e6 + problem.site_cost_usd
+    )
     assert bound == pytest.approx(
-        (float(problem.cost @ relaxed) * 1e6 + problem.site_cost_usd)
-        / (float(problem.token_rates @ relaxed) * data.serving_seconds),
-        rel=1e-9,
+        relaxed_cost / (float(problem.token_rates @ relaxed) * data.serving_seconds), rel=1e-9
     )

@@ -1,5 +1,5 @@
-"""solve the best plan across grid budgets (in parallel) and print cost per token, tokens/s per
-MW and the design"""
+"""solve the best plan across grid budgets (each from the plan of the one below) and print cost
+per token, tokens/s per MW and the design"""
 
 import argparse
 import json
@@ -56,7 +56,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--jobs",
         type=options.bounded_int("--jobs", options.JOBS),
         default=None,
-        help="worker processes, 1 to 256 (default: the CPU count)",
+        help="worker processes, 1 to 256, when the solves are long enough to pay for them "
+        "(default: the CPU count)",
     )
     options.add_tariff(parser)
     options.add_solver(parser)

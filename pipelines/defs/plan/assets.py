@@ -352,7 +352,8 @@ class FrontierConfig(RunConfig):
     time_resolution: str = TimeResolution.FLAT.value
     """As `PlanConfig.time_resolution`, for every budget."""
     jobs: int | None = None
-    """Worker processes, 1 to 256; empty: the CPU count."""
+    """Worker processes at most, 1 to 256 (1: this process; short solves stay in this process);
+    empty: the CPU count."""
     time_limit_s: float = SolverOptions.time_limit_s
     """Seconds per budget, > 0 and <= 604,800."""
     mip_rel_gap: float = SolverOptions.mip_rel_gap
@@ -400,7 +401,9 @@ def pareto_frontier(
     **tables: pl.DataFrame,
 ):
     """Cost per million tokens, tokens/s per MW, grid MW and the chosen design at each grid budget
-    of the range, solved in parallel; with the solved value of one more MW at each budget."""
+    of the range, solved in ascending order from the plan of the budget below (in worker
+    processes when the solves are long: `pipelines.planning.sweep.sweep`); with the solved
+    value of one more MW at each budget."""
     budget_mw = tables["scenario"].row(0, named=True)["budget_mw"]
     start = config.start_mw or budget_mw / 4
     stop = config.stop_mw or 2 * budget_mw

@@ -1,16 +1,20 @@
-"""Scenario runs at scale: a budget sweep, one solve per MW budget, spread over a Dask cluster.
+"""Scenario runs at scale: a budget sweep, in contiguous chunks of budgets, spread over a Dask
+cluster.
 
-Each budget is an independent MILP (`pipelines.planning.sweep.budget_point`), so the job has
-one step per budget it solves, each budget of the sweep and its B + 1 MW
-(`pipelines.planning.sweep.budget_pairs`), and the `dask_executor` runs them on the
-cluster's workers. A last step makes the rows from them as `tokenplan sweep` and the
-`pareto_frontier` asset do (`pipelines.planning.sweep.frontier_document`). The budgets are
-fixed when the code location loads (`TOKENPLAN_SWEEP_BUDGETS_MW`, default `10,20,40`): the
-Dask executor cannot run Dagster's dynamic fan-out (`DynamicOut`/`.map`, dagster-io/dagster#9785).
-By default it starts a `LocalCluster` of `TOKENPLAN_DASK_WORKERS` (2) worker processes on
-this machine; with `TOKENPLAN_DASK_SCHEDULER=tcp://host:8786` it sends the steps to that
-scheduler instead. docs/scale-out.md has what a team changes to run it on its own
-cluster or on Kubernetes.
+The budgets of the sweep, each with its B + 1 MW (`pipelines.planning.sweep.budget_pairs`),
+are split into one contiguous chunk per Dask worker (`contiguous_chunks`), and the job has
+one step per chunk: `pipelines.planning.sweep.solve_chunk`, as `tokenplan sweep` and the
+`pareto_frontier` asset solve theirs, each budget in ascending order from the plan of the
+one before (the chunk's first from the greedy start). The `dask_executor` runs the steps on
+the cluster's workers. A last step makes the rows from them as `tokenplan sweep` and
+`pareto_frontier` do (`pipelines.planning.sweep.frontier_document`). The budgets and the
+chunks are fixed when the code location loads (`TOKENPLAN_SWEEP_BUDGETS_MW`, default
+`10,20,40`; `TOKENPLAN_DASK_WORKERS`, default 2, chunks): the Dask executor cannot run
+Dagster's dynamic fan-out (`DynamicOut`/`.map`, dagster-io/dagster#9785). By default it
+starts a `LocalCluster` of `TOKENPLAN_DASK_WORKERS` worker processes on this machine; with
+`TOKENPLAN_DASK_SCHEDULER=tcp://host:8786` it sends the steps to that scheduler instead (set
+`TOKENPLAN_DASK_WORKERS` to its number of workers: one chunk each). docs/scale-out.md has what
+a team changes to run it on its own cluster or on Kubernetes.
 
 Steps pass their values through `sweep_io_manager` (pickles under the instance's storage
 folder), so every worker must see the same `DAGSTER_HOME`, input folder and warehouse:
@@ -41,9 +45,10 @@ from pipelines.planning.make_plan import input_file_hashes
 from pipelines.planning.sweep import (
     MARGINAL_FIELDS,
     budget_pairs,
-    budget_point,
     budgets_to_solve,
+    contiguous_chunks,
     frontier_document,
+    solve_chunk,
 )
 from pipelines.reports.exports import inert_csv_text
 from pipelines.warehouse.files import write_atomically
@@ -70,10 +75,13 @@ SWEEP_BUDGETS_MW = tuple(
     float(b) for b in os.environ.get("TOKENPLAN_SWEEP_BUDGETS_MW", "10,20,40").split(",")
 )
 """Grid interconnects the `sweep_budgets` job plans, in MW: one row each."""
+SWEEP_WORKERS = int(os.environ.get("TOKENPLAN_DASK_WORKERS", "2"))
+"""Dask workers of the cluster: the `sweep_budgets` job has one step per worker, each a
+contiguous chunk of the budgets."""
 
 
 class SolveConfig(RunConfig):
-    """How each budget is solved (as `tokenplan sweep`)."""
+    """How each budget of a chunk is solved (as `tokenplan sweep`)."""
 
     RANGES: ClassVar[dict[str, Bounds]] = {"time_limit_s": TIME_LIMIT_S, "mip_rel_gap": MIP_GAP}
     CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
@@ -91,13 +99,15 @@ class SolveConfig(RunConfig):
     """As `tokenplan sweep --time-resolution`."""
 
 
-def build_solve_op(budget_mw: float) -> dg.OpDefinition:
-    """The step that plans one budget: `pipelines.planning.sweep.budget_point`, as `sweep` does."""
+def build_solve_op(budgets_mw: list[float]) -> dg.OpDefinition:
+    """The step that plans a contiguous chunk of budgets: `pipelines.planning.sweep.solve_chunk`,
+    in ascending order, each from the plan of the one before, as `sweep` does."""
+    budgets = ", ".join(f"{b:g}" for b in budgets_mw)
 
     @dg.op(
-        name=_op_name(budget_mw),
+        name=_op_name(budgets_mw),
         out=dg.Out(dict, io_manager_key=STEP_IO),
-        description=f"The best plan for a {budget_mw:g} MW grid interconnect, summarized.",
+        description=f"The best plan for each grid interconnect of {budgets} MW, summarized.",
     )
     def solve(
         context: dg.OpExecutionContext, config: SolveConfig, input_folder: InputFolder
@@ -105,19 +115,20 @@ def build_solve_op(budget_mw: float) -> dg.OpDefinition:
         options = SolverOptions(
             time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap, threads=1
         )
-        point = budget_point(
+        points = solve_chunk(
             read_inputs(input_folder.dir),
-            budget_mw,
+            budgets_mw,
             config.objective,
             options,
             config.time_resolution,
         )
-        context.log.info(
-            f"{budget_mw:g} MW: {point['status']}, {point['cost_per_million_tokens_usd']} USD per "
-            f"million tokens"
-        )
+        for budget, point in points.items():
+            context.log.info(
+                f"{budget:g} MW: {point['status']}, {point['cost_per_million_tokens_usd']} USD "
+                f"per million tokens"
+            )
         return {
-            "point": point,
+            "points": points,
             "worker": _dask_worker(),
             "objective": config.objective,
             "time_resolution": config.time_resolution,
@@ -126,17 +137,19 @@ def build_solve_op(budget_mw: float) -> dg.OpDefinition:
     return solve
 
 
-def build_collect_op(pairs: list[tuple[float, float]]) -> dg.OpDefinition:
-    """The step that makes the frontier of every budget's point and keeps its rows in one table,
+def build_collect_op(
+    pairs: list[tuple[float, float]], chunks: list[list[float]]
+) -> dg.OpDefinition:
+    """The step that makes the frontier of every chunk's points and keeps its rows in one table,
     `budget_sweeps/<run id>.csv` in the warehouse.
 
-    One input per budget rather than a fan-in list: the Dask executor does not tell a
+    One input per chunk rather than a fan-in list: the Dask executor does not tell a
     step which upstream outputs exist, and Dagster then leaves a fan-in list empty.
     """
-    budgets = budgets_to_solve(pairs)
 
     @dg.op(
-        ins={_op_name(b): dg.In(dict) for b in budgets}, out=dg.Out(dict, io_manager_key=STEP_IO)
+        ins={_op_name(chunk): dg.In(dict) for chunk in chunks},
+        out=dg.Out(dict, io_manager_key=STEP_IO),
     )
     def collect_sweep(
         context: dg.OpExecutionContext,
@@ -144,22 +157,22 @@ def build_collect_op(pairs: list[tuple[float, float]]) -> dg.OpDefinition:
         input_folder: InputFolder,
         **steps: dict,
     ) -> dg.Output[dict]:
-        by_budget = {budget: steps[_op_name(budget)] for budget in budgets}
-        settings = {(step["objective"], step["time_resolution"]) for step in by_budget.values()}
+        solved = [steps[_op_name(chunk)] for chunk in chunks]
+        settings = {(step["objective"], step["time_resolution"]) for step in solved}
         if len(settings) != 1:
             raise dg.Failure(
                 description=f"the solve steps ran with different objectives or time "
                 f"resolutions: {sorted(settings)}"
             )
         ((objective, time_resolution),) = settings
-        points = {budget: step["point"] for budget, step in by_budget.items()}
-        workers = {budget: step["worker"] for budget, step in by_budget.items()}
+        points = {budget: p for step in solved for budget, p in step["points"].items()}
+        workers = {budget: step["worker"] for step in solved for budget in step["points"]}
         frontier = frontier_document(
             points,
             pairs,
             objective,
             time_resolution,
-            jobs=len(set(workers.values())),
+            jobs=len({step["worker"] for step in solved}),
             seconds=_run_seconds(context),
             inputs_files=input_file_hashes(input_folder.dir),
         )
@@ -189,8 +202,11 @@ def _run_seconds(context: dg.OpExecutionContext) -> float:
     return time.time() - started if started is not None else 0.0
 
 
-def _op_name(budget_mw: float) -> str:
-    return f"solve_{budget_mw:g}_mw".replace(".", "_")
+def _op_name(budgets_mw: list[float]) -> str:
+    """`solve_<first>_to_<last>_mw` (`solve_<B>_mw` for one budget)."""
+    first, last = budgets_mw[0], budgets_mw[-1]
+    span = f"{first:g}" if first == last else f"{first:g}_to_{last:g}"
+    return f"solve_{span}_mw".replace(".", "_")
 
 
 def _dask_worker() -> str:
@@ -261,12 +277,13 @@ def cluster_config() -> dict:
     }
 
 
-def build_sweep_job(budgets_mw: tuple[float, ...]) -> dg.JobDefinition:
-    """A job with one solve step per budget and per B + 1 MW and a step collecting the rows, on
-    the Dask executor."""
+def build_sweep_job(budgets_mw: tuple[float, ...], workers: int) -> dg.JobDefinition:
+    """A job with one solve step per contiguous chunk of the budgets and their B + 1 MW (one
+    chunk per worker) and a step collecting the rows, on the Dask executor."""
     pairs = budget_pairs(budgets_mw)
-    solvers = {_op_name(budget): build_solve_op(budget) for budget in budgets_to_solve(pairs)}
-    collect = build_collect_op(pairs)
+    chunks = contiguous_chunks(budgets_to_solve(pairs), workers)
+    solvers = {_op_name(chunk): build_solve_op(chunk) for chunk in chunks}
+    collect = build_collect_op(pairs, chunks)
 
     @dg.job(
         name="sweep_budgets",
@@ -274,8 +291,9 @@ def build_sweep_job(budgets_mw: tuple[float, ...]) -> dg.JobDefinition:
         config={"execution": {"config": {"cluster": cluster_config()}}},
         tags={"tokenplan/scale_out": "dask"},
         description=f"Plan each MW budget ({', '.join(f'{b:g}' for b in budgets_mw)}) and one MW "
-        f"more as its own step on a Dask cluster; one table of cost per token and the "
-        f"value of one more MW by budget.",
+        f"more on a Dask cluster, one step per worker ({len(chunks)}), each solving contiguous "
+        f"budgets in ascending order; one table of cost per token and the value of one more MW "
+        f"by budget.",
     )
     def sweep():
         collect(**{name: solve() for name, solve in solvers.items()})
@@ -283,5 +301,5 @@ def build_sweep_job(budgets_mw: tuple[float, ...]) -> dg.JobDefinition:
     return sweep
 
 
-sweep_budgets = build_sweep_job(SWEEP_BUDGETS_MW)
+sweep_budgets = build_sweep_job(SWEEP_BUDGETS_MW, SWEEP_WORKERS)
 defs = dg.Definitions(jobs=[sweep_budgets], resources={STEP_IO: dg.FilesystemIOManager()})
