@@ -42,6 +42,8 @@ from optimizer.inputs import (
     Cooling,
     EnergyPrice,
     Finance,
+    Horizon,
+    InstalledNodes,
     OperatingPoint,
     PlanInputs,
     PowerDesign,
@@ -89,6 +91,9 @@ def plan_inputs(
         for s in systems
         if s.sku not in served and s.accelerator in measured
     ]
+    years = horizon(scenario, budget_mw)
+    fleet, fleet_notes = installed_fleet(tables.get("fleet"), years, systems, served)
+    notes += fleet_notes
     tariff_id = tariff_id or scenario["tariff"]
     known = tables["tariffs"]["tariff_id"].to_list()
     if tariff_id not in known:
@@ -119,7 +124,55 @@ def plan_inputs(
         finance=Finance(**_fields(scenario, Finance)),
         notes=tuple(notes),
         tariff_slices=slice_prices(tariff, budget_mw * 1000.0),
+        horizon=years,
+        fleet=fleet,
     )
+
+
+def horizon(scenario: Mapping, budget_mw: float) -> Horizon | None:
+    """The scenario's multi-year horizon (its `horizon_*` columns); None for a one-year plan.
+    Without a budget per year, every year has `budget_mw` (the scenario's, or its override)."""
+    start, years = scenario.get("horizon_start_year"), scenario.get("horizon_years")
+    if start is None or years is None:
+        return None
+    budgets, demand = scenario.get("horizon_budget_mw"), scenario.get("horizon_demand_tokens_per_s")
+    return Horizon(
+        start_year=start,
+        years=years,
+        budget_mw=(budget_mw,) * years if budgets is None else tuple(budgets),
+        demand_tokens_per_s=None if demand is None else tuple(demand),
+        energy_escalation_pct_per_year=scenario.get("horizon_energy_escalation_pct_per_year")
+        or 0.0,
+    )
+
+
+def installed_fleet(
+    fleet: pl.DataFrame | None,
+    years: Horizon | None,
+    systems: Sequence[System],
+    served: set[str],
+) -> tuple[tuple[InstalledNodes, ...], list[str]]:
+    """The fleet table's rows still in service at the horizon's start, and a note naming each
+    row left out: past its lifetime (installed_year + lifetime_years <= start_year), or of a
+    system the plan leaves out. No horizon: no fleet (ingest refuses a fleet without one)."""
+    if fleet is None or years is None:
+        return (), []
+    lifetimes = {s.sku: s.lifetime_years for s in systems}
+    kept, notes = [], []
+    for row in fleet.iter_rows(named=True):
+        nodes = InstalledNodes(**_fields(row, InstalledNodes))
+        what = f"fleet: {nodes.nodes} nodes of {nodes.sku} installed in {nodes.installed_year}"
+        lifetime = lifetimes.get(nodes.sku)
+        if lifetime is not None and nodes.installed_year + lifetime <= years.start_year:
+            notes.append(
+                f"{what}: past its {lifetime:g}-year lifetime by the start year "
+                f"{years.start_year}; left out"
+            )
+        elif nodes.sku not in served:
+            notes.append(f"{what}: the plan leaves {nodes.sku} out (see its note); left out")
+        else:
+            kept.append(nodes)
+    return tuple(kept), notes
 
 
 def measured_workloads(tables: Tables) -> tuple[list[dict], list[str]]:
@@ -192,7 +245,7 @@ def unmeasured_system_notes(tables: Tables) -> list[str]:
 
 
 def _workload(row: Mapping) -> Workload:
-    profile = row.get("load_profile")
+    profile, by_year = row.get("load_profile"), row.get("demand_by_year")
     return Workload(
         name=row["name"],
         share=row["share"],
@@ -202,6 +255,7 @@ def _workload(row: Mapping) -> Workload:
         batch_quota=row.get("batch_quota") or "annual",
         price_usd_per_million_tokens=row.get("price_usd_per_million_tokens"),
         max_tokens_per_s=row.get("max_tokens_per_s"),
+        demand_by_year=None if by_year is None else tuple(by_year),
     )
 
 
@@ -260,6 +314,7 @@ def _system(row: Mapping, scenario: Mapping) -> System:
     if row.get("power_kinds"):
         fields["power_kinds"] = tuple(row["power_kinds"])
     fields["rental_hosting"] = row.get("rental_hosting") or "remote"
+    fields["capex_decline_pct_per_year"] = row.get("capex_decline_pct_per_year") or 0.0
     return System(**fields)
 
 

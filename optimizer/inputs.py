@@ -34,6 +34,13 @@ class System:
     """The power-delivery kinds (`PowerDesign.kind`) the system can be fed by."""
     rental_hosting: str = "remote"
     """A rented system `remote` (in the provider's data center) or `on_site` (racked here)."""
+    available_from_year: int | None = None
+    """Multi-year plans: the first year it can be bought or rented (None: from the start)."""
+    available_until_year: int | None = None
+    """Multi-year plans: the last year it can be bought or rented (None: to the end)."""
+    capex_decline_pct_per_year: float = 0.0
+    """Multi-year plans: bought in year y it costs `node_capex_usd` × (1 − decline/100)^(y − y0),
+    y0 the horizon's first year."""
 
     @property
     def rented(self) -> bool:
@@ -102,6 +109,8 @@ class Workload:
     max_tokens_per_s: float | None = None
     """What the market takes, a rate while serving like `demand_tokens_per_s` (max-profit);
     None: no cap."""
+    demand_by_year: tuple[float, ...] | None = None
+    """Multi-year plans: `demand_tokens_per_s` of each year of the horizon (min-cost)."""
 
 
 @dataclass(frozen=True)
@@ -223,6 +232,37 @@ class Finance:
 
 
 @dataclass(frozen=True)
+class Horizon:
+    """The years of a multi-year plan (scenario.yaml `horizon`): y0 = `start_year`, …,
+    y0 + `years` − 1."""
+
+    start_year: int
+    years: int
+    budget_mw: tuple[float, ...]
+    """The grid budget of each year (the connection may grow in steps)."""
+    demand_tokens_per_s: tuple[float, ...] | None = None
+    """The site's served floor of each year, all workloads (cost-per-token)."""
+    energy_escalation_pct_per_year: float = 0.0
+    """Energy prices in year y: × (1 + escalation/100)^(y − y0)."""
+
+    @property
+    def year_list(self) -> tuple[int, ...]:
+        return tuple(range(self.start_year, self.start_year + self.years))
+
+
+@dataclass(frozen=True)
+class InstalledNodes:
+    """Nodes the site already has (a row of fleet.csv): sunk capital, in service until
+    `installed_year` + the system's lifetime, unless retired earlier."""
+
+    sku: str
+    cooling_id: str | None
+    power_id: str | None
+    nodes: int
+    installed_year: int
+
+
+@dataclass(frozen=True)
 class PlanInputs:
     """Everything one solve needs."""
 
@@ -239,6 +279,10 @@ class PlanInputs:
     """Why inputs were left out (e.g. a system with no operating point for any workload)."""
     tariff_slices: TariffSlices | None = None
     """The tariff per time slice; needed by time-resolved plans only."""
+    horizon: Horizon | None = None
+    """The years of a multi-year plan; None: one year."""
+    fleet: tuple[InstalledNodes, ...] = ()
+    """The installed fleet (multi-year plans)."""
 
 
 ProgressHook = Callable[[dict[str, Any]], None]
@@ -302,12 +346,33 @@ def inputs_from_dict(data: dict) -> PlanInputs:
         name=data["name"],
         notes=tuple(data["notes"]),
         tariff_slices=_tariff_slices(data.get("tariff_slices")),
+        horizon=_horizon(data.get("horizon")),
+        fleet=tuple(InstalledNodes(**row) for row in data.get("fleet", ())),
+    )
+
+
+def _horizon(data: dict | None) -> Horizon | None:
+    if data is None:
+        return None
+    demand = data.get("demand_tokens_per_s")
+    return Horizon(
+        **{
+            **data,
+            "budget_mw": tuple(data["budget_mw"]),
+            "demand_tokens_per_s": None if demand is None else tuple(demand),
+        }
     )
 
 
 def _workload(data: dict) -> Workload:
-    profile = data.get("load_profile")
-    return Workload(**{**data, "load_profile": None if profile is None else tuple(profile)})
+    profile, by_year = data.get("load_profile"), data.get("demand_by_year")
+    return Workload(
+        **{
+            **data,
+            "load_profile": None if profile is None else tuple(profile),
+            "demand_by_year": None if by_year is None else tuple(by_year),
+        }
+    )
 
 
 def _tariff_slices(data: dict | None) -> TariffSlices | None:

@@ -111,7 +111,13 @@ class _Block:
 def compile_model(data: ModelData, assembled: bool = True) -> StandardForm:
     """`data`'s model in standard form (module docstring); `assembled`: the families of
     `ASSEMBLED` from numpy (`optimizer.model.sparse`), else every row from Pyomo."""
-    model = create_model(data, assembled=assembled)
+    return standard_form(create_model(data, assembled=assembled), data if assembled else None)
+
+
+def standard_form(model: pyo.ConcreteModel, data: ModelData | None = None) -> StandardForm:
+    """A linear Pyomo model in standard form; with `data`, the deactivated families of
+    `ASSEMBLED` are taken from numpy (`compile_model`)."""
+    assembled = data is not None
     layout = VariableLayout(model)
     compiled = LinearStandardFormCompiler().write(model, mixed_form=True)
     var_ids = _var_ids(layout, compiled.columns)
@@ -130,7 +136,7 @@ def compile_model(data: ModelData, assembled: bool = True) -> StandardForm:
     for component in model.component_objects(pyo.Constraint, descend_into=False):
         name = component.local_name
         if assembled and name in ASSEMBLED and not component.active:
-            rows = ASSEMBLED[name](data, layout)
+            rows = ASSEMBLED[name](data, layout)  # type: ignore[arg-type]
             blocks.append(_Block(rows, np.arange(len(rows.row))))  # entries in term order
         elif name in pyomo_rows:
             first, end = pyomo_rows[name]

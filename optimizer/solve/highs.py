@@ -49,34 +49,17 @@ class Problem:
     """b[s,w,q] per state q (time-resolved)."""
     busy_grid_columns: np.ndarray | None = None
     """B[q] per state q (time-resolved)."""
+    priced_by_columns: bool = False
+    """C(x) = cost · x + site cost, read from the columns (a multi-year model), instead of
+    recomputed from whole nodes and the tariff (`optimizer.solve.results.cost_and_tokens`)."""
 
 
 def compile_problem(data: ModelData) -> Problem:
     """The model in standard form (`optimizer.model.compiled`: Pyomo's compiler, the large
     time-resolved families from numpy) → a `highspy.Highs` object."""
     form = compile_model(data)
-    A = form.A
-    n_rows, n_columns = A.shape
-    lp = highspy.HighsLp()
-    lp.num_col_ = n_columns
-    lp.num_row_ = n_rows
-    lp.col_cost_ = form.c
-    lp.offset_ = form.offset
-    lp.col_lower_ = form.col_lower
-    lp.col_upper_ = form.col_upper
-    lp.row_lower_ = form.row_lower
-    lp.row_upper_ = form.row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = n_columns
-    lp.a_matrix_.num_row_ = n_rows
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-    lp.integrality_ = [kinds[integer] for integer in form.integer.tolist()]
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
-    highs.passModel(lp)
+    n_rows, n_columns = form.A.shape
+    highs = highs_model(form)
     node_columns = _columns(form, "nodes")
     gpu_columns = dict(zip(form.keys["gpus"], _columns(form, "gpus"), strict=True))
     token_rates = np.zeros(n_columns)
@@ -100,7 +83,7 @@ def compile_problem(data: ModelData) -> Problem:
         highs=highs,
         n_columns=n_columns,
         n_rows=n_rows,
-        n_nonzeros=int(A.nnz),
+        n_nonzeros=int(form.A.nnz),
         node_columns=node_columns,
         power_columns=dict(
             zip(form.keys["power_design"], _columns(form, "power_design"), strict=True)
@@ -117,6 +100,33 @@ def compile_problem(data: ModelData) -> Problem:
         batch_columns=batch_columns,
         busy_grid_columns=busy_grid_columns,
     )
+
+
+def highs_model(form: StandardForm) -> highspy.Highs:
+    """A quiet `highspy.Highs` object holding the model `form` (`passModel`)."""
+    A = form.A
+    n_rows, n_columns = A.shape
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_columns
+    lp.num_row_ = n_rows
+    lp.col_cost_ = form.c
+    lp.offset_ = form.offset
+    lp.col_lower_ = form.col_lower
+    lp.col_upper_ = form.col_upper
+    lp.row_lower_ = form.row_lower
+    lp.row_upper_ = form.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.num_col_ = n_columns
+    lp.a_matrix_.num_row_ = n_rows
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+    lp.integrality_ = [kinds[integer] for integer in form.integer.tolist()]
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.passModel(lp)
+    return highs
 
 
 def _columns(form: StandardForm, component: str) -> list[int]:

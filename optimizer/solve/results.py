@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.economics import SECONDS_PER_HOUR
-from optimizer.model import GRID_KW_UNIT, ModelData
+from optimizer.model import GRID_KW_UNIT, USD_UNIT, ModelData
 from optimizer.solve.highs import Problem
 
 
@@ -99,6 +99,11 @@ def cost_and_tokens(problem: Problem, x: np.ndarray) -> tuple[float, float]:
     slack the peak variables have.
     """
     data = problem.data
+    throughput = float(np.dot(problem.token_rates, x))
+    if problem.priced_by_columns:
+        return float(problem.cost @ x) * USD_UNIT + problem.site_cost_usd, throughput * (
+            data.serving_seconds
+        )
     nodes = np.round(x[problem.node_columns])
     if data.time is None:
         cost = float(np.dot(nodes, data.node_cost_usd)) + data.site_cost_usd
@@ -109,7 +114,6 @@ def cost_and_tokens(problem: Problem, x: np.ndarray) -> tuple[float, float]:
         )
         node_usd = float(np.dot(nodes, [c.annual_usd for c in data.node_costs]))
         cost = node_usd + data.site_cost_usd + charges
-    throughput = float(np.dot(problem.token_rates, x))
     return cost, throughput * data.serving_seconds
 
 

@@ -174,6 +174,13 @@ POOL_GPUS = Bounds(
 TOKEN_RATE = Bounds(
     min=0, max=1e10, why="the largest providers serve about 10^8-10^9 tokens/s in all"
 )
+BUDGET = Bounds(
+    min=0,
+    max=10_000,
+    min_exclusive=True,
+    why="the largest campuses announced are a few GW; 10 GW is a unit slip (kW written as MW)",
+)
+YEAR = Bounds(min=2000, max=2100, why="a year before 2000 or after 2100 is a typo in a plan")
 
 HARDWARE = Table(
     "hardware",
@@ -302,6 +309,35 @@ HARDWARE = Table(
             required=False,
             default="remote",
             choices=RENTAL_HOSTINGS,
+        ),
+        Column(
+            "available_from_year",
+            I64,
+            "multi-year plans: the first year the system can be bought or rented; empty: from the "
+            "horizon's start",
+            required=False,
+            nullable=True,
+            **YEAR,
+        ),
+        Column(
+            "available_until_year",
+            I64,
+            "multi-year plans: the last year the system can be bought or rented, not before "
+            "available_from_year; empty: to the horizon's end",
+            required=False,
+            nullable=True,
+            **YEAR,
+        ),
+        Column(
+            "capex_decline_pct_per_year",
+            F64,
+            "multi-year plans: a bought row's node_capex_usd falls this percent a year from the "
+            "horizon's start_year (bought rows only); empty: no decline",
+            required=False,
+            nullable=True,
+            min=0,
+            max=90,
+            why="accelerator prices fall about 10-30% a year; 90% a year is a wrong cell",
         ),
         Column("source", STR, "where the figures come from"),
         Column("as_of", STR, "date of the figures", required=False, nullable=True),
@@ -673,16 +709,7 @@ SCENARIO = Table(
     doc="The planning question: one row of site and finance figures.",
     columns=(
         Column("name", STR, "site name; default: the input folder's name", required=False),
-        Column(
-            "budget_mw",
-            F64,
-            "grid interconnect",
-            min=0,
-            max=10_000,
-            min_exclusive=True,
-            why="the largest campuses announced are a few GW; 10 GW is a unit slip (kW written as "
-            "MW)",
-        ),
+        Column("budget_mw", F64, "grid interconnect", **BUDGET),
         Column("tariff", STR, "tariff id or URDB label"),
         Column(
             "wacc",
@@ -776,6 +803,58 @@ SCENARIO = Table(
             max=8784,
             why="a year has 8,760 hours (8,784 in a leap year); downtime is `utilization`",
         ),
+        Column(
+            "horizon_start_year",
+            I64,
+            "multi-year plans: the horizon's first year (`horizon.start_year`); empty: a one-year "
+            "plan",
+            required=False,
+            nullable=True,
+            **YEAR,
+        ),
+        Column(
+            "horizon_years",
+            I64,
+            "multi-year plans: years in the horizon (`horizon.years`); empty: a one-year plan",
+            required=False,
+            nullable=True,
+            min=1,
+            max=30,
+            why="a plan beyond 30 years outlives every system and most buildings",
+        ),
+        Column(
+            "horizon_budget_mw",
+            LIST_OF_FLOATS,
+            "multi-year plans: grid interconnect of each year of the horizon (`horizon.budget_mw`: "
+            "a list of `horizon.years` numbers, or one number for every year); empty: budget_mw "
+            "every year",
+            required=False,
+            nullable=True,
+            **BUDGET,
+        ),
+        Column(
+            "horizon_demand_tokens_per_s",
+            LIST_OF_FLOATS,
+            "multi-year plans: tokens per second the site serves at least, all workloads, in each "
+            "year of the horizon (`horizon.demand_tokens_per_s`: a list of `horizon.years` "
+            "numbers, or one number for every year); empty: no floor",
+            required=False,
+            nullable=True,
+            **TOKEN_RATE,
+        ),
+        Column(
+            "horizon_energy_escalation_pct_per_year",
+            F64,
+            "multi-year plans: energy prices change by this percent a year from the horizon's "
+            "start_year (`horizon.energy_price_escalation_pct_per_year`; negative: they fall); "
+            "empty: 0",
+            required=False,
+            nullable=True,
+            min=-50,
+            max=100,
+            why="energy prices rarely move more than a few percent a year; doubling every year "
+            "is a wrong cell",
+        ),
     ),
 )
 
@@ -849,6 +928,17 @@ WORKLOADS = Table(
             **TOKEN_RATE,
         ),
         Column(
+            "demand_by_year",
+            LIST_OF_FLOATS,
+            "multi-year plans (min-cost): tokens per second to serve in each year of the horizon, "
+            "from `demand_tokens_per_s: [...]` in scenario.yaml, a list of `horizon.years` "
+            "numbers (demand_tokens_per_s then holds the first year's); empty: "
+            "demand_tokens_per_s every year",
+            required=False,
+            nullable=True,
+            **TOKEN_RATE,
+        ),
+        Column(
             "price_usd_per_million_tokens",
             F64,
             "what a million delivered tokens sell for (max-profit mode)",
@@ -908,6 +998,42 @@ WORKLOADS = Table(
     ),
 )
 
+FLEET = Table(
+    "fleet",
+    key=("sku", "cooling_id", "power_id", "installed_year"),
+    doc="The installed fleet of a multi-year plan: nodes the site already owns (`fleet.csv`; "
+    "optional).",
+    columns=(
+        Column("sku", STR, "a bought system of the price sheets (a row with node_capex_usd)"),
+        Column(
+            "cooling_id",
+            STR,
+            "the cooling option it runs on (cooling.csv); its kind is one of the system's "
+            "cooling_kinds",
+        ),
+        Column(
+            "power_id",
+            STR,
+            "the power design feeding it (power.csv); its kind is one of the system's power_kinds",
+        ),
+        Column(
+            "nodes",
+            I64,
+            "nodes installed",
+            min=1,
+            max=1_000_000,
+            why="a million nodes is beyond any site",
+        ),
+        Column(
+            "installed_year",
+            I64,
+            "the year the nodes went into service, at most horizon.start_year; they serve until "
+            "installed_year + the system's lifetime_years",
+            **YEAR,
+        ),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -922,6 +1048,7 @@ TABLES: dict[str, Table] = {
         TARIFF_SCHEDULES,
         SCENARIO,
         WORKLOADS,
+        FLEET,
     )
 }
 """Every canonical table, by name (= its Dagster asset and its Parquet file)."""

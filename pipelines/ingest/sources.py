@@ -14,7 +14,15 @@ from optimizer.types import InputFile
 from pipelines.contract.errors import InputError, ProblemList
 from pipelines.ingest.files import sha256
 from pipelines.ingest.folder import relative_name
-from pipelines.ingest.readers import benchmarks, derived, facility, hardware, scenario, tariffs
+from pipelines.ingest.readers import (
+    benchmarks,
+    derived,
+    facility,
+    fleet,
+    hardware,
+    scenario,
+    tariffs,
+)
 from pipelines.ingest.source import Source, Tables
 
 SOURCES: tuple[Source, ...] = (
@@ -25,6 +33,7 @@ SOURCES: tuple[Source, ...] = (
     facility.POWER_SOURCE,
     tariffs.SOURCE,
     scenario.SOURCE,  # after tariffs: its tariff must be one of them
+    fleet.SOURCE,  # after hardware, cooling, power and scenario: it is checked against them
 )
 """Every source, each after the sources of its `upstream` tables."""
 

@@ -107,7 +107,8 @@ def coerce(
     """Parse, default and check every column of `raw` (all text) as `table`.
 
     Checks: required columns present, each cell of the column's type, non-empty where
-    the column is not nullable, within range, among the allowed choices; key unique.
+    the column is not nullable, within range (each number of a list too), among the allowed
+    choices; key unique.
     Columns the table does not know are ignored (sheets often carry notes columns).
     """
     problems = ProblemList()
@@ -251,7 +252,17 @@ def _check(
         for row in rows.filter(values.is_null()):
             if row not in already:
                 problems.add(name, "missing value", row=row, field=column.name)
-    if column.min is not None or column.max is not None:
+    if (column.min is not None or column.max is not None) and column.dtype == LIST_OF_FLOATS:
+        for row, items in zip(rows, values, strict=True):
+            outside = [v for v in items if not column.within_range(v)] if items is not None else []
+            if outside:  # the first value out of range stands for the cell
+                problems.add(
+                    name,
+                    f"{outside[0]:g} is out of range (must be {column.range_text()})",
+                    row=row,
+                    field=column.name,
+                )
+    elif column.min is not None or column.max is not None:
         ok = values.is_null() | column.within_range(values)
         for row, value in zip(rows.filter(~ok), values.filter(~ok), strict=True):
             problems.add(

@@ -132,7 +132,9 @@ def test_a_tariff_change_selects_the_tariffs_the_scenario_and_everything_after(
         csv = data / "tariffs" / "eia_state_industrial.csv"
         csv.write_text(csv.read_text().replace("0.0878", "0.0900"))
         (request,) = folder.tick().run_requests
-    tariff_tables = {t for s in SOURCES if s.name in ("tariffs", "scenario") for t in s.tables}
+    tariff_tables = {
+        t for s in SOURCES if s.name in ("tariffs", "scenario", "fleet") for t in s.tables
+    }
     assert selected(request) == downstream(*tariff_tables)
     assert tariff_tables | {"design_space", "build_plan"} <= selected(request)
     assert not selected(request) & (INGESTED - tariff_tables)
@@ -173,7 +175,7 @@ def test_a_bad_file_fails_once_keeps_the_last_good_plan_and_its_fix_replans(
         (failing,) = folder.tick().run_requests
         assert selected(failing) == downstream("hardware")
         assert {"hardware", "design_space", "build_plan"} <= selected(failing)
-        assert not selected(failing) & (INGESTED - {"hardware"})
+        assert not selected(failing) & (INGESTED - {"hardware", "fleet"})
         result = folder.launch(failing)
         assert not result.success
         assert [

@@ -19,6 +19,7 @@ ASSET_GROUPS = {
     "hardware": "ingest",
     "benchmarks": "ingest",
     "benchmark_derivations": "ingest",
+    "fleet": "ingest",
     "cooling": "ingest",
     "power": "ingest",
     "tariffs": "ingest",

@@ -33,7 +33,9 @@ def _row_rules(frame: pl.DataFrame, rows: pl.Series, name: str, problems: Proble
     - a row on the site (bought, or rented and hosted `on_site`) draws site power through
       its cooling and power chain: it needs `node_power_kw`, a cooling kind and a power
       kind;
-    - idle power is at most full-load power.
+    - idle power is at most full-load power;
+    - multi-year plans: a system is available from a year no later than the year it is
+      available until, and only a bought row's price declines.
     """
     for line, row in zip(rows, frame.iter_rows(named=True), strict=True):
         owned = row["node_capex_usd"] is not None
@@ -62,6 +64,21 @@ def _row_rules(frame: pl.DataFrame, rows: pl.Series, name: str, problems: Proble
                 f"idle power {idle:g} kW is above full-load power {power:g} kW",
                 row=line,
                 field="node_idle_power_kw",
+            )
+        first, last = row["available_from_year"], row["available_until_year"]
+        if first is not None and last is not None and first > last:
+            problems.add(
+                name,
+                f"available from {first}, after available_until_year {last}",
+                row=line,
+                field="available_from_year",
+            )
+        if not owned and row["capex_decline_pct_per_year"] is not None:
+            problems.add(
+                name,
+                "a rented row (no node_capex_usd) has no price to decline: leave it empty",
+                row=line,
+                field="capex_decline_pct_per_year",
             )
 
 

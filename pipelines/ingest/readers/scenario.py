@@ -28,8 +28,23 @@ configuration columns to allowed values (a list, or one value):
 Each key becomes the workloads column `require_<key>`, a list of lower-cased text
 (booleans as `true` / `false`).
 
+A multi-year plan adds a `horizon:` mapping, stored in the scenario columns `horizon_*`
+(all empty without one):
+
+```yaml
+horizon:
+  start_year: 2026
+  years: 5
+  budget_mw: [20, 20, 40, 40, 40]         # optional: one number per year, or one for all
+  demand_tokens_per_s: [1.0e6, 2.0e6, 3.0e6, 4.0e6, 5.0e6]  # optional: the site's floor
+  energy_price_escalation_pct_per_year: 2.5                  # optional, default 0
+```
+
+With a horizon, a workload's `demand_tokens_per_s` may be a list of one number per year:
+the workloads column `demand_by_year` holds it, and `demand_tokens_per_s` the first year's.
+
 Problems name the YAML field: `budget_mw`, `workloads[2].share`,
-`workloads[2].require.precision`.
+`workloads[2].require.precision`, `horizon.budget_mw`.
 """
 
 from __future__ import annotations
@@ -41,7 +56,13 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.contract.errors import InputError, Problem, ProblemList
-from pipelines.contract.schema import BOOLEAN_REQUIREMENTS, REQUIREMENTS, SCENARIO, WORKLOADS
+from pipelines.contract.schema import (
+    BOOLEAN_REQUIREMENTS,
+    LIST_OF_FLOATS,
+    REQUIREMENTS,
+    SCENARIO,
+    WORKLOADS,
+)
 from pipelines.ingest.files import read_yaml
 from pipelines.ingest.folder import input_file
 from pipelines.ingest.names import model_key
@@ -54,9 +75,30 @@ HOURS_PER_DAY = 24
 REQUIRE = "require"
 """The workload field whose mapping fills the `require_<key>` columns (`REQUIREMENTS`)."""
 REQUIRE_COLUMNS = {f"{REQUIRE}_{key}" for key in REQUIREMENTS}
-WORKLOAD_FIELDS = {c.name for c in WORKLOADS.columns} - REQUIRE_COLUMNS | {REQUIRE}
+DEMAND = "demand_tokens_per_s"
+DEMAND_BY_YEAR = "demand_by_year"
+"""The workloads column a per-year list of `demand_tokens_per_s` fills."""
+WORKLOAD_FIELDS = {c.name for c in WORKLOADS.columns} - REQUIRE_COLUMNS - {DEMAND_BY_YEAR} | {
+    REQUIRE
+}
 """What a workload in scenario.yaml may hold: the table's columns, with `require:` in place of
-the `require_<key>` columns it fills."""
+the `require_<key>` columns it fills and `demand_tokens_per_s` in place of `demand_by_year`."""
+HORIZON = "horizon"
+HORIZON_FIELDS = {
+    "start_year": "horizon_start_year",
+    "years": "horizon_years",
+    "budget_mw": "horizon_budget_mw",
+    "demand_tokens_per_s": "horizon_demand_tokens_per_s",
+    "energy_price_escalation_pct_per_year": "horizon_energy_escalation_pct_per_year",
+}
+"""`horizon:` field -> the scenario column it fills."""
+HORIZON_COLUMNS = {column: f"{HORIZON}.{key}" for key, column in HORIZON_FIELDS.items()}
+"""Scenario column -> the YAML field problems name."""
+HORIZON_REQUIRED = ("start_year", "years")
+PER_YEAR = ("budget_mw", "demand_tokens_per_s")
+"""Horizon fields holding a number per year: a list of `years` numbers, or one number for all."""
+SITE_FIELDS = {c.name for c in SCENARIO.columns} - set(HORIZON_FIELDS.values())
+"""The scenario fields written at the top level of scenario.yaml (not under `horizon:`)."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +115,7 @@ def read_scenario(data_dir: Path) -> ScenarioTables:
         )
 
     problems = ProblemList()
-    known = {c.name for c in SCENARIO.columns} | {"workloads"}
+    known = SITE_FIELDS | {"workloads", HORIZON}
     for key in document:
         if key not in known:
             problems.add(
@@ -99,43 +141,185 @@ def read_scenario(data_dir: Path) -> ScenarioTables:
                     f"unknown field (known: {', '.join(sorted(WORKLOAD_FIELDS))})",
                     field=f"workloads[{index}].{key}",
                 )
-    site = {k: v for k, v in document.items() if k != "workloads" and k in known}
+    site = {k: v for k, v in document.items() if k in SITE_FIELDS}
     site.setdefault("name", data_dir.resolve().name)
+    horizon, counts = _horizon_as_columns(document.get(HORIZON), problems)
 
-    scenario = _records([site], SCENARIO, problems, prefix="")
+    scenario = _records([site | horizon], SCENARIO, problems, prefix="", fields=HORIZON_COLUMNS)
+    if scenario is not None:
+        scenario = _check_horizon(scenario, counts, problems)
+    years = _horizon_years(document, scenario)
+    demand_counts: dict[int, int] = {}
     workloads = [
-        _requirements_as_text(
-            _profile_as_text({k: v for k, v in w.items() if k in WORKLOAD_FIELDS}, index, problems),
+        _demand_as_text(
+            _requirements_as_text(
+                _profile_as_text(
+                    {k: v for k, v in w.items() if k in WORKLOAD_FIELDS}, index, problems
+                ),
+                index,
+                problems,
+            ),
             index,
+            demand_counts,
             problems,
         )
         for index, w in enumerate(workloads, start=1)
     ]
-    workload_frame = _records(workloads, WORKLOADS, problems, prefix="workloads")
+    workload_frame = _records(
+        workloads, WORKLOADS, problems, prefix="workloads", fields={DEMAND_BY_YEAR: DEMAND}
+    )
     if workload_frame is not None:
-        workload_frame = _check_workloads(workload_frame, problems)
+        _check_demand_by_year(demand_counts, years, problems)
+        workload_frame = _check_workloads(
+            workload_frame.with_columns(
+                pl.coalesce(DEMAND, pl.col(DEMAND_BY_YEAR).list.first()).alias(DEMAND)
+            ),
+            problems,
+        )
     problems.raise_if_any()
     assert scenario is not None and workload_frame is not None  # else a problem was raised
     return ScenarioTables(scenario=scenario, workloads=workload_frame)
 
 
-def _records(records, table, problems: ProblemList, prefix: str) -> pl.DataFrame | None:
-    """Records through the table's checks, with problems renamed to YAML fields."""
+def _records(
+    records, table, problems: ProblemList, prefix: str, fields: Mapping[str, str] | None = None
+) -> pl.DataFrame | None:
+    """Records through the table's checks, with problems renamed to YAML fields (`fields`:
+    column -> the YAML field that fills it, where the two differ)."""
     if not records:
         return None
     try:
         return read_records(records, table, SCENARIO_FILE)
     except InputError as error:
         for p in error.problems:
+            name = (fields or {}).get(p.field or "", p.field)
             field = (
-                p.field
-                if not prefix
-                else f"{prefix}[{p.row}].{p.field}"
-                if p.row
-                else f"{prefix}.{p.field}"
+                name if not prefix else f"{prefix}[{p.row}].{name}" if p.row else f"{prefix}.{name}"
             )
             problems.add(SCENARIO_FILE, p.message, field=field)
         return None
+
+
+def _horizon_as_columns(horizon: object, problems: ProblemList) -> tuple[dict, dict[str, int]]:
+    """The `horizon:` mapping as the scenario's `horizon_*` columns (lists as `;`-separated
+    text), and how many values each per-year field given as a list holds; a field that cannot
+    be one is a problem and left out."""
+    if horizon is None:
+        return {}, {}
+    if not isinstance(horizon, dict):
+        problems.add(
+            SCENARIO_FILE,
+            f"expected a mapping of {', '.join(HORIZON_FIELDS)}, got '{shown(horizon)}'",
+            field=HORIZON,
+        )
+        return {}, {}
+    columns, counts = {}, {}
+    for key, value in horizon.items():
+        field = f"{HORIZON}.{key}"
+        if key not in HORIZON_FIELDS:
+            problems.add(
+                SCENARIO_FILE, f"unknown field (known: {', '.join(HORIZON_FIELDS)})", field=field
+            )
+        elif key in PER_YEAR and value is not None:
+            text = _numbers_as_text(value, field, problems)
+            if text is not None:
+                columns[HORIZON_FIELDS[key]] = text
+                if isinstance(value, list):
+                    counts[key] = len(value)
+        else:
+            columns[HORIZON_FIELDS[key]] = value
+    for key in HORIZON_REQUIRED:
+        if horizon.get(key) is None:
+            problems.add(
+                SCENARIO_FILE,
+                f"missing value (a horizon needs {' and '.join(HORIZON_REQUIRED)})",
+                field=f"{HORIZON}.{key}",
+            )
+    return columns, counts
+
+
+def _numbers_as_text(value: object, field: str, problems: ProblemList) -> str | None:
+    """A number, or a list of numbers, as the `;`-separated text of a list column (parsed and
+    range-checked with it); None, with a problem, when an item is a mapping, a list or empty."""
+    items = value if isinstance(value, list) else [value]
+    for item in items:
+        if isinstance(item, dict | list | bool) or item is None or ";" in str(item):
+            problems.add(
+                SCENARIO_FILE,
+                f"expected a number or a list of numbers, got '{shown(value)}'",
+                field=field,
+            )
+            return None
+    return ";".join(str(item) for item in items)
+
+
+def _check_horizon(
+    scenario: pl.DataFrame, counts: Mapping[str, int], problems: ProblemList
+) -> pl.DataFrame:
+    """Each per-year field given as a list has one value per year of the horizon; one given
+    as a number is that number every year."""
+    row = scenario.row(0, named=True)
+    years = row["horizon_years"]
+    if years is None:  # no horizon, or no valid one: a problem already says why
+        return scenario
+    filled = {}
+    for key in PER_YEAR:
+        column = HORIZON_FIELDS[key]
+        if key in counts and counts[key] != years:
+            problems.add(
+                SCENARIO_FILE,
+                f"has {counts[key]} values, horizon.years is {years} (give one per year, or one "
+                "number for every year)",
+                field=f"{HORIZON}.{key}",
+            )
+        elif key not in counts and row[column] is not None:
+            filled[column] = [row[column] * years]
+    return scenario.with_columns(
+        pl.Series(column, values, dtype=LIST_OF_FLOATS) for column, values in filled.items()
+    )
+
+
+def _horizon_years(document: dict, scenario: pl.DataFrame | None) -> int | None:
+    """The horizon's years; 0 when scenario.yaml has no horizon; None when it has one whose
+    years are not known (a problem says why)."""
+    if document.get(HORIZON) is None:
+        return 0
+    return None if scenario is None else scenario["horizon_years"][0]
+
+
+def _demand_as_text(
+    workload: dict, index: int, counts: dict[int, int], problems: ProblemList
+) -> dict:
+    """The workload with a `demand_tokens_per_s` list (one number per year of the horizon)
+    written as the `demand_by_year` column's `;`-separated text; its length in `counts`."""
+    demand = workload.get(DEMAND)
+    if not isinstance(demand, list):
+        return workload
+    rest = {key: value for key, value in workload.items() if key != DEMAND}
+    text = _numbers_as_text(demand, f"workloads[{index}].{DEMAND}", problems)
+    if text is None:
+        return rest
+    counts[index] = len(demand)
+    return rest | {DEMAND_BY_YEAR: text}
+
+
+def _check_demand_by_year(
+    counts: Mapping[int, int], years: int | None, problems: ProblemList
+) -> None:
+    """A workload's demand per year needs a horizon, and one number per year of it."""
+    for index, count in counts.items():
+        field = f"workloads[{index}].{DEMAND}"
+        if years == 0:
+            problems.add(
+                SCENARIO_FILE,
+                "a list of demands per year needs a horizon in scenario.yaml (horizon: "
+                "start_year, years); a one-year plan takes one number",
+                field=field,
+            )
+        elif years is not None and count != years:
+            problems.add(
+                SCENARIO_FILE, f"has {count} values, horizon.years is {years}", field=field
+            )
 
 
 def _profile_as_text(workload: dict, index: int, problems: ProblemList) -> dict:
