@@ -57,6 +57,18 @@ class System:
     def rack_kw(self) -> float:
         return self.node_power_kw * self.nodes_per_rack
 
+    def available_in(self, year: int | None) -> bool:
+        """Whether it can be bought (or rented) in `year` (None: any year)."""
+        first, last = self.available_from_year, self.available_until_year
+        return year is None or ((first is None or first <= year) and (last is None or year <= last))
+
+    def window_text(self) -> str:
+        """When it can be bought: `from 2027`, `until 2026`, `in 2026-2028`."""
+        first, last = self.available_from_year, self.available_until_year
+        if first is not None and last is not None:
+            return f"in {first}-{last}"
+        return f"from {first}" if first is not None else f"until {last}"
+
 
 @dataclass(frozen=True)
 class Cooling:

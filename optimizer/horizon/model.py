@@ -267,9 +267,18 @@ def _define_first_year(
     ref_buys = first_buys(data0, index[reference]["bought"])
     for c, _, data in cases[1:]:
         buys = first_buys(data, index[c]["bought"])
+
+        def first(case: str, i: int, vintage) -> pyo.Var:
+            # what was bought, and what is rented (a rental's buy bounds it: free)
+            return model.buy[case, i] if vintage.kind == "bought" else model.live[case, i, y0]
+
         for key in ref_buys.keys() | buys.keys():
-            mine = model.buy[c, buys[key]] if key in buys else 0
-            theirs = model.buy[reference, ref_buys[key]] if key in ref_buys else 0
+            mine = first(c, buys[key], data.vintages[buys[key]]) if key in buys else 0
+            theirs = (
+                first(reference, ref_buys[key], data0.vintages[ref_buys[key]])
+                if key in ref_buys
+                else 0
+            )
             add(c, "buy", str(key), expr=mine == theirs)
         for f in data.facility_usd_per_kw_year:
             if f in data0.facility_usd_per_kw_year:

@@ -242,7 +242,8 @@ def _read(
     def value(component: str, key) -> float:
         columns = maps.get(component, {})
         full = (case, *key) if isinstance(key, tuple) else (case, key)
-        return float(x[columns[full]]) if full in columns else 0.0
+        # every variable is ≥ 0: a solver's −1e-7 is 0
+        return max(0.0, float(x[columns[full]])) if full in columns else 0.0
 
     years = data.years
     y0 = years[0]

@@ -24,7 +24,7 @@ from optimizer.economics import (
     serving_seconds_per_year,
     site_cost_usd_per_year,
 )
-from optimizer.inputs import OperatingPoint, PlanInputs, System, best_points
+from optimizer.inputs import OperatingPoint, PlanInputs, best_points
 from optimizer.timeslices import TIME_RESOLUTIONS, TimeSlices, time_slices
 
 OBJECTIVES = ("cost-per-token", "min-cost", "max-profit")
@@ -145,21 +145,6 @@ class ModelData:
         return list(self.sku_combinations.get(sku, ()))
 
 
-def purchasable(system: System, year: int | None) -> bool:
-    """Whether `system` can be bought (or rented) in `year` (None: any year)."""
-    if year is None:
-        return True
-    first, last = system.available_from_year, system.available_until_year
-    return (first is None or first <= year) and (last is None or year <= last)
-
-
-def _window(system: System) -> str:
-    first, last = system.available_from_year, system.available_until_year
-    if first is not None and last is not None:
-        return f"{first}-{last}"
-    return f"from {first}" if first is not None else f"until {last}"
-
-
 def active_workloads(inputs: PlanInputs, objective: str) -> dict[str, float]:
     """Workloads the plan serves: name → share (cost-per-token), demand tokens/s (min-cost) or
     price per million tokens (max-profit), > 0 only."""
@@ -201,12 +186,12 @@ def model_data(
     workloads = active_workloads(inputs, objective)
     budget_kw = inputs.budget_mw * 1000.0
     year = inputs.horizon.start_year if inputs.horizon is not None else None
-    systems = {s.sku: s for s in inputs.systems if purchasable(s, year)}
+    systems = {s.sku: s for s in inputs.systems if s.available_in(year)}
     notes: list[str] = [
-        f"{s.sku} can be bought only in {_window(s)}, not in {year}: left out of this "
+        f"{s.sku} can be bought only {s.window_text()}, not in {year}: left out of this "
         "one-year plan (`tokenplan horizon` plans the years)"
         for s in inputs.systems
-        if not purchasable(s, year)
+        if not s.available_in(year)
     ]
     points = best_points(
         [

@@ -15,7 +15,7 @@ import math
 import os
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -119,10 +119,11 @@ def add_warehouse(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_solver(parser: argparse.ArgumentParser) -> None:
-    """--objective, --time-limit, --gap, --threads; their defaults are `SolverOptions`'s."""
+def add_solver(parser: argparse.ArgumentParser, objectives: Sequence[str] = OBJECTIVES) -> None:
+    """--objective (one of `objectives`), --time-limit, --gap, --threads; their defaults are
+    `SolverOptions`'s."""
     defaults = SolverOptions()
-    parser.add_argument("--objective", choices=OBJECTIVES, default=Objective.COST_PER_TOKEN.value)
+    parser.add_argument("--objective", choices=objectives, default=Objective.COST_PER_TOKEN.value)
     parser.add_argument(
         "--time-limit",
         type=bounded_float("--time-limit", TIME_LIMIT_S),

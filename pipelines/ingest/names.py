@@ -53,6 +53,8 @@ ACCELERATORS: dict[str, str] = {
     "NVIDIA GB200": "GB200",
     "GB300": "GB300",
     "NVIDIA GB300": "GB300",
+    "VR200": "VR200",
+    "NVIDIA VR200": "VR200",
     "MI300X": "MI300X",
     "AMD Instinct MI300X 192GB HBM3": "MI300X",
     "MI325X": "MI325X",

@@ -69,6 +69,11 @@ def single_system_alternatives(
             "grid_power_mw": None,
             "advantage_ratio": None,
         }
+        year = inputs.horizon.start_year if inputs.horizon is not None else None
+        if not system.available_in(year):
+            reason = f"can be bought only {system.window_text()}, not in {year}"
+            rows.append(row | {"reason": reason})
+            continue
         alone = single_system_inputs(inputs, system.sku)
         try:
             solution = solve(alone, objective, quiet)

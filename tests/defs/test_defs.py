@@ -33,6 +33,7 @@ ASSET_GROUPS = {
     "tariff_profiles": "design",
     "build_plan": "plan",
     "pareto_frontier": "plan",
+    "horizon_plan": "plan",
     "plan_json": "export",
     "plan_csv": "export",
     "plan_parquet": "export",
@@ -45,8 +46,10 @@ CHECKS = {
     "benchmarks": {"matches_contract", "covers_hardware"},
     "build_plan": {"solver_status", "within_budget", "cost_matches_rows"},
     "pareto_frontier": {"cost_never_rises_with_budget"},
+    "horizon_plan": {"solver_status", "within_budget_every_year", "cost_adds_up"},
 }
 JOBS = {
+    "horizon": "multi_or_in_process_executor",
     "ingest_only": "multi_or_in_process_executor",
     "replan": "multiprocess",
     "sweep_budgets": "dask",

@@ -5,13 +5,13 @@ field."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import pytest
 import yaml
-from conftest import DATASETS
 
 from optimizer.design import plan_inputs
 from optimizer.inputs import Horizon, InstalledNodes
@@ -29,11 +29,32 @@ RENTED = "H200 3-yr rental"
 HORIZON = {"start_year": 2026, "years": 3}
 HORIZON_COLUMNS = [c.name for c in SCENARIO.columns if c.name.startswith("horizon_")]
 MULTI_YEAR_HARDWARE = ["available_from_year", "available_until_year", "capex_decline_pct_per_year"]
+"""Hardware columns of multi-year plans (the bundled sheet has them; `data` clears them)."""
 
 Edit = Callable[[Path], None]
 
 
 # --- edits of a copy of the bundled data ---------------------------------------------------
+
+
+@pytest.fixture
+def data(data: Path) -> Path:
+    """The bundled input folder as a one-year site: no horizon, no installed fleet, no purchase
+    windows or capex declines; each test adds its own."""
+    document = yaml.safe_load((data / SCENARIO_FILE).read_text())
+    document.pop("horizon", None)
+    (data / SCENARIO_FILE).write_text(yaml.safe_dump(document, sort_keys=False))
+    (data / "fleet.csv").unlink(missing_ok=True)
+    sheet = data / "hardware" / "price_sheet.csv"
+    with sheet.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        row.update(dict.fromkeys(set(MULTI_YEAR_HARDWARE) & row.keys(), ""))
+    with sheet.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return data
 
 
 def scenario(change: Callable[[dict], None]) -> Edit:
@@ -210,8 +231,8 @@ def test_one_budget_for_every_year_and_none_at_all(data: Path) -> None:
     assert overridden is not None and overridden.budget_mw == (50.0,) * 3
 
 
-def test_without_a_horizon_the_plan_is_one_year_as_before() -> None:
-    tables = read_inputs(DATASETS)
+def test_without_a_horizon_the_plan_is_one_year_as_before(data: Path) -> None:
+    tables = read_inputs(data)
     assert tables["scenario"].select(HORIZON_COLUMNS).row(0) == (None,) * len(HORIZON_COLUMNS)
     assert tables["workloads"]["demand_by_year"].null_count() == tables["workloads"].height
     assert tables["hardware"].select(MULTI_YEAR_HARDWARE).null_count().row(0) == (

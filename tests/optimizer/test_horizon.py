@@ -10,11 +10,11 @@ from dataclasses import replace
 
 import pytest
 from conftest import REPO
-from instances import EXACT, HOURS, owned, plan_inputs
+from instances import EXACT, HOURS, owned, plan_inputs, rented
 
 from optimizer.economics import combinations, crf, node_cost
 from optimizer.horizon import solve_horizon, solve_robust
-from optimizer.inputs import Horizon, InstalledNodes, SolverOptions
+from optimizer.inputs import Horizon, InstalledNodes, OperatingPoint, SolverOptions
 from optimizer.solve import solve
 
 WACC = 0.1
@@ -304,3 +304,32 @@ def test_a_robust_plan_of_one_scenario_is_the_plan():
     assert robust.expected_cost_per_million_tokens_usd == pytest.approx(
         plan.cost_per_million_tokens_usd
     )
+
+
+def test_a_robust_plan_rents_the_same_nodes_in_the_first_year_in_every_scenario():
+    """A rental R (3,000 tokens/s per GPU, up to 4 nodes) beside A and B: what is rented in the
+    first year is decided once, like what is bought; later years differ by scenario."""
+    cases = []
+    for name, probability, inputs in scenarios():
+        cases.append(
+            (
+                name,
+                probability,
+                replace(
+                    inputs,
+                    systems=(*inputs.systems, rented("R", 2.5, max_nodes=4)),
+                    operating_points=(
+                        *inputs.operating_points,
+                        OperatingPoint("R", "chat", 3000.0),
+                    ),
+                ),
+            )
+        )
+    robust = solve_robust(cases, options=EXACT)
+    first = [
+        sorted(
+            (r.sku, r.in_service) for r in plan.vintages if r.year == 2026 and r.kind != "existing"
+        )
+        for plan in robust.plans.values()
+    ]
+    assert all(year == first[0] for year in first)

@@ -421,6 +421,7 @@ def test_formulas_in_a_price_sheet_stay_text_in_the_exports(data: Path, tmp_path
         f"{p}{s}" for p, s in zip(itertools.cycle("+-@="), frame["sku"][1:])
     ]
     frame.with_columns(pl.Series("sku", skus)).write_csv(sheet)
+    (data / "fleet.csv").unlink()  # its skus are renamed
     warehouse, out = tmp_path / "warehouse", tmp_path / "out"
     assert run_cli("plan", "--data", str(data), "--warehouse", str(warehouse))[0] == 0
     planned = load_plan("latest", warehouse)
