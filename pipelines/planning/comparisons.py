@@ -54,6 +54,7 @@ def single_system_alternatives(
     chosen = plan.get("flat_cost_per_million_tokens_usd") or plan["cost_per_million_tokens_usd"]
     rows: list[Alternative] = []
     step = {"event": "step", "step": "alternatives", "total": len(inputs.systems)}
+    year = inputs.horizon.start_year if inputs.horizon is not None else None  # the plan's year
     for done, system in enumerate(inputs.systems):
         options.report(step | {"done": done, "item": system.sku})
         row: Alternative = {
@@ -69,7 +70,6 @@ def single_system_alternatives(
             "grid_power_mw": None,
             "advantage_ratio": None,
         }
-        year = inputs.horizon.start_year if inputs.horizon is not None else None
         if not system.available_in(year):
             reason = f"can be bought only {system.window_text()}, not in {year}"
             rows.append(row | {"reason": reason})

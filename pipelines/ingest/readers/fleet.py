@@ -68,9 +68,13 @@ def check_fleet(fleet: pl.DataFrame, upstream: Mapping[str, pl.DataFrame]) -> No
     for line, row in enumerate(fleet.iter_rows(named=True), start=HEADER_ROWS + 1):
         system = None if systems is None else _system(row, systems, line, problems)
         if coolings is not None:
-            _check_cooling(row, system, coolings, line, problems)
+            wording = ("cooling", "support")
+            args = ("cooling_id", coolings, COOLING_FILE, "cooling_kinds", wording)
+            _check_design(row, system, *args, problems, line)
         if powers is not None:
-            _check_power(row, system, powers, line, problems)
+            wording = ("power design", "take")
+            args = ("power_id", powers, POWER_FILE, "power_kinds", wording)
+            _check_design(row, system, *args, problems, line)
         if start is not None and row["installed_year"] > start:
             problems.add(
                 FLEET_FILE,
@@ -112,47 +116,36 @@ def _system(row: dict, systems: dict[str, dict], line: int, problems: ProblemLis
     return system
 
 
-def _check_cooling(
-    row: dict, system: dict | None, coolings: dict[str, dict], line: int, problems: ProblemList
+def _check_design(
+    row: dict,
+    system: dict | None,
+    field: str,
+    options: dict[str, dict],
+    source: str,
+    kinds: str,
+    wording: tuple[str, str],
+    problems: ProblemList,
+    line: int,
 ) -> None:
-    cooling = coolings.get(row["cooling_id"])
-    if cooling is None:
+    """`row[field]` (cooling_id or power_id) names a row of `options` (from `source`) whose
+    `kind` the system lists in its `kinds` column; `wording`: what a row is called and what the
+    system does with it ("cooling", "support")."""
+    noun, verb = wording
+    chosen = options.get(row[field])
+    if chosen is None:
         problems.add(
             FLEET_FILE,
-            f"cooling_id '{row['cooling_id']}' is not in {COOLING_FILE} (known: "
-            f"{', '.join(sorted(coolings))})",
+            f"{field} '{row[field]}' is not in {source} (known: {', '.join(sorted(options))})",
             row=line,
-            field="cooling_id",
+            field=field,
         )
-    elif system is not None and cooling["kind"] not in system["cooling_kinds"]:
+    elif system is not None and chosen["kind"] not in system[kinds]:
         problems.add(
             FLEET_FILE,
-            f"cooling '{row['cooling_id']}' is {cooling['kind']}, which '{row['sku']}' does not "
-            f"support (its cooling_kinds: {', '.join(system['cooling_kinds'])})",
+            f"{noun} '{row[field]}' is {chosen['kind']}, which '{row['sku']}' does not {verb} "
+            f"(its {kinds}: {', '.join(system[kinds])})",
             row=line,
-            field="cooling_id",
-        )
-
-
-def _check_power(
-    row: dict, system: dict | None, powers: dict[str, dict], line: int, problems: ProblemList
-) -> None:
-    power = powers.get(row["power_id"])
-    if power is None:
-        problems.add(
-            FLEET_FILE,
-            f"power_id '{row['power_id']}' is not in {POWER_FILE} (known: "
-            f"{', '.join(sorted(powers))})",
-            row=line,
-            field="power_id",
-        )
-    elif system is not None and power["kind"] not in system["power_kinds"]:
-        problems.add(
-            FLEET_FILE,
-            f"power design '{row['power_id']}' is {power['kind']}, which '{row['sku']}' does not "
-            f"take (its power_kinds: {', '.join(system['power_kinds'])})",
-            row=line,
-            field="power_id",
+            field=field,
         )
 
 
