@@ -1034,6 +1034,31 @@ FLEET = Table(
     ),
 )
 
+SCENARIOS = Table(
+    "scenarios",
+    key=("name",),
+    doc="The futures of a multi-year plan: one row per file of `scenarios/*.yaml`, an overlay on "
+    "scenario.yaml with its probability (optional folder).",
+    columns=(
+        Column("name", STR, "the scenario's name (its `name:`, else the file's stem); unique"),
+        Column(
+            "probability",
+            F64,
+            "its probability; the folder's sum to 1",
+            min=0,
+            min_exclusive=True,
+            max=1,
+            why="a probability",
+        ),
+        Column(
+            "settings",
+            STR,
+            "what the file sets besides name and probability (scenario.yaml fields, `horizon:` "
+            "fields, multipliers), as JSON",
+        ),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -1049,6 +1074,7 @@ TABLES: dict[str, Table] = {
         SCENARIO,
         WORKLOADS,
         FLEET,
+        SCENARIOS,
     )
 }
 """Every canonical table, by name (= its Dagster asset and its Parquet file)."""

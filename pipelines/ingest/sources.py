@@ -21,6 +21,7 @@ from pipelines.ingest.readers import (
     fleet,
     hardware,
     scenario,
+    scenarios,
     tariffs,
 )
 from pipelines.ingest.source import Source, Tables
@@ -34,6 +35,7 @@ SOURCES: tuple[Source, ...] = (
     tariffs.SOURCE,
     scenario.SOURCE,  # after tariffs: its tariff must be one of them
     fleet.SOURCE,  # after hardware, cooling, power and scenario: it is checked against them
+    scenarios.SOURCE,  # after scenario, hardware and tariffs: each overlay is applied to them
 )
 """Every source, each after the sources of its `upstream` tables."""
 

@@ -15,16 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from optimizer.design import plan_inputs
 from optimizer.horizon import HorizonSolution
 from optimizer.inputs import PlanInputs
-from optimizer.types import InputFile
 from pipelines.contract.errors import InputError, Problem
-from pipelines.ingest.files import sha256
-from pipelines.ingest.folder import find_inputs, relative_name
 from pipelines.ingest.readers.scenario import SCENARIO_FILE
 from pipelines.ingest.readers.scenarios import (
     SCENARIOS_FOLDER,
@@ -32,7 +28,7 @@ from pipelines.ingest.readers.scenarios import (
     Overlay,
     multiplier,
     overridden_scenario,
-    read_scenarios,
+    table_overlays,
 )
 
 if TYPE_CHECKING:
@@ -42,15 +38,10 @@ Case = tuple[str, float, PlanInputs]
 """A scenario as the optimizer takes it: name, probability, plan inputs."""
 
 
-def scenario_cases(
-    tables: Mapping[str, pl.DataFrame],
-    data_dir: Path,
-    overlays: list[Overlay] | None = None,
-) -> list[Case]:
-    """Each scenario of the input folder as (name, probability, plan inputs), in file order.
-    Bad input when there are none, when one is bad, or when scenario.yaml has no horizon."""
-    if overlays is None:
-        overlays = read_scenarios(data_dir, tables)
+def scenario_cases(tables: Mapping[str, pl.DataFrame]) -> list[Case]:
+    """Each scenario of the canonical `scenarios` table as (name, probability, plan inputs), in
+    file order. Bad input when there are none or when scenario.yaml has no horizon."""
+    overlays = table_overlays(tables["scenarios"])
     if not overlays:
         raise InputError(
             [
@@ -66,6 +57,19 @@ def scenario_cases(
     return [
         (overlay.name, overlay.probability, overlay_inputs(tables, overlay)) for overlay in overlays
     ]
+
+
+def scenario_case(tables: Mapping[str, pl.DataFrame], name: str) -> Case:
+    """The scenario `name` of the canonical `scenarios` table as (name, probability, plan
+    inputs); bad input when there is no such scenario or scenario.yaml has no horizon."""
+    overlays = {o.name: o for o in table_overlays(tables["scenarios"])}
+    if name not in overlays:
+        known = ", ".join(overlays) or "none"
+        raise InputError([Problem(SCENARIOS_FOLDER, f"no scenario '{name}' (scenarios: {known})")])
+    if tables["scenario"]["horizon_years"][0] is None:
+        raise InputError([no_horizon()])
+    overlay = overlays[name]
+    return overlay.name, overlay.probability, overlay_inputs(tables, overlay)
 
 
 def no_horizon() -> Problem:
@@ -123,14 +127,6 @@ def with_multipliers(inputs: PlanInputs, overlay: Overlay) -> PlanInputs:
         energy=replace(inputs.energy, energy_usd_per_kwh=inputs.energy.energy_usd_per_kwh * energy),
         tariff_slices=slices,
     )
-
-
-def scenario_file_hashes(data_dir: Path) -> list[InputFile]:
-    """Each file of scenarios/: its name relative to the data folder, size and SHA-256."""
-    return [
-        {"file": relative_name(data_dir, p), "bytes": p.stat().st_size, "sha256": sha256(p)}
-        for p in find_inputs(data_dir, (SCENARIOS_PATTERN,))
-    ]
 
 
 def first_year_purchases(

@@ -33,7 +33,7 @@ document as `expected_cost_per_million_tokens_usd`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,7 +42,7 @@ from optimizer.errors import Infeasible, NoPlan
 from optimizer.horizon import HorizonSolution, solve_horizon, solve_robust
 from optimizer.horizon.document import build_plan_of, horizon_document
 from optimizer.inputs import PlanInputs, SolverOptions
-from optimizer.types import Objective
+from optimizer.types import InputFile, Objective
 from pipelines.contract.errors import InputError, Problem, ProblemList
 from pipelines.ingest.files import read_json
 from pipelines.ingest.sources import read_inputs
@@ -52,7 +52,6 @@ from pipelines.planning.scenarios import (
     Case,
     first_year_purchases,
     scenario_cases,
-    scenario_file_hashes,
 )
 
 if TYPE_CHECKING:
@@ -101,15 +100,18 @@ def outcome(solve: Callable[[], HorizonSolution]) -> Outcome:
     try:
         solution = solve()
     except NoPlan as error:
-        status = INFEASIBLE if isinstance(error, Infeasible) else NO_PLAN_IN_TIME
-        return {
-            "status": status,
-            "cost_per_million_tokens_usd": None,
-            "present_value_cost_usd": None,
-            "present_value_tokens": None,
-            "reason": error.reason,
-        }
+        return no_plan_outcome(error)
     return solution_outcome(solution)
+
+
+def no_plan_outcome(error: NoPlan) -> Outcome:
+    return {
+        "status": INFEASIBLE if isinstance(error, Infeasible) else NO_PLAN_IN_TIME,
+        "cost_per_million_tokens_usd": None,
+        "present_value_cost_usd": None,
+        "present_value_tokens": None,
+        "reason": error.reason,
+    }
 
 
 def solution_outcome(solution: HorizonSolution) -> Outcome:
@@ -130,6 +132,25 @@ def own_optima(cases: list[Case], objective: str, options: SolverOptions) -> dic
     }
 
 
+def own_plan(
+    inputs: PlanInputs, objective: str, options: SolverOptions
+) -> tuple[Outcome, dict[str, Any] | None]:
+    """A scenario's own optimum and its multi-year plan document (None when there is none)."""
+    try:
+        solution = solve_horizon(inputs, objective, options)
+    except NoPlan as error:
+        return no_plan_outcome(error), None
+    return solution_outcome(solution), horizon_document(inputs, solution)
+
+
+def stressed_outcome(
+    plan_document: Mapping[str, Any], inputs: PlanInputs, objective: str, options: SolverOptions
+) -> Outcome:
+    """The plan document re-dispatched on `inputs`: its purchases and nodes in service kept."""
+    fixed = build_plan_of(dict(plan_document))
+    return _kept(outcome(partial(solve_horizon, inputs, objective, options, fixed)))
+
+
 def stress_table(
     plan_document: Mapping[str, Any],
     cases: list[Case],
@@ -137,13 +158,17 @@ def stress_table(
     options: SolverOptions = SolverOptions(),
 ) -> list[dict[str, Any]]:
     """The regret rows (module docstring) of the plan document re-dispatched on each case."""
-    fixed = build_plan_of(dict(plan_document))
     objective = str(objective)
     stressed = {
-        name: _kept(outcome(partial(solve_horizon, inputs, objective, options, fixed)))
+        name: stressed_outcome(plan_document, inputs, objective, options)
         for name, _, inputs in cases
     }
-    return regret_rows(cases, stressed, own_optima(cases, objective, options))
+    return regret_rows(weights(cases), stressed, own_optima(cases, objective, options))
+
+
+def weights(cases: list[Case]) -> list[tuple[str, float]]:
+    """Each case's name and probability."""
+    return [(name, probability) for name, probability, _ in cases]
 
 
 def _kept(found: Outcome) -> Outcome:
@@ -157,14 +182,14 @@ def _kept(found: Outcome) -> Outcome:
 
 
 def regret_rows(
-    cases: list[Case],
+    scenarios: Sequence[tuple[str, float]],
     plans: Mapping[str, Outcome | HorizonSolution],
     own: Mapping[str, Outcome],
 ) -> list[dict[str, Any]]:
-    """One row per case, the plan's outcome (or solution) against the case's own optimum, and
-    the expected row."""
+    """One row per scenario (name, probability), the plan's outcome (or solution) against the
+    scenario's own optimum, and the expected row."""
     rows = []
-    for name, probability, _ in cases:
+    for name, probability in scenarios:
         plan = plans[name]
         planned = solution_outcome(plan) if isinstance(plan, HorizonSolution) else plan
         rows.append(_row(name, probability, False, planned, own[name]))
@@ -358,11 +383,21 @@ def make_stress_test(
     `objective` None: the plan's."""
     if tables is None:
         tables = read_inputs(data_dir)
-    cases = scenario_cases(tables, data_dir)
+    cases = scenario_cases(tables)
     check_plan_fits(plan, cases[0][2], plan_file)
     objective = str(objective or plan["objective"])
-    made = plan.get("cost_per_million_tokens_usd")
     rows = stress_table(plan, cases, objective, options)
+    return stress_document(plan, plan_file, objective, rows, input_file_hashes(data_dir))
+
+
+def stress_document(
+    plan: Mapping[str, Any],
+    plan_file: str,
+    objective: str,
+    rows: list[dict[str, Any]],
+    inputs: list[InputFile],
+) -> dict[str, Any]:
+    """The stress test document of `plan` (`make_stress_test`) from its regret rows."""
     return {
         "plan": {
             "file": plan_file,
@@ -370,12 +405,12 @@ def make_stress_test(
             "objective": plan["objective"],
             "start_year": plan["start_year"],
             "years": plan["years"],
-            "cost_per_million_tokens_usd": made,
+            "cost_per_million_tokens_usd": plan.get("cost_per_million_tokens_usd"),
         },
         "objective": objective,
         "expected_cost_per_million_tokens_usd": expected_levelized_cost(rows),
         "regret": rows,
-        "inputs": input_file_hashes(data_dir) + scenario_file_hashes(data_dir),
+        "inputs": inputs,
     }
 
 
@@ -399,11 +434,22 @@ def make_robust_plan(
     every scenario meet its budgets and floors."""
     if tables is None:
         tables = read_inputs(data_dir)
-    cases = scenario_cases(tables, data_dir)
+    return robust_document(tables, objective, options, input_file_hashes(data_dir))
+
+
+def robust_document(
+    tables: Mapping[str, pl.DataFrame],
+    objective: str,
+    options: SolverOptions,
+    inputs_files: list[InputFile],
+) -> dict[str, Any]:
+    """The robust plan document of the scenarios of `tables` (`make_robust_plan`), made from
+    `inputs_files`."""
+    cases = scenario_cases(tables)
     objective = str(objective)
     robust = solve_robust(cases, objective, options)
     plans = {name: robust.plans[name] for name, _, _ in cases}
-    rows = regret_rows(cases, plans, own_optima(cases, objective, options))
+    rows = regret_rows(weights(cases), plans, own_optima(cases, objective, options))
     first_name, _, first_inputs = cases[0]
     first_plan = plans[first_name]
     years = [y.year for y in first_plan.years]
@@ -426,5 +472,5 @@ def make_robust_plan(
         ],
         "regret": rows,
         "solver": {"name": "highs", "iterations": robust.iterations, "seconds": robust.seconds},
-        "inputs": input_file_hashes(data_dir) + scenario_file_hashes(data_dir),
+        "inputs": inputs_files,
     }

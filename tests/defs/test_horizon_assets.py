@@ -136,6 +136,7 @@ def test_a_scenario_without_a_horizon_skips_the_multi_year_plan(
     text = scenario.read_text()
     scenario.write_text(re.sub(r"(?ms)^horizon:\n(?:[ #].*\n|\n)*", "", text))
     (data / "fleet.csv").unlink()
+    shutil.rmtree(data / "scenarios")  # futures of the horizon
     run = horizon_job(tmp_path, planned.instance, data)
     assert run.result.success
     materialized = {e.asset_key.path[0] for e in run.result.get_asset_materialization_events()}

@@ -6,6 +6,7 @@ field."""
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def data(data: Path) -> Path:
     document.pop("horizon", None)
     (data / SCENARIO_FILE).write_text(yaml.safe_dump(document, sort_keys=False))
     (data / "fleet.csv").unlink(missing_ok=True)
+    shutil.rmtree(data / "scenarios")  # its futures are of the bundled horizon
     sheet = data / "hardware" / "price_sheet.csv"
     with sheet.open(newline="") as f:
         rows = list(csv.DictReader(f))

@@ -98,10 +98,10 @@ def test_every_reader_source_is_read_after_its_upstream():
 
 
 def test_an_optional_source_without_files_gives_empty_tables(tmp_path: Path):
-    """`benchmarks/derived.csv` and `fleet.csv` may be absent; ingest then writes empty, typed
-    tables."""
+    """`benchmarks/derived.csv`, `fleet.csv` and `scenarios/` may be absent; ingest then writes
+    empty, typed tables."""
     optional = [s for s in SOURCES if s.optional]
-    assert [s.name for s in optional] == ["benchmark_derivations", "fleet"]
+    assert [s.name for s in optional] == ["benchmark_derivations", "fleet", "scenarios"]
     for source in optional:
         assert source.files(tmp_path) == []
         tables = source.read(tmp_path, {})

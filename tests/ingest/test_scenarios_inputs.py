@@ -13,7 +13,7 @@ import yaml
 from optimizer.design import plan_inputs
 from pipelines.cli.main import main
 from pipelines.contract.errors import InputError
-from pipelines.ingest.readers.scenarios import Overlay, read_scenarios
+from pipelines.ingest.readers.scenarios import Overlay, read_scenarios, table_overlays
 from pipelines.ingest.sources import read_inputs
 from pipelines.planning.scenarios import scenario_cases
 
@@ -44,7 +44,7 @@ def write(folder: Path, stem: str, text: str) -> None:
 
 
 def cases_of(folder: Path) -> dict:
-    return {name: (p, inputs) for name, p, inputs in scenario_cases(read_inputs(folder), folder)}
+    return {name: (p, inputs) for name, p, inputs in scenario_cases(read_inputs(folder))}
 
 
 def problems_of(folder: Path) -> list[str]:
@@ -75,7 +75,7 @@ def test_without_the_folder_there_are_no_scenarios_and_cases_are_bad_input(folde
     (folder / "scenarios").rmdir()
     assert read_scenarios(folder, read_inputs(folder)) == []
     with pytest.raises(InputError) as error:
-        scenario_cases(read_inputs(folder), folder)
+        scenario_cases(read_inputs(folder))
     assert [p.file for p in error.value.problems] == ["scenarios/"]
     assert "no scenario files" in str(error.value)
 
@@ -172,6 +172,8 @@ BAD = {
     "workloads": ("probability: 1\nworkloads: []\n", "workloads: unknown field"),
     "own name of the site": ("probability: 1\nhorizon_years: 4\n", "horizon_years: unknown field"),
     "empty name": ("probability: 1\nname: ''\n", "name: expected a scenario name"),
+    "name with a slash": ("probability: 1\nname: a/b\n", "name: expected a scenario name"),
+    "name with a comma": ("probability: 1\nname: 'a, b'\n", "name: expected a scenario name"),
     "wacc out of range": ("probability: 1\nwacc: 2\n", "wacc: 2 is out of range (must be >= 0"),
     "wacc a list": ("probability: 1\nwacc: [0.1]\n", "wacc: expected a single value"),
     "utilization text": (
@@ -299,3 +301,20 @@ def test_the_cli_refuses_a_bad_scenario_with_exit_2(
     assert main(["horizon", "--robust", "--data", str(folder)]) == 2
     err = capsys.readouterr().err
     assert "scenarios/high-demand.yaml: capex_multipliers.GB300: -1 is out of range" in err
+
+
+def test_validate_and_ingest_read_the_scenarios(folder: Path, capsys):
+    write(folder, "a", "probability: 0.5\nenergy_price_multiplier: 1.5\n")
+    write(folder, "b", "probability: 0.5\ncapex_multipliers: {GB300: 1.2}\n")
+    assert main(["validate", "--data", str(folder)]) == 0
+    [line] = [line for line in capsys.readouterr().out.splitlines() if line.startswith("scenarios")]
+    assert line.split()[1:3] == ["2", "rows"]
+    table = read_inputs(folder)["scenarios"]
+    assert table["name"].to_list() == ["a", "b"]
+    assert table["source_file"].to_list() == ["scenarios/a.yaml", "scenarios/b.yaml"]
+    assert table_overlays(table) == read_scenarios(folder, read_inputs(folder))  # all of it
+    write(folder, "b", "probability: 0.5\ncapex_multipliers: {GB300: -1}\n")
+    assert main(["validate", "--data", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "scenarios/b.yaml: capex_multipliers.GB300: -1 is out of range" in err
+    assert "Traceback" not in err

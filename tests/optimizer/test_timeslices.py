@@ -594,6 +594,7 @@ def test_plan_command_time_resolved_end_to_end(data: Path, tmp_path: Path, capsy
     )
     (data / "hardware" / "amd_quote.xlsx").unlink()
     (data / "fleet.csv").unlink()  # an installed fleet of systems cut from the shelf
+    shutil.rmtree(data / "scenarios")  # futures of systems cut from the shelf
     scenario = data / "scenario.yaml"
     scenario.write_text(re.sub(r"(?m)^tariff: .*$", f"tariff: {ENTERGY_ID}", scenario.read_text()))
     warehouse = tmp_path / "warehouse"

@@ -44,7 +44,9 @@ horizon.budget_mw: has 3 values, horizon.years is 5 (...)`.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +54,7 @@ from pathlib import Path
 import polars as pl
 
 from pipelines.contract.errors import InputError, Problem, ProblemList
-from pipelines.contract.schema import SCENARIO
+from pipelines.contract.schema import SCENARIO, SCENARIOS
 from pipelines.ingest.files import read_yaml
 from pipelines.ingest.folder import find_inputs, relative_name
 from pipelines.ingest.names import accelerator_key
@@ -64,6 +66,7 @@ from pipelines.ingest.readers.scenario import (
     SCENARIO_FILE,
     SITE_FIELDS,
 )
+from pipelines.ingest.source import Source, Tables
 from pipelines.ingest.tabular import read_records, shown
 
 SCENARIOS_FOLDER = "scenarios/"
@@ -77,6 +80,7 @@ FIELDS = tuple(sorted(SITE_FIELDS - {"name"}))
 """The scenario.yaml fields an overlay may set at its top level."""
 HORIZON_OVERRIDES = ("budget_mw", "demand_tokens_per_s", "energy_price_escalation_pct_per_year")
 """The `horizon:` fields an overlay may set: not `start_year` or `years`."""
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,63}")
 KNOWN = ("name", "probability", *FIELDS, HORIZON, *MULTIPLIERS, ENERGY)
 
 
@@ -129,6 +133,72 @@ def read_scenarios(
             )
     problems.raise_if_any()
     return overlays
+
+
+def overlays_frame(overlays: list[Overlay]) -> pl.DataFrame:
+    """The canonical `scenarios` table of `overlays`: name, probability, settings (what else the
+    file sets, as JSON, in the YAML's own form) and source_file."""
+    return pl.DataFrame(
+        [
+            {
+                "name": o.name,
+                "probability": o.probability,
+                "settings": json.dumps(_settings(o), sort_keys=True, default=str),
+                "source_file": o.file,
+            }
+            for o in overlays
+        ],
+        schema=SCENARIOS.schema,
+    )
+
+
+def _settings(overlay: Overlay) -> dict[str, object]:
+    settings: dict[str, object] = dict(overlay.fields)
+    if overlay.horizon:
+        settings[HORIZON] = overlay.horizon
+    for key in MULTIPLIERS:
+        if getattr(overlay, key):
+            settings[key] = getattr(overlay, key)
+    if overlay.energy_price_multiplier != 1.0:
+        settings[ENERGY] = overlay.energy_price_multiplier
+    return settings
+
+
+def table_overlays(scenarios: pl.DataFrame) -> list[Overlay]:
+    """The overlays of a canonical `scenarios` table (as `overlays_frame` wrote them)."""
+    overlays = []
+    for row in scenarios.iter_rows(named=True):
+        settings = json.loads(row["settings"])
+        overlays.append(
+            Overlay(
+                file=row["source_file"],
+                name=row["name"],
+                probability=row["probability"],
+                fields={k: v for k, v in settings.items() if k in FIELDS},
+                horizon=settings.get(HORIZON, {}),
+                capex_multipliers=settings.get(CAPEX, {}),
+                throughput_multipliers=settings.get(THROUGHPUT, {}),
+                energy_price_multiplier=settings.get(ENERGY, 1.0),
+            )
+        )
+    return overlays
+
+
+def _read_source(data_dir: Path, upstream: Mapping[str, pl.DataFrame]) -> Tables:
+    return {"scenarios": overlays_frame(read_scenarios(data_dir, upstream))}
+
+
+SOURCE = Source(
+    name="scenarios",
+    patterns=(SCENARIOS_PATTERN,),
+    tables=("scenarios",),
+    read=_read_source,
+    description="The futures of a multi-year plan (optional): each file of scenarios/ an overlay "
+    "on scenario.yaml with its probability, checked against scenario.yaml, the price sheets and "
+    "the tariffs.",
+    upstream=("scenario", "hardware", "tariffs"),
+    optional=True,
+)
 
 
 def read_overlay(path: Path, name: str) -> Overlay:
@@ -184,10 +254,18 @@ def _read_overlay(path: Path, name: str) -> tuple[Overlay, ProblemList]:
 
 
 def _name(value: object, file: str, problems: ProblemList) -> str:
-    if isinstance(value, dict | list | bool) or value is None or not str(value).strip():
-        problems.add(file, f"expected a scenario name, got '{shown(value)}'", field="name")
+    """A scenario name: it names a Dagster partition and a file of the warehouse, so letters,
+    digits, `.`, `_`, `-` and spaces, up to 64 characters, beginning with a letter or digit."""
+    text = "" if isinstance(value, dict | list | bool) or value is None else str(value).strip()
+    if not NAME.fullmatch(text):
+        problems.add(
+            file,
+            f"expected a scenario name (letters, digits, '.', '_', '-' and spaces, up to 64 "
+            f"characters, beginning with a letter or digit), got '{shown(value)}'",
+            field="name",
+        )
         return Path(file).stem
-    return str(value).strip()
+    return text
 
 
 def _factor(
