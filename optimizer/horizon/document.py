@@ -6,9 +6,11 @@ present_value_tokens, wacc, yearly (one row a year: year, budget_mw, grid_power_
 tokens_per_year, cost_usd and its parts capital_usd, facility_usd, energy_usd, opex_usd,
 site_usd, cost_per_million_tokens_usd), build_plan (one row per vintage and year in service:
 year, sku, accelerator, cooling_id, power_id, kind, vintage_year, bought, in_service, retired,
-gpus), cash_flow (one row a year, when the money is paid: capex_usd for purchases and facility
-built that year, opex_usd, energy_usd, site_usd, total_usd), installed_gpus (year →
-accelerator → GPUs in service), notes, solver (iterations, seconds, size).
+gpus; and one for the year an owned vintage reaches the end of its lifetime within the horizon,
+none in service, its last nodes retired), cash_flow (one row a year, when the money is paid:
+capex_usd for purchases and facility built that year, opex_usd, energy_usd, site_usd,
+total_usd), installed_gpus (year → accelerator → GPUs in service), notes, solver (iterations,
+seconds, size).
 """
 
 from __future__ import annotations

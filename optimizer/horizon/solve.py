@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from optimizer.economics import Combination
 from optimizer.errors import Infeasible
-from optimizer.horizon.data import HorizonData, horizon_data
+from optimizer.horizon.data import HorizonData, Vintage, horizon_data
 from optimizer.horizon.model import create_horizon_model
 from optimizer.inputs import PlanInputs, SolverOptions
 from optimizer.model import TOKENS_PER_S_UNIT, USD_UNIT
@@ -199,6 +200,22 @@ def _solve(
     )
 
 
+def _row(
+    combo: Combination, v: Vintage, year: int, bought: int, live: int, retired: int
+) -> VintageYear:
+    return VintageYear(
+        sku=combo.system.sku,
+        cooling_id=combo.key[1],
+        power_id=combo.key[2],
+        vintage_year=v.installed_year or v.year,
+        kind=v.kind,
+        year=year,
+        bought=bought,
+        in_service=live,
+        retired=retired,
+    )
+
+
 def _entry_key(data: HorizonData, i: int) -> tuple:
     """What identifies vintage i across inputs: combination, kind and entry year."""
     v = data.vintages[i]
@@ -260,6 +277,7 @@ def _read(
         if v.kind == "rented":  # a rental is paid for the nodes in service
             bought = round(value("live", (i, v.year)))
         before = v.installed if v.kind == "existing" else bought
+
         for t in v.years():
             live = round(value("live", (i, t)))
             if live == 0 and before == 0 and bought == 0:
@@ -268,20 +286,11 @@ def _read(
             per_year[t]["energy"] += energy
             per_year[t]["opex"] += v.opex_usd[t - v.year] * live - energy
             grid[t] += cost.grid_kw * live
-            rows.append(
-                VintageYear(
-                    sku=combo.system.sku,
-                    cooling_id=combo.key[1],
-                    power_id=combo.key[2],
-                    vintage_year=v.installed_year or v.year,
-                    kind=v.kind,
-                    year=t,
-                    bought=bought if t == v.year and v.kind != "existing" else 0,
-                    in_service=live,
-                    retired=max(0, before - live),
-                )
-            )
+            entered = bought if t == v.year and v.kind != "existing" else 0
+            rows.append(_row(combo, v, t, entered, live, max(0, before - live)))
             before = live
+        if before > 0 and v.kind != "rented" and v.last_year < years[-1]:
+            rows.append(_row(combo, v, v.last_year + 1, 0, 0, before))  # at the end of its lifetime
         if v.kind == "bought" and bought:
             per_year[v.year]["capex"] += v.capex_usd * bought
             for t in v.years():

@@ -6,6 +6,7 @@ build plan per vintage, the cash flow, notes and the solver line; and the files 
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,8 @@ def horizon_parts(plan: dict[str, Any]) -> list[Part]:
         Heading("Build plan"),
         Paragraph(
             "Per vintage (the year its nodes entered service, or were installed) and year: "
-            "nodes bought, in service, and retired at the start of the year."
+            "nodes bought, in service, and retired at the start of the year (early, or at the "
+            "end of their lifetime: the row of the year after their last, with none in service)."
         ),
         Table(BUILD_HEADERS, build_rows(plan), BUILD_KINDS),
         Heading("Cash flow"),
@@ -171,8 +173,6 @@ def write_horizon_files(plan: dict[str, Any], folder: Path) -> list[Path]:
     `horizon_plan.html` in `folder`, each written atomically; the paths written."""
     import polars as pl
 
-    from pipelines.reports.horizon_report import horizon_html
-
     written = [folder / "horizon_plan.json"]
     text = json.dumps(plan, indent=2)
     write_atomically(written[0], lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
@@ -181,8 +181,51 @@ def write_horizon_files(plan: dict[str, Any], folder: Path) -> list[Path]:
         frame = pl.DataFrame(plan[name], infer_schema_length=None)
         write_atomically(path, frame.write_csv)
         written.append(path)
-    page = horizon_html(plan)
-    html = folder / HORIZON_HTML
-    write_atomically(html, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
-    written.append(html)
+    written.append(write_horizon_html(plan, folder / HORIZON_HTML))
     return written
+
+
+def write_horizon_html(
+    plan: dict[str, Any], path: Path, stress: dict[str, Any] | None = None
+) -> Path:
+    """The plan's HTML report (with its stress test's regret table, if given) at `path`,
+    written atomically."""
+    from pipelines.reports.horizon_report import horizon_html
+
+    page = horizon_html(plan, stress)
+    write_atomically(path, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+    return path
+
+
+STRESS_JSON, REGRET_CSV = "stress_test.json", "regret.csv"
+
+
+def write_stress_files(plan: dict[str, Any], stress: dict[str, Any], folder: Path) -> list[Path]:
+    """The stress test of `plan` in `folder`: `stress_test.json`, its regret rows as
+    `regret.csv` and the plan's report with the regret table, `horizon_plan.html`; each written
+    atomically; the paths written."""
+    import polars as pl
+
+    document, table = folder / STRESS_JSON, folder / REGRET_CSV
+    text = json.dumps(stress, indent=2)
+    write_atomically(document, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    write_atomically(table, pl.DataFrame(stress["regret"], infer_schema_length=None).write_csv)
+    return [document, table, write_horizon_html(plan, folder / HORIZON_HTML, stress)]
+
+
+def write_robust_files(document: dict[str, Any], folder: Path) -> list[Path]:
+    """The robust plan in `folder`: `robust_plan.json` and its report `robust_plan.html`, each
+    written atomically; the paths written."""
+    from pipelines.reports.horizon_report import robust_html
+
+    written = {
+        folder / "robust_plan.json": json.dumps(document, indent=2),
+        folder / "robust_plan.html": robust_html(document),
+    }
+    for path, content in written.items():
+        write_atomically(path, partial(_write_text, content))
+    return list(written)
+
+
+def _write_text(content: str, path: str) -> None:
+    Path(path).write_text(content, encoding="utf-8")

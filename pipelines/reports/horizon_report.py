@@ -6,7 +6,9 @@ summary (levelized cost per million tokens, present values, power design), two c
 GPUs in service by accelerator each year (stacked columns, rented GPUs apart from owned
 ones) and each year's cost per million tokens split by component, with the levelized cost as
 a dashed line — and the year-by-year, build-plan and cash-flow tables of the text report
-(`pipelines.reports.horizon`), the notes, the input files and the solver line.
+(`pipelines.reports.horizon`), the regret table of its stress test when it has one (`tokenplan
+stress PLAN --out`, the `scenario_regret` asset), the notes, the input files and the solver
+line.
 """
 
 from __future__ import annotations
@@ -26,14 +28,30 @@ from pipelines.reports.horizon import (
     year_rows,
 )
 from pipelines.reports.report import CSS, SHA_SHOWN, html_table, html_text
+from pipelines.reports.stress import (
+    EXPECTED_LABEL,
+    REGRET_HEADERS,
+    REGRET_LEAD,
+    STRESS_LEAD,
+    expected_text,
+    regret_notes,
+    regret_rows,
+    robust_parts,
+)
 from pipelines.reports.text import (
     NONE_TEXT,
+    Heading,
+    Notes,
+    Paragraph,
+    Part,
+    Title,
     number_text,
     percent_text,
     tokens_text,
     usd_per_mtok_text,
     usd_text,
 )
+from pipelines.reports.text import Table as TextTable
 
 COST_PARTS = (
     ("capital_usd", "capital"),
@@ -175,8 +193,88 @@ def _input_rows(plan: dict[str, Any]) -> list[list[str]]:
     ]
 
 
-def horizon_html(plan: dict[str, Any]) -> str:
-    """The multi-year plan document (`optimizer.horizon.document`) as one HTML page."""
+def _regret_section(stress: dict[str, Any]) -> list[str]:
+    """The plan under the scenarios: its regret table (`pipelines.reports.stress`), and why a
+    side has no plan."""
+    rows = stress["regret"]
+    notes = "".join(f"<li>{escape(n)}</li>" for n in regret_notes(rows))
+    return [
+        "<h2>Under the scenarios</h2>",
+        f'<p class="lead">{escape(STRESS_LEAD)} {escape(REGRET_LEAD)} '
+        f"{escape(EXPECTED_LABEL[0].upper() + EXPECTED_LABEL[1:])}: "
+        f"{escape(expected_text(stress))}.</p>",
+        _panel(
+            html_table(REGRET_HEADERS, regret_rows(rows), total_last=True)
+            + (f'<ul class="notes">{notes}</ul>' if notes else "")
+        ),
+    ]
+
+
+def parts_html(parts: list[Part], eyebrow: str, footer: str) -> str:
+    """Text parts (`pipelines.reports.text`) as one HTML page in the report's style: the title
+    as the page's heading, each heading a section, each table a panel."""
+    title = next((p for p in parts if isinstance(p, Title)), None)
+    heading = "" if title is None else title.text
+    meta = "" if title is None or not title.status else f"solver {title.status}"
+    sections = []
+    for part in parts:
+        if isinstance(part, Heading):
+            sections.append(f"<h2>{escape(part.text)}</h2>")
+        elif isinstance(part, Paragraph):
+            sections.append(f'<p class="lead">{escape(part.text)}</p>')
+        elif isinstance(part, Notes):
+            items = "".join(f"<li>{escape(line)}</li>" for line in part.lines)
+            lead = f'<p class="lead">{escape(part.lead)}</p>' if part.lead else ""
+            sections.append(lead + _panel(f'<ul class="notes">{items}</ul>'))
+        elif isinstance(part, TextTable):
+            sections.append(_panel(_table_html(part)))
+    return _page(heading, eyebrow, meta, "".join(sections), footer)
+
+
+def _table_html(table: TextTable) -> str:
+    if table.headers is not None:
+        return html_table(table.headers, table.rows)
+    rows = "".join(  # label: value
+        f"<tr><th>{escape(label)}</th><td>{escape(value)}</td></tr>" for label, value in table.rows
+    )
+    return f"<table><tbody>{rows}</tbody></table>"
+
+
+def _page(title: str, eyebrow: str, meta: str, body: str, footer: str) -> str:
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>
+<style>{CSS}</style>
+</head>
+<body>
+<header><div class="wrap">
+<p class="eyebrow">tokenplan · {escape(eyebrow)}</p>
+<h1>{escape(title)}</h1>
+<p class="meta">{escape(meta)}</p>
+</div></header>
+<main class="wrap">
+{body}
+<footer>Made by tokenplan · {escape(footer)}</footer>
+</main>
+</body>
+</html>
+"""
+
+
+def robust_html(document: dict[str, Any]) -> str:
+    """The robust plan document (`pipelines.planning.stress.make_robust_plan`) as one HTML page:
+    the parts `tokenplan horizon --robust` prints, the regret table among them."""
+    solver = document["solver"]
+    footer = f"HiGHS, {document['status']}, {solver['seconds']:.2f} s"
+    return parts_html(robust_parts(document), "robust multi-year plan", footer)
+
+
+def horizon_html(plan: dict[str, Any], stress: dict[str, Any] | None = None) -> str:
+    """The multi-year plan document (`optimizer.horizon.document`) as one HTML page; with its
+    stress test (`pipelines.planning.stress.stress_document`), its regret table too."""
     title = f"Multi-year plan: {plan['name']} · {plan_span(plan)}"
     sections = [
         _cards(plan),
@@ -190,13 +288,16 @@ def horizon_html(plan: dict[str, Any]) -> str:
         _panel(html_table(YEAR_HEADERS, year_rows(plan))),
         "<h2>Build plan</h2>",
         '<p class="lead">Per vintage (the year its nodes entered service, or were installed) and '
-        "year: nodes bought, in service, and retired at the start of the year.</p>",
+        "year: nodes bought, in service, and retired at the start of the year (early, or at the "
+        "end of their lifetime: the row of the year after their last, with none in service).</p>",
         _panel(html_table(BUILD_HEADERS, build_rows(plan))),
         "<h2>Cash flow</h2>",
         '<p class="lead">When the money is paid: purchases and facility at once, the rest each '
         "year.</p>",
         _panel(html_table(CASH_HEADERS, cash_rows(plan))),
     ]
+    if stress is not None:
+        sections += _regret_section(stress)
     if plan.get("inputs"):
         sections += [
             "<h2>Inputs</h2>",
@@ -211,24 +312,4 @@ def horizon_html(plan: dict[str, Any]) -> str:
         f"objective {plan['objective']} · solver {plan['status']} · "
         f"{plan['years']} years from {plan['start_year'] or 'the first year'}"
     )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<header><div class="wrap">
-<p class="eyebrow">tokenplan · multi-year plan</p>
-<h1>{escape(title)}</h1>
-<p class="meta">{escape(meta)}</p>
-</div></header>
-<main class="wrap">
-{"".join(sections)}
-<footer>Made by tokenplan · {escape(solver_text(plan))}</footer>
-</main>
-</body>
-</html>
-"""
+    return _page(title, "multi-year plan", meta, "".join(sections), solver_text(plan))

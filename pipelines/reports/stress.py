@@ -4,8 +4,6 @@ and its regret table. The documents are `pipelines.planning.stress`'s."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from pipelines.reports.text import (
@@ -28,7 +26,6 @@ from pipelines.reports.text import (
     usd_per_mtok_text,
     usd_text,
 )
-from pipelines.warehouse.files import write_atomically
 
 REGRET_HEADERS = [
     "scenario",
@@ -43,6 +40,10 @@ REGRET_LEAD = (
     "Regret: the plan's levelized cost per million tokens in each scenario less that scenario's "
     "own optimum (the best plan had it been known); the expected row weighs each column by the "
     "probabilities."
+)
+STRESS_LEAD = (
+    "The plan's purchases and nodes in service are kept in each scenario; only the GPU "
+    "allocation and the facility are solved again."
 )
 EXPECTED_LABEL = "expected levelized cost per million tokens (Σ p·PV cost / Σ p·PV tokens)"
 FIRST_YEAR_HEADERS = ["system", "accelerator", "cooling", "power", "kind", "nodes", "GPUs"]
@@ -134,10 +135,7 @@ def stress_parts(document: dict[str, Any]) -> list[Part]:
             ],
             (TEXT, TEXT),
         ),
-        Paragraph(
-            "The plan's purchases and nodes in service are kept in each scenario; only the GPU "
-            "allocation and the facility are solved again."
-        ),
+        Paragraph(STRESS_LEAD),
         *regret_parts(document["regret"]),
     ]
 
@@ -237,11 +235,3 @@ def first_year_rows(document: dict[str, Any]) -> list[list[str]]:
         ]
         for r in document["first_year"]
     ]
-
-
-def write_robust_file(document: dict[str, Any], folder: Path) -> Path:
-    """`robust_plan.json` in `folder`, written atomically; its path."""
-    path = folder / "robust_plan.json"
-    text = json.dumps(document, indent=2)
-    write_atomically(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
-    return path

@@ -180,7 +180,9 @@ def test_an_existing_fleet_is_kept_when_its_capital_is_sunk():
     plan = solve_horizon(inputs, options=EXACT)
     first = [r for r in plan.vintages if r.year == 2026 and r.in_service]
     assert [(r.sku, r.kind, r.in_service) for r in first] == [("A", "existing", 2)]
-    assert not any(r.kind == "existing" and r.year > 2026 for r in plan.vintages)  # end of life
+    # at the end of its lifetime: the row of 2027, none in service, both retired
+    later = [(r.year, r.in_service, r.retired) for r in plan.vintages if r.kind == "existing"]
+    assert later == [(2026, 2, 0), (2027, 0, 2)]
 
 
 def test_an_existing_fleet_is_retired_early_when_it_holds_the_budget():

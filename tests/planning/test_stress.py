@@ -71,7 +71,7 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def cases(folder: Path) -> list:
-    return scenario_cases(read_inputs(folder), folder)
+    return scenario_cases(read_inputs(folder))
 
 
 @pytest.fixture(scope="module")
@@ -164,14 +164,23 @@ def test_the_robust_plan_is_never_worse_in_expectation_than_a_single_scenario_pl
 def test_tokenplan_stress_prints_the_regret_table(folder: Path, tmp_path: Path):
     code, _ = run(["horizon", "--data", str(folder), "--out", str(tmp_path), *SOLVER])
     assert code == 0
-    code, text = run(
-        ["stress", str(tmp_path / "horizon_plan.json"), "--data", str(folder), *SOLVER]
-    )
+    plan = tmp_path / "horizon_plan.json"
+    out = tmp_path / "stress"
+    code, text = run(["stress", str(plan), "--data", str(folder), "--out", str(out), *SOLVER])
     assert code == 0
     assert "Stress test of" in text and "regret per M tokens" in text
     lines = [line.split() for line in text.splitlines()]
     for name in [*SCENARIOS, "expected"]:
         assert any(words[:1] == [name] for words in lines), name
+    # --out: the document, its rows, and the plan's report with the regret table
+    document = json.loads((out / "stress_test.json").read_text())
+    assert [r["scenario"] for r in document["regret"]] == [*SCENARIOS, "expected"]
+    assert pl.read_csv(out / "regret.csv")["scenario"].to_list() == [*SCENARIOS, "expected"]
+    page = (out / "horizon_plan.html").read_text()
+    table = page[page.index("Under the scenarios") :]
+    for row in document["regret"]:
+        assert f'<td class="">{row["scenario"]}</td>' in table
+    assert (tmp_path / "horizon_plan.html").read_text().count("Under the scenarios") == 0
 
 
 def test_tokenplan_horizon_robust_prints_the_shared_first_year_and_the_regret(
@@ -187,6 +196,10 @@ def test_tokenplan_horizon_robust_prints_the_shared_first_year_and_the_regret(
         assert any(words[:1] == [name] for words in lines), name
     document = json.loads((tmp_path / "robust_plan.json").read_text())
     assert render_text(robust_parts(document)) == text
+    page = (tmp_path / "robust_plan.html").read_text()  # the same parts, as a report
+    regret = page[page.index("<h2>Regret</h2>") :]
+    for row in document["regret"]:
+        assert f'<td class="">{row["scenario"]}</td>' in regret
     assert [s["name"] for s in document["scenarios"]] == list(SCENARIOS)
     assert [r["scenario"] for r in document["regret"]] == [*SCENARIOS, "expected"]
     assert document["first_year"] and all(r["nodes"] > 0 for r in document["first_year"])

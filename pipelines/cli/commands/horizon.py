@@ -25,7 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="FOLDER",
         help="also write the plan as horizon_plan.json, horizon_plan.html (report with charts) "
-        "and yearly.csv, build_plan.csv, cash_flow.csv in FOLDER (--robust: robust_plan.json)",
+        "and yearly.csv, build_plan.csv, cash_flow.csv in FOLDER (--robust: robust_plan.json "
+        "and robust_plan.html)",
     )
     parser.add_argument(
         "--robust",
@@ -55,10 +56,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_robust(args: argparse.Namespace, data: Path, out: Path | None) -> int:
     from pipelines.planning.stress import make_robust_plan
-    from pipelines.reports.stress import robust_parts, write_robust_file
+    from pipelines.reports.horizon import write_robust_files
+    from pipelines.reports.stress import robust_parts
 
     document = make_robust_plan(data, args.objective, options.solver_options(args))
-    return _show(args, document, robust_parts, write_robust_file, out, "robust plan")
+    return _show(args, document, robust_parts, write_robust_files, out, "robust plan")
 
 
 def _show(
