@@ -13,6 +13,8 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.defs.executors import MULTIPROCESS
+from pipelines.defs.partitions import SCENARIOS_GROUP
 from pipelines.defs.resources import default_resources
 from pipelines.warehouse.paths import PROJECT_ROOT
 
@@ -28,25 +30,10 @@ ingest_only = dg.define_asset_job(
 )
 replan = dg.define_asset_job(
     "replan",
-    selection=dg.AssetSelection.all(),
-    description="Ingest every input, rebuild the design space and solve the build plan.",
-    # One process per step when the daemon or the UI launches it (the CLI runs it in process);
-    # steps fork from a server that has imported the project (and the instance's SQL storage)
-    # once, instead of each importing it again: seconds per step.
-    executor_def=dg.multiprocess_executor.configured(
-        {
-            "start_method": {
-                "forkserver": {
-                    "preload_modules": [
-                        "pipelines.planning.make_plan",
-                        "pipelines.definitions",
-                        "sqlalchemy",
-                        "alembic",
-                    ]
-                }
-            }
-        }
-    ),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(SCENARIOS_GROUP),
+    description="Ingest every input, rebuild the design space and solve the build plan and the "
+    "multi-year plan (the scenario runs are partitioned: `scenario_runs`).",
+    executor_def=MULTIPROCESS,
 )
 
 

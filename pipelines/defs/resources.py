@@ -61,7 +61,9 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     one), so a run never reads tables of two snapshots.
 
     Any other asset is one file: `warehouse/design_space.json` holds the document
-    `design_space`, `warehouse/tariff_profiles.parquet` the frame `tariff_profiles`. It is
+    `design_space`, `warehouse/tariff_profiles.parquet` the frame `tariff_profiles`; a
+    partitioned asset one per partition (`warehouse/scenario_stress/<scenario>.json`), and an
+    unpartitioned asset reading it gets {partition: value} of the partitions it depends on. It is
     written to a temporary name and renamed over the old one, so a reader never sees half
     a file, and a failed step (which never reaches `handle_output`) leaves the last good file.
 
@@ -78,8 +80,11 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
     def warehouse(self) -> Path:
         return Path(self.base_dir)
 
-    def path_for(self, key: dg.AssetKey, suffix: str) -> Path:
-        return self.warehouse / ("__".join(key.path) + suffix)
+    def path_for(self, key: dg.AssetKey, suffix: str, partition: str | None = None) -> Path:
+        name = "__".join(key.path)
+        if partition is not None:
+            return self.warehouse / name / (partition + suffix)
+        return self.warehouse / (name + suffix)
 
     def handle_output(self, context: dg.OutputContext, obj: Any) -> None:
         if obj is None:
@@ -105,11 +110,12 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
                 path = snapshots.table_path(self.warehouse, commit.snapshot_id, table)
                 context.add_output_metadata({"path": dg.MetadataValue.path(str(path))})
             return
+        partition = context.partition_key if context.has_asset_partitions else None
         if isinstance(obj, pl.DataFrame):
-            path = self.path_for(context.asset_key, ".parquet")
+            path = self.path_for(context.asset_key, ".parquet", partition)
             write_atomically(path, lambda tmp: obj.write_parquet(tmp))
         else:
-            path = self.path_for(context.asset_key, ".json")
+            path = self.path_for(context.asset_key, ".json", partition)
             write_atomically(
                 path, lambda tmp: Path(tmp).write_text(json.dumps(obj, indent=2, default=str))
             )
@@ -129,15 +135,24 @@ class WarehouseIOManager(dg.ConfigurableIOManager):
                     self.warehouse, snapshots.current_id(self.warehouse), table, lazy
                 )
             return snapshots.staged_or_pinned(self.warehouse, run_id, table, lazy)
-        parquet = self.path_for(key, ".parquet")
+        if context.has_asset_partitions:  # an unpartitioned asset reads every partition
+            return {
+                partition: self._load(key, lazy, partition)
+                for partition in context.asset_partition_keys
+            }
+        return self._load(key, lazy)
+
+    def _load(self, key: dg.AssetKey, lazy: bool, partition: str | None = None) -> Any:
+        parquet = self.path_for(key, ".parquet", partition)
         if parquet.exists():
             return pl.scan_parquet(parquet) if lazy else pl.read_parquet(parquet)
-        document = self.path_for(key, ".json")
+        document = self.path_for(key, ".json", partition)
         if document.exists():
             return json.loads(document.read_text())
-        raise FileNotFoundError(
-            f"{parquet} not found: materialize the asset '{key.to_user_string()}' first"
+        what = f"the asset '{key.to_user_string()}'" + (
+            f" for the partition '{partition}'" if partition is not None else ""
         )
+        raise FileNotFoundError(f"{parquet} not found: materialize {what} first")
 
 
 SNAPSHOT_ASSET = "tables_snapshot"

@@ -18,6 +18,7 @@ import pytest
 
 from pipelines.definitions import build_defs
 from pipelines.defs.automation.watch import Cursor, folder_hashes, next_tick, sources_reading
+from pipelines.defs.partitions import SCENARIOS_GROUP
 from pipelines.defs.resources import default_resources
 from pipelines.ingest.files import sha256
 from pipelines.ingest.sources import SOURCES
@@ -64,11 +65,11 @@ class Folder:
 
 
 def downstream(*tables: str) -> set[str]:
-    """`tables` and every asset that depends on them, directly or not."""
-    return {
-        key.to_user_string()
-        for key in dg.AssetSelection.assets(*tables).downstream().resolve(GRAPH)
-    }
+    """`tables` and every asset that depends on them, directly or not, but the scenario runs
+    (partitioned: the automation condition sensor requests them, one run per scenario)."""
+    selection = dg.AssetSelection.assets(*tables).downstream()
+    scenario_runs = dg.AssetSelection.groups(SCENARIOS_GROUP)
+    return {key.to_user_string() for key in (selection - scenario_runs).resolve(GRAPH)}
 
 
 def selected(request: dg.RunRequest) -> set[str]:
@@ -133,7 +134,10 @@ def test_a_tariff_change_selects_the_tariffs_the_scenario_and_everything_after(
         csv.write_text(csv.read_text().replace("0.0878", "0.0900"))
         (request,) = folder.tick().run_requests
     tariff_tables = {
-        t for s in SOURCES if s.name in ("tariffs", "scenario", "fleet") for t in s.tables
+        t
+        for s in SOURCES
+        if s.name in ("tariffs", "scenario", "fleet", "scenarios")
+        for t in s.tables
     }
     assert selected(request) == downstream(*tariff_tables)
     assert tariff_tables | {"design_space", "build_plan"} <= selected(request)
@@ -151,7 +155,7 @@ def test_a_bad_file_fails_once_keeps_the_last_good_plan_and_its_fix_replans(
 
         # A new instance: every file is new, so everything is ingested and planned.
         (first,) = folder.tick().run_requests
-        assert selected(first) == {key.to_user_string() for key in GRAPH.get_all_asset_keys()}
+        assert selected(first) == downstream(*INGESTED)  # everything but the scenario runs
         run = folder.launch(first)
         assert run.success
         checked = {
@@ -175,7 +179,7 @@ def test_a_bad_file_fails_once_keeps_the_last_good_plan_and_its_fix_replans(
         (failing,) = folder.tick().run_requests
         assert selected(failing) == downstream("hardware")
         assert {"hardware", "design_space", "build_plan"} <= selected(failing)
-        assert not selected(failing) & (INGESTED - {"hardware", "fleet"})
+        assert not selected(failing) & (INGESTED - {"hardware", "fleet", "scenarios"})
         result = folder.launch(failing)
         assert not result.success
         assert [

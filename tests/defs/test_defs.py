@@ -20,6 +20,11 @@ ASSET_GROUPS = {
     "benchmarks": "ingest",
     "benchmark_derivations": "ingest",
     "fleet": "ingest",
+    "scenarios": "ingest",
+    "scenario_optimum": "scenarios",
+    "scenario_stress": "scenarios",
+    "scenario_regret": "scenarios",
+    "robust_plan": "scenarios",
     "cooling": "ingest",
     "power": "ingest",
     "tariffs": "ingest",
@@ -53,6 +58,10 @@ JOBS = {
     "ingest_only": "multi_or_in_process_executor",
     "replan": "multiprocess",
     "sweep_budgets": "dask",
+    "scenario_runs": "multiprocess",
+    "scenario_runs_dask": "dask",
+    "stress_test": "multi_or_in_process_executor",
+    "robust": "multi_or_in_process_executor",
 }
 """Job → the executor a run launched from the UI or the daemon uses (`execute_in_process` ignores
 it)."""

@@ -201,6 +201,9 @@ def dagster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dagster]:
     home.mkdir()
     (home / "dagster.yaml").write_text(DAGSTER_YAML)
     shutil.copytree(DATASETS, data)
+    # No futures: their runs (eager, one per scenario) would share the machine with the re-plans
+    # under test; tests/defs/test_scenario_assets.py runs them.
+    shutil.rmtree(data / "scenarios")
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DAGSTER_HOME", str(home))
         # The last good plan, on the instance the UI will use (a one-budget frontier, for time).

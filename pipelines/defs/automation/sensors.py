@@ -18,6 +18,7 @@ import dagster as dg
 from pipelines.defs.automation.watch import Cursor, folder_hashes, next_tick, sources_reading
 from pipelines.defs.design.assets import INGESTED
 from pipelines.defs.metadata import ingested_hashes
+from pipelines.defs.partitions import SCENARIOS_GROUP
 from pipelines.defs.resources import InputFolder
 
 INTERVAL_S = int(os.environ.get("TOKENPLAN_SENSOR_INTERVAL_S", "30"))
@@ -45,7 +46,8 @@ IN_PROGRESS = [
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Re-plans when an input file is added, changed or removed (by SHA-256, not "
     "modification time): one `replan` run of the ingest assets reading the changed files and "
-    "everything downstream. A failed run is not retried: fix the file and the next tick re-plans.",
+    "everything downstream (the scenario runs then follow, one run per scenario, by their "
+    "automation condition). A failed run is not retried: fix the file and the next tick re-plans.",
 )
 def input_folder_sensor(
     context: dg.SensorEvaluationContext, input_folder: InputFolder
@@ -71,7 +73,9 @@ def input_folder_sensor(
     ]
     repository = context.repository_def
     assert repository is not None  # Dagster evaluates a sensor with its code location's repository
-    selection = dg.AssetSelection.assets(*ingest_keys).downstream().resolve(repository.asset_graph)
+    changed = dg.AssetSelection.assets(*ingest_keys).downstream()
+    scenario_runs = dg.AssetSelection.groups(SCENARIOS_GROUP)  # per partition, by automation
+    selection = (changed - scenario_runs).resolve(repository.asset_graph)
     context.log.info(
         f"{tick.reason}; materializing {', '.join(sorted(k.to_user_string() for k in selection))}"
     )

@@ -13,6 +13,7 @@ import polars as pl
 from pipelines.contract.schema import TABLES, Table
 from pipelines.defs.automation.conditions import REPLAN
 from pipelines.defs.metadata import COUNT, TEXT, Column, records_table, table_metadata
+from pipelines.defs.partitions import snapshot_scenarios, sync_scenario_partitions
 from pipelines.defs.resources import SNAPSHOT_ASSET, InputFolder, Warehouse
 from pipelines.ingest.source import Source
 from pipelines.ingest.sources import SOURCES, file_hashes
@@ -141,6 +142,14 @@ def tables_snapshot(
     else:
         context.log.info(
             f"no table staged in this run: snapshot {commit.snapshot_id} stays current"
+        )
+    added, removed = sync_scenario_partitions(
+        context.instance, snapshot_scenarios(warehouse.dir, commit.snapshot_id)
+    )
+    if added or removed:
+        context.log.info(
+            f"scenario partitions: {', '.join(added) or 'none'} added, "
+            f"{', '.join(removed) or 'none'} removed"
         )
     listing = [{"table": name} | entry for name, entry in tables.items()]
     metadata: dict[str, dg.MetadataValue | str | bool] = {

@@ -38,6 +38,7 @@ from pipelines.defs.config import (
     Bounds,
     RunConfig,
 )
+from pipelines.defs.executors import cluster_config, dask_executor
 from pipelines.defs.metadata import frame_table
 from pipelines.defs.resources import InputFolder, Warehouse
 from pipelines.ingest.sources import read_inputs
@@ -217,64 +218,6 @@ def _dask_worker() -> str:
         return get_worker().address
     except ValueError:
         return ""
-
-
-DASK_CLUSTERS = ("local", "yarn", "ssh", "pbs", "moab", "sge", "lsf", "slurm", "oar", "kube")
-
-
-@dg.executor(
-    name="dask",
-    config_schema={
-        "cluster": dg.Field(
-            dg.Selector(
-                {
-                    "existing": dg.Field(
-                        {"address": dg.StringSource},
-                        description="Connect to an existing scheduler.",
-                    ),
-                    **{
-                        kind: dg.Field(
-                            dg.Permissive(),
-                            is_required=False,
-                            description=f"{kind} cluster configuration.",
-                        )
-                        for kind in DASK_CLUSTERS
-                    },
-                }
-            )
-        )
-    },
-    requirements=dg.multiple_process_executor_requirements(),
-)
-def dask_executor(init_context: dg.InitExecutorContext) -> dg.Executor:
-    """`dagster_dask.dask_executor`, imported when a run starts rather than when the code location
-    loads.
-
-    `import dagster_dask` also imports dask.dataframe and pandas (seconds), which every
-    `tokenplan` command and every step of every other job would otherwise pay. The config
-    is dagster-dask's: `cluster` is one of `existing: {address}` or a cluster kind with that
-    cluster class's keyword arguments.
-    """
-    from dagster_dask import dask_executor as executor
-
-    create = executor.executor_creation_fn
-    assert create is not None  # dagster-dask's executor is made by its creation function
-    return create(init_context)
-
-
-def cluster_config() -> dict:
-    """The Dask executor's `cluster` config: the scheduler at `TOKENPLAN_DASK_SCHEDULER`, else a
-    LocalCluster."""
-    scheduler = os.environ.get("TOKENPLAN_DASK_SCHEDULER")
-    if scheduler:
-        return {"existing": {"address": scheduler}}
-    return {
-        "local": {
-            "n_workers": int(os.environ.get("TOKENPLAN_DASK_WORKERS", "2")),
-            "threads_per_worker": 1,
-            "dashboard_address": None,
-        }
-    }
 
 
 def build_sweep_job(budgets_mw: tuple[float, ...], workers: int) -> dg.JobDefinition:
