@@ -42,7 +42,9 @@ from pipelines.ingest.files import sha256
 from pipelines.warehouse.history import plan_files
 
 START_WAIT_S = 180
-RUN_WAIT_S = 180
+RUN_WAIT_S = 420
+"""A re-plan through the daemon: ~30 steps, one process each, on a machine the other test
+worker shares (pytest-xdist); it takes 1-3 minutes here."""
 CHROMIUM = Path("/usr/bin/chromium")
 LOCATION = "tokenplan"
 PRICE_SHEET = "hardware/price_sheet.csv"

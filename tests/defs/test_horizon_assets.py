@@ -149,6 +149,15 @@ def test_a_scenario_without_a_horizon_skips_the_multi_year_plan(
     (observed,) = [o for o in observations if o.asset_key == dg.AssetKey(ASSET)]
     assert observed.metadata["horizon"].value == "none"
     assert not (run.warehouse / f"{ASSET}.json").exists()
+    # nor a robust plan: no scenarios, nothing to weigh (no failed run either)
+    robust = run.defs.resolve_job_def("robust").execute_in_process(instance=planned.instance)
+    assert robust.success and not robust.get_asset_materialization_events()
+    (skipped,) = [
+        e.asset_observation_data.asset_observation
+        for e in robust.all_events
+        if e.event_type == dg.DagsterEventType.ASSET_OBSERVATION
+    ]
+    assert "no scenario files" in skipped.metadata["reason"].value
 
 
 def test_bad_run_config_fails_the_step_with_the_choices(planned: Run):

@@ -199,6 +199,7 @@ REGRET = (
     kinds={"python"},
     owners=["team:capacity-planning"],
     automation_condition=REPLAN,
+    output_required=False,
 )
 def scenario_regret(
     context: dg.AssetExecutionContext,
@@ -208,11 +209,14 @@ def scenario_regret(
     scenario_stress: dict[str, dict],
     horizon_plan: dict,
     scenarios: pl.DataFrame,
-) -> dg.Output[dict]:
+):
     """The stress test of the multi-year plan over every scenario, as `tokenplan stress` makes
     it: per scenario the plan's levelized cost re-dispatched there against the scenario's own
     optimum (the regret), and the expected row; the plan's report with the regret table is
-    written to `exports/horizon_plan.html`."""
+    written to `exports/horizon_plan.html`. Not materialized without scenarios."""
+    if scenarios.height == 0:
+        _no_scenarios(context)
+        return
     snapshot_id, files = snapshot_read(context, warehouse, input_folder)
     weights = list(zip(scenarios["name"], scenarios["probability"], strict=True))
     _check_partitions(weights, scenario_optimum, scenario_stress, horizon_plan, snapshot_id)
@@ -230,7 +234,7 @@ def scenario_regret(
     )
     context.log.info(render_text(regret_parts(rows)))
     expected = document["expected_cost_per_million_tokens_usd"]
-    return dg.Output(
+    yield dg.Output(
         document,
         metadata={
             "regret": records_table(rows, REGRET),
@@ -240,6 +244,13 @@ def scenario_regret(
             "report_html": dg.MetadataValue.path(str(report)),
         },
     )
+
+
+def _no_scenarios(context: dg.AssetExecutionContext) -> None:
+    """Say why the asset is not materialized: no scenarios/ (the last one, if any, stays)."""
+    reason = "no scenario files (scenarios/*.yaml): nothing to weigh"
+    context.log.info(f"{reason}; the last one, if any, stays as it was")
+    context.log_event(dg.AssetObservation(asset_key=context.asset_key, metadata={"reason": reason}))
 
 
 def _check_partitions(
@@ -291,6 +302,7 @@ ROBUST_HTML = "robust_plan.html"
     kinds={"pyomo", "highs"},
     owners=["team:capacity-planning"],
     automation_condition=REPLAN,
+    output_required=False,
 )
 def robust_plan(
     context: dg.AssetExecutionContext,
@@ -298,12 +310,15 @@ def robust_plan(
     warehouse: Warehouse,
     input_folder: InputFolder,
     **tables: pl.DataFrame,
-) -> dg.Output[dict]:
+):
     """The robust multi-year plan, as `tokenplan horizon --robust` makes it: one model over every
     scenario, the first year's purchases, rentals, facility and power design shared, each later
     year per scenario, for the least expected levelized cost (Σ p·PV cost / Σ p·PV tokens);
     each scenario's plan against that scenario's own optimum (the regret table). Its report is
-    written to `exports/robust_plan.html`."""
+    written to `exports/robust_plan.html`. Not materialized without scenarios."""
+    if tables["scenarios"].height == 0:
+        _no_scenarios(context)
+        return
     snapshot_id, files = snapshot_read(context, warehouse, input_folder)
     try:
         document = robust_document(tables, config.objective, _options(config), files)
@@ -314,7 +329,7 @@ def robust_plan(
     page = robust_html(document)
     write_atomically(report, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
     context.log.info(render_text(robust_parts(document)))
-    return dg.Output(
+    yield dg.Output(
         document,
         metadata={
             "expected_cost_per_million_tokens_usd": number(
