@@ -19,6 +19,10 @@ the horizon plan, as `tokenplan stress` does: the regret table and its expected 
 (`pipelines.planning.stress.regret_rows`), and the plan's report with that table,
 `exports/horizon_plan.html`. It refuses partitions made from another tables snapshot or
 another multi-year plan than the current ones, or solved for another objective.
+
+`robust_plan` (unpartitioned) is `tokenplan horizon --robust`: one model over every scenario,
+the first year shared (`pipelines.planning.stress.robust_document`). Without scenarios, neither
+it nor `scenario_regret` is materialized (an observation says why).
 """
 
 from pathlib import Path
