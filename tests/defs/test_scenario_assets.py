@@ -57,6 +57,19 @@ class Site:
             for part in PARTS
         }
 
+    def folders(self) -> dict:
+        """Run config giving the steps this site's folders: a step forked from a server started
+        earlier (the multiprocess executor's forkserver) has that server's environment, not
+        TOKENPLAN_DATA and TOKENPLAN_WAREHOUSE as set here."""
+        warehouse = {"config": {"path": str(self.warehouse)}}
+        return {
+            "resources": {
+                "input_folder": {"config": {"path": str(self.data)}},
+                "warehouse": warehouse,
+                "io_manager": {"config": {"base_dir": str(self.warehouse)}},
+            }
+        }
+
     def clear(self) -> None:
         for part in PARTS:
             shutil.rmtree(self.warehouse / part)
@@ -140,7 +153,10 @@ def test_the_partitions_give_the_same_results_on_every_executor(site: Site, in_p
     site.clear()
     for name in SCENARIOS:
         result = dg.execute_job(
-            location_job(job), instance=site.instance, tags={"dagster/partition": name}
+            location_job(job),
+            instance=site.instance,
+            tags={"dagster/partition": name},
+            run_config=site.folders(),
         )
         assert result.success
         if job == "scenario_runs":
