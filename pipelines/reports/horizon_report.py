@@ -27,7 +27,13 @@ from pipelines.reports.horizon import (
     solver_text,
     year_rows,
 )
-from pipelines.reports.report import CSS, SHA_SHOWN, html_table, html_text
+from pipelines.reports.report import (
+    SHA_SHOWN,
+    html_card,
+    html_page,
+    html_panel,
+    html_table,
+)
 from pipelines.reports.stress import (
     EXPECTED_LABEL,
     REGRET_HEADERS,
@@ -125,40 +131,29 @@ def cost_chart(plan: dict[str, Any]) -> str:
     )
 
 
-def _card(label: str, value: str, sub: str = "", kind: str = "") -> str:
-    return (
-        f'<div class="card {kind}"><div class="label">{escape(label)}</div>'
-        f'<div class="value">{html_text(value)}</div><div class="sub">{html_text(sub)}</div></div>'
-    )
-
-
-def _panel(content: str) -> str:
-    return f'<div class="panel">{content}</div>'
-
-
 def _cards(plan: dict[str, Any]) -> str:
     rows = plan["yearly"]
     last = rows[-1] if rows else None
     installed = plan["installed_gpus"]
     last_gpus = sum(installed.get(str(last["year"]), {}).values()) if last else 0
     cards = [
-        _card(
+        html_card(
             "levelized cost per million tokens",
             usd_per_mtok_text(plan["cost_per_million_tokens_usd"]),
             f"present value of the cost / of the tokens, at {percent_text(plan['wacc'])}",
             "primary",
         ),
-        _card(
+        html_card(
             "present value of the cost",
             usd_text(plan["present_value_cost_usd"]),
             f"{plan['years']} years, discounted to {plan['start_year'] or 'the first year'}",
         ),
-        _card(
+        html_card(
             "present value of the tokens",
             tokens_text(plan["present_value_tokens"]),
             "tokens, discounted like the cost",
         ),
-        _card(
+        html_card(
             "power design",
             plan["power_design"] or NONE_TEXT,
             f"energy prices {plan['energy_escalation_pct_per_year']:+g}% a year",
@@ -166,22 +161,22 @@ def _cards(plan: dict[str, Any]) -> str:
     ]
     if last is not None:
         cards += [
-            _card(
+            html_card(
                 f"grid power {last['year']}",
                 f"{last['grid_power_mw']:.2f} MW",
                 f"of {last['budget_mw']:g} MW budget",
             ),
-            _card(
+            html_card(
                 f"GPUs in service {last['year']}",
                 number_text(last_gpus),
                 f"{tokens_text(last['tokens_per_year'])} tokens that year",
             ),
-            _card(
+            html_card(
                 "capex paid",
                 usd_text(sum(r["capex_usd"] for r in plan["cash_flow"])),
                 "purchases and facility, all years, undiscounted",
             ),
-            _card("objective", plan["objective"], f"solver {plan['status']}"),
+            html_card("objective", plan["objective"], f"solver {plan['status']}"),
         ]
     return f'<section class="cards">{"".join(cards)}</section>'
 
@@ -203,7 +198,7 @@ def _regret_section(stress: dict[str, Any]) -> list[str]:
         f'<p class="lead">{escape(STRESS_LEAD)} {escape(REGRET_LEAD)} '
         f"{escape(EXPECTED_LABEL[0].upper() + EXPECTED_LABEL[1:])}: "
         f"{escape(expected_text(stress))}.</p>",
-        _panel(
+        html_panel(
             html_table(REGRET_HEADERS, regret_rows(rows), total_last=True)
             + (f'<ul class="notes">{notes}</ul>' if notes else "")
         ),
@@ -225,9 +220,9 @@ def parts_html(parts: list[Part], eyebrow: str, footer: str) -> str:
         elif isinstance(part, Notes):
             items = "".join(f"<li>{escape(line)}</li>" for line in part.lines)
             lead = f'<p class="lead">{escape(part.lead)}</p>' if part.lead else ""
-            sections.append(lead + _panel(f'<ul class="notes">{items}</ul>'))
+            sections.append(lead + html_panel(f'<ul class="notes">{items}</ul>'))
         elif isinstance(part, TextTable):
-            sections.append(_panel(_table_html(part)))
+            sections.append(html_panel(_table_html(part)))
     return _page(heading, eyebrow, meta, "".join(sections), footer)
 
 
@@ -241,27 +236,14 @@ def _table_html(table: TextTable) -> str:
 
 
 def _page(title: str, eyebrow: str, meta: str, body: str, footer: str) -> str:
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<header><div class="wrap">
-<p class="eyebrow">tokenplan · {escape(eyebrow)}</p>
-<h1>{escape(title)}</h1>
-<p class="meta">{escape(meta)}</p>
-</div></header>
-<main class="wrap">
-{body}
-<footer>Made by tokenplan · {escape(footer)}</footer>
-</main>
-</body>
-</html>
-"""
+    return html_page(
+        title,
+        title,
+        f"tokenplan · {eyebrow}",
+        escape(meta),
+        body,
+        f"Made by tokenplan · {escape(footer)}",
+    )
 
 
 def robust_html(document: dict[str, Any]) -> str:
@@ -283,18 +265,18 @@ def horizon_html(plan: dict[str, Any], stress: dict[str, Any] | None = None) -> 
         "each year's cost per million tokens by part: capital and facility annuities, energy, "
         "other opex (maintenance, rentals, cooling and power chain upkeep) and site costs. The "
         "dashed line is the levelized cost over the horizon.</p>",
-        f'<div class="grid">{_panel(gpu_chart(plan))}{_panel(cost_chart(plan))}</div>',
+        f'<div class="grid">{html_panel(gpu_chart(plan))}{html_panel(cost_chart(plan))}</div>',
         "<h2>Year by year</h2>",
-        _panel(html_table(YEAR_HEADERS, year_rows(plan))),
+        html_panel(html_table(YEAR_HEADERS, year_rows(plan))),
         "<h2>Build plan</h2>",
         '<p class="lead">Per vintage (the year its nodes entered service, or were installed) and '
         "year: nodes bought, in service, and retired at the start of the year (early, or at the "
         "end of their lifetime: the row of the year after their last, with none in service).</p>",
-        _panel(html_table(BUILD_HEADERS, build_rows(plan))),
+        html_panel(html_table(BUILD_HEADERS, build_rows(plan))),
         "<h2>Cash flow</h2>",
         '<p class="lead">When the money is paid: purchases and facility at once, the rest each '
         "year.</p>",
-        _panel(html_table(CASH_HEADERS, cash_rows(plan))),
+        html_panel(html_table(CASH_HEADERS, cash_rows(plan))),
     ]
     if stress is not None:
         sections += _regret_section(stress)
@@ -303,11 +285,13 @@ def horizon_html(plan: dict[str, Any], stress: dict[str, Any] | None = None) -> 
             "<h2>Inputs</h2>",
             '<p class="lead">The input files this plan was made from, with their content '
             "hashes.</p>",
-            _panel(html_table(["file", "bytes", "SHA-256 (start)"], _input_rows(plan), mono=(2,))),
+            html_panel(
+                html_table(["file", "bytes", "SHA-256 (start)"], _input_rows(plan), mono=(2,))
+            ),
         ]
     if plan.get("notes"):
         notes = "".join(f"<li>{escape(n)}</li>" for n in plan["notes"])
-        sections += ["<h2>Notes</h2>", _panel(f'<ul class="notes">{notes}</ul>')]
+        sections += ["<h2>Notes</h2>", html_panel(f'<ul class="notes">{notes}</ul>')]
     meta = (
         f"objective {plan['objective']} · solver {plan['status']} · "
         f"{plan['years']} years from {plan['start_year'] or 'the first year'}"

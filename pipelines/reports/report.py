@@ -727,7 +727,7 @@ def html_text(text: str) -> str:
     return escape(text).replace("−$", "−\u2060$")
 
 
-def _card(label: str, value: str, sub: str = "", kind: str = "") -> str:
+def html_card(label: str, value: str, sub: str = "", kind: str = "") -> str:
     return (
         f'<div class="card {kind}"><div class="label">{escape(label)}</div>'
         f'<div class="value">{html_text(value)}</div><div class="sub">{html_text(sub)}</div></div>'
@@ -739,29 +739,31 @@ def _cards(plan: PlanDocument) -> str:
     timed = is_time_resolved(plan)
     resolution = resolution_text(plan.get("time_resolution"))
     cards = [
-        _card(
+        html_card(
             "cost per million tokens",
             usd_text(plan["cost_per_million_tokens_usd"]),
             f"{resolution} · {plan['tokens_per_year']:.3g} tokens per year",
             "primary",
         ),
         *_flat_year_cards(plan),
-        _card(
+        html_card(
             "tokens/s per MW",
             number_text(plan["tokens_per_s_per_mw"]),
             "owned fleet, per MW of grid power",
         ),
-        _card(
+        html_card(
             "annual cost", usd_text(plan["annual_cost_usd"]), "capex annualized + opex, USD/year"
         ),
-        _card("capex", usd_text(plan["capex_usd"]), "upfront, owned fleet"),
-        _card(
+        html_card("capex", usd_text(plan["capex_usd"]), "upfront, owned fleet"),
+        html_card(
             "grid power",
             f"{plan['grid_power_mw']:.2f} MW",
             f"of {plan['budget_mw']:g} MW budget · IT {plan['it_power_mw']:.2f} MW",
         ),
-        _card("PUE", number_text(plan["pue"], 3), f"power design {plan['power_design'] or '-'}"),
-        _card(
+        html_card(
+            "PUE", number_text(plan["pue"], 3), f"power design {plan['power_design'] or '-'}"
+        ),
+        html_card(
             "GPUs",
             number_text(sum(r["gpus"] for r in plan["fleet"])),
             f"{sum(r['gpus'] for r in plan['fleet'] if r['rented']):,} of them rented",
@@ -770,7 +772,7 @@ def _cards(plan: PlanDocument) -> str:
     ]
     if best is not None and best["advantage_ratio"] is not None:
         cards.append(
-            _card(
+            html_card(
                 "vs. one system",
                 f"{best['advantage_ratio']:.2f}×",
                 f"lower cost per token than {best['sku']} alone"
@@ -787,7 +789,7 @@ def _flat_year_cards(plan: PlanDocument) -> list[str]:
         return []
     use = utilizations(plan)
     cards = [
-        _card(
+        html_card(
             "flat year, same inputs",
             usd_text(plan.get("flat_cost_per_million_tokens_usd")),
             f"per M tokens at {percent_text(use['assumed'], 0)} utilization (assumed)",
@@ -796,7 +798,7 @@ def _flat_year_cards(plan: PlanDocument) -> list[str]:
     gain = gain_vs_flat(plan)
     if gain is not None:
         cards.append(
-            _card(
+            html_card(
                 "gain over flat year",
                 signed_usd(gain["total"]),
                 f"per M tokens: {signed_usd(gain['utilization'])} utilization, "
@@ -814,7 +816,7 @@ def _site_cards(plan: PlanDocument) -> list[str]:
     if "carbon_kg_per_million_tokens" in plan:
         carbon = plan["carbon_kg_per_million_tokens"]
         cards.append(
-            _card(
+            html_card(
                 "carbon per M tokens",
                 "-" if carbon is None else f"{amount_text(carbon)} kg",
                 why_no_site_figure(plan, "carbon")
@@ -825,7 +827,7 @@ def _site_cards(plan: PlanDocument) -> list[str]:
     if "water_l_per_million_tokens" in plan:
         water = plan["water_l_per_million_tokens"]
         cards.append(
-            _card(
+            html_card(
                 "water per M tokens",
                 "-" if water is None else f"{amount_text(water)} L",
                 why_no_site_figure(plan, "water")
@@ -835,12 +837,12 @@ def _site_cards(plan: PlanDocument) -> list[str]:
         )
     if "availability" in plan:
         cards.append(
-            _card("availability", percent_text(plan["availability"]), "of on-site GPUs serving")
+            html_card("availability", percent_text(plan["availability"]), "of on-site GPUs serving")
         )
     margin, revenue = plan.get("margin_usd_per_year"), plan.get("revenue_usd_per_year")
     if margin is not None:
         cards.append(
-            _card(
+            html_card(
                 "margin",
                 usd_text(margin),
                 f"per year, on revenue {usd_text(revenue)}",
@@ -850,7 +852,7 @@ def _site_cards(plan: PlanDocument) -> list[str]:
     return cards
 
 
-def _panel(content: str) -> str:
+def html_panel(content: str) -> str:
     return f'<div class="panel">{content}</div>'
 
 
@@ -877,14 +879,14 @@ def _html_time(plan: PlanDocument) -> list[str]:
     ]
     if gain:
         sections.append(f'<p class="finding">{html_text(gain)}</p>')
-    sections.append(_panel(html_table(["", "value"], time_rows(plan))))
+    sections.append(html_panel(html_table(["", "value"], time_rows(plan))))
     if plan.get("monthly"):
         sections += [
             "<h2>Month by month</h2>",
             '<p class="lead">Energy and demand charges of each month, and its peak grid power '
             "(demand charges are billed on it).</p>",
-            f'<div class="grid">{"".join(_panel(c) for c in monthly_charts(plan))}</div>',
-            _panel(html_table(MONTHLY_HEADERS, monthly_rows(plan), total_last=True)),
+            f'<div class="grid">{"".join(html_panel(c) for c in monthly_charts(plan))}</div>',
+            html_panel(html_table(MONTHLY_HEADERS, monthly_rows(plan), total_last=True)),
         ]
     return sections
 
@@ -899,7 +901,7 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
         "<h2>Cost and fleet</h2>",
         '<p class="lead">Where the annual cost goes, and what is bought (or rented) on which '
         "cooling.</p>",
-        f'<div class="grid">{"".join(_panel(c) for c in charts[:2])}</div>',
+        f'<div class="grid">{"".join(html_panel(c) for c in charts[:2])}</div>',
     ]
     if plan.get("alternatives"):
         sections += [
@@ -909,63 +911,73 @@ def html_report(plan: PlanDocument, frontier: dict | None = None) -> str:
             "alternative (rent everything). "
             + escape(FLAT_ALTERNATIVES if is_time_resolved(plan) else RATIO)
             + "</p>",
-            f'<div class="grid">{"".join(_panel(c) for c in charts[2:])}</div>',
-            _panel(html_table(ALTERNATIVES_HEADERS, alternatives_rows(plan))),
+            f'<div class="grid">{"".join(html_panel(c) for c in charts[2:])}</div>',
+            html_panel(html_table(ALTERNATIVES_HEADERS, alternatives_rows(plan))),
         ]
     if plan.get("levers"):
         sections += [
             "<h2>What each lever is worth</h2>",
             f'<p class="lead">{escape(levers_lead(plan))}</p>',
-            f'<div class="grid">{"".join(_panel(c) for c in levers)}</div>',
-            _panel(html_table(lever_headers(plan), lever_rows(plan))),
+            f'<div class="grid">{"".join(html_panel(c) for c in levers)}</div>',
+            html_panel(html_table(lever_headers(plan), lever_rows(plan))),
         ]
     if frontier:
-        frontier_panels = "".join(_panel(c) for c in frontier_charts(frontier, plan))
+        frontier_panels = "".join(html_panel(c) for c in frontier_charts(frontier, plan))
         sections += [
             "<h2>Cost per token across grid budgets</h2>",
             f'<p class="lead">{escape(frontier_lead(plan, frontier))}</p>',
             f'<div class="grid">{frontier_panels}</div>',
-            _panel(html_table(SWEEP_HEADERS, sweep_rows(frontier))),
+            html_panel(html_table(SWEEP_HEADERS, sweep_rows(frontier))),
         ]
     sections += [
         "<h2>Fleet</h2>",
-        _panel(html_table(FLEET_HEADERS, fleet_rows(plan))),
+        html_panel(html_table(FLEET_HEADERS, fleet_rows(plan))),
         "<h2>Annual cost</h2>",
-        _panel(html_table(COST_HEADERS, cost_rows(plan), total_last=True)),
+        html_panel(html_table(COST_HEADERS, cost_rows(plan), total_last=True)),
         "<h2>Allocation</h2>",
         '<p class="lead">GPUs per workload and system, at the best operating point that meets the '
         "workload's SLO.</p>",
-        _panel(html_table(ALLOCATION_HEADERS, allocation_rows(plan)) + _allocation_notes(plan)),
+        html_panel(html_table(ALLOCATION_HEADERS, allocation_rows(plan)) + _allocation_notes(plan)),
         "<h2>Inputs</h2>",
         '<p class="lead">The input files this plan was made from, with their content hashes.</p>',
-        _panel(html_table(["file", "bytes", "SHA-256 (start)"], _input_rows(plan), mono=(2,))),
+        html_panel(html_table(["file", "bytes", "SHA-256 (start)"], _input_rows(plan), mono=(2,))),
     ]
     if plan.get("notes"):
         notes = "".join(f"<li>{escape(n)}</li>" for n in plan["notes"])
-        sections += ["<h2>Notes</h2>", _panel(f'<ul class="notes">{notes}</ul>')]
+        sections += ["<h2>Notes</h2>", html_panel(f'<ul class="notes">{notes}</ul>')]
     solver = plan["solver"]
     meta = escape(subtitle(plan)).replace(escape(plan_id), f"<code>{escape(plan_id)}</code>", 1)
     footer = (
         f"Made by tokenplan · plan {escape(plan_id)} · HiGHS {escape(solver['status'])}, "
         f"{len(solver['iterations'])} Dinkelbach iteration(s){seconds_text(plan)}"
     )
+    title_text = f"{title(plan)} · plan {plan_id}"
+    head = f'<meta name="tokenplan-plan-id" content="{escape(plan_id)}">\n'
+    eyebrow = "tokenplan · AI inference factory build plan"
+    return html_page(title_text, title(plan), eyebrow, meta, "".join(sections), footer, head)
+
+
+def html_page(
+    title: str, heading: str, eyebrow: str, meta: str, body: str, footer: str, head: str = ""
+) -> str:
+    """One self-contained report page: `title`, `heading` and `eyebrow` as text; `meta` (under
+    the heading), `body`, `footer` and `head` (more of the page's head) as HTML."""
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="tokenplan-plan-id" content="{escape(plan_id)}">
-<title>{escape(title(plan))} · plan {escape(plan_id)}</title>
+{head}<title>{escape(title)}</title>
 <style>{CSS}</style>
 </head>
 <body>
 <header><div class="wrap">
-<p class="eyebrow">tokenplan · AI inference factory build plan</p>
-<h1>{escape(title(plan))}</h1>
+<p class="eyebrow">{escape(eyebrow)}</p>
+<h1>{escape(heading)}</h1>
 <p class="meta">{meta}</p>
 </div></header>
 <main class="wrap">
-{"".join(sections)}
+{body}
 <footer>{footer}</footer>
 </main>
 </body>
