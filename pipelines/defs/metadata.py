@@ -204,3 +204,12 @@ def ingested_hashes(instance: dg.DagsterInstance, tables: Iterable[str]) -> dict
         if isinstance(hashes, dg.JsonMetadataValue) and isinstance(hashes.value, Mapping):
             files |= hashes.value
     return files
+
+
+def not_materialized(context: dg.AssetExecutionContext, reason: str, **metadata: str) -> None:
+    """Say why an asset with `output_required=False` makes no output this run: a log line and an
+    observation with `reason` (and `metadata`); its last materialization, if any, stays."""
+    context.log.info(f"{reason}; the last one, if any, stays as it was")
+    context.log_event(
+        dg.AssetObservation(asset_key=context.asset_key, metadata={**metadata, "reason": reason})
+    )

@@ -31,6 +31,7 @@ from pipelines.defs.metadata import (
     Column,
     Kind,
     decimals,
+    not_materialized,
     number,
     records_table,
     significant,
@@ -102,13 +103,7 @@ def horizon_plan(
     inputs, files, snapshot_id = design_inputs(design_space)
     if inputs.horizon is None:
         reason = "scenario.yaml has no horizon: no multi-year plan"
-        context.log.info(f"{reason}; the last multi-year plan, if any, stays as it was")
-        context.log_event(
-            dg.AssetObservation(
-                asset_key=context.asset_key,
-                metadata={"horizon": "none", "reason": reason},
-            )
-        )
+        not_materialized(context, reason, horizon="none")
         return
     options = SolverOptions(
         time_limit_s=config.time_limit_s, mip_rel_gap=config.mip_rel_gap, threads=config.threads

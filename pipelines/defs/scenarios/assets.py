@@ -44,6 +44,7 @@ from pipelines.defs.metadata import (
     TEXT,
     USD_PER_M_TOKENS,
     Column,
+    not_materialized,
     number,
     records_table,
 )
@@ -67,6 +68,7 @@ from pipelines.reports.text import render_text
 from pipelines.warehouse.files import write_atomically
 
 HORIZON_PLAN = "horizon_plan"
+NO_SCENARIOS = "no scenario files (scenarios/*.yaml): nothing to weigh"
 TABLE_INS = {table: dg.AssetIn(table) for table in INGESTED}
 
 
@@ -219,7 +221,7 @@ def scenario_regret(
     optimum (the regret), and the expected row; the plan's report with the regret table is
     written to `exports/horizon_plan.html`. Not materialized without scenarios."""
     if scenarios.height == 0:
-        _no_scenarios(context)
+        not_materialized(context, NO_SCENARIOS)
         return
     snapshot_id, files = snapshot_read(context, warehouse, input_folder)
     weights = list(zip(scenarios["name"], scenarios["probability"], strict=True))
@@ -248,13 +250,6 @@ def scenario_regret(
             "report_html": dg.MetadataValue.path(str(report)),
         },
     )
-
-
-def _no_scenarios(context: dg.AssetExecutionContext) -> None:
-    """Say why the asset is not materialized: no scenarios/ (the last one, if any, stays)."""
-    reason = "no scenario files (scenarios/*.yaml): nothing to weigh"
-    context.log.info(f"{reason}; the last one, if any, stays as it was")
-    context.log_event(dg.AssetObservation(asset_key=context.asset_key, metadata={"reason": reason}))
 
 
 def _check_partitions(
@@ -321,7 +316,7 @@ def robust_plan(
     each scenario's plan against that scenario's own optimum (the regret table). Its report is
     written to `exports/robust_plan.html`. Not materialized without scenarios."""
     if tables["scenarios"].height == 0:
-        _no_scenarios(context)
+        not_materialized(context, NO_SCENARIOS)
         return
     snapshot_id, files = snapshot_read(context, warehouse, input_folder)
     try:
